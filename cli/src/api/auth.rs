@@ -1,0 +1,22 @@
+//! Token verification.
+
+use graphql_client::GraphQLQuery;
+
+use super::{Client, DateTime};
+use crate::error::Result;
+
+#[allow(dead_code)]
+type _Scalars = DateTime;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/auth/check.graphql",
+    response_derives = "Debug"
+)]
+pub struct AuthCheck;
+
+/// Makes the cheapest authenticated read; errors map as usual (401 → exit 3).
+pub async fn check(client: &Client) -> Result<()> {
+    client.post::<AuthCheck>(auth_check::Variables {}).await.map(|_| ())
+}

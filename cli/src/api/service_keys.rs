@@ -1,0 +1,436 @@
+//! Service keys: the credentials a headless client uses to act as a service account.
+//!
+//! Lifecycle (seed "Services"): a key is created ACTIVE with an expiry fixed at creation (1 to
+//! 365 days, or none); it may be renamed only while active; it may be revoked, and a revoked key
+//! never comes back; it must be revoked (or have expired) before it is deleted.
+
+use std::collections::BTreeMap;
+
+use graphql_client::GraphQLQuery;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::paginate::Page;
+use super::{Client, DateTime, Ref, wire};
+use crate::error::{Error, Kind, Result};
+
+#[allow(dead_code)]
+type _Scalars = DateTime;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/service_key/list_all.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct ServiceKeyListAll;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/service_key/list_of_account.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct ServiceKeyListOfAccount;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/service_key/get.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct ServiceKeyGet;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/service_key/create.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct ServiceKeyCreate;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/service_key/rename.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct ServiceKeyRename;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/service_key/revoke.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct ServiceKeyRevoke;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/service_key/delete.graphql",
+    response_derives = "Debug"
+)]
+pub struct ServiceKeyDelete;
+
+/// ACTIVE, REVOKED or EXPIRED (lower-case in our output and flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all(serialize = "lowercase", deserialize = "UPPERCASE"))]
+pub enum KeyStatus {
+    Active,
+    Revoked,
+    Expired,
+}
+
+impl KeyStatus {
+    /// The status with the clock applied: an ACTIVE key past its expiry is expired.
+    pub fn effective(self, expires_at: Option<Timestamp>, now: Timestamp) -> KeyStatus {
+        match (self, expires_at) {
+            (KeyStatus::Active, Some(at)) if at <= now => KeyStatus::Expired,
+            (s, _) => s,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Revoked => "revoked",
+            KeyStatus::Expired => "expired",
+        }
+    }
+}
+
+/// A service key's metadata (never its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceKey {
+    pub id: String,
+    pub name: String,
+    pub status: KeyStatus,
+    #[serde(default)]
+    pub service_account: Option<Ref>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl ServiceKey {
+    fn settle(mut self, now: Timestamp) -> Self {
+        self.status = self.status.effective(self.expires_at, now);
+        self
+    }
+}
+
+/// One page of keys: of one service account, or of all (each account's keys fully paged).
+pub async fn list_page(
+    client: &Client,
+    account: Option<&Ref>,
+    after: Option<String>,
+    first: i64,
+) -> Result<Page<ServiceKey>> {
+    let now = Timestamp::now();
+    if let Some(account) = account {
+        let (keys, end_cursor, has_next_page) = keys_of(client, account, after, first).await?;
+        return Ok(Page { nodes: keys.into_iter().map(|k| k.settle(now)).collect(), end_cursor, has_next_page });
+    }
+    // Across accounts: page over accounts (fewer per page, each carries up to 100 keys).
+    let first = first.min(25);
+    let data = client.post::<ServiceKeyListAll>(service_key_list_all::Variables { first, after }).await?;
+    let conn = data.service_accounts;
+    let mut nodes = Vec::new();
+    for edge in conn.edges {
+        let account = Ref { id: edge.node.id.clone(), name: edge.node.name.clone() };
+        let mut more = edge.node.keys.page_info.has_next_page;
+        let mut cursor = edge.node.keys.page_info.end_cursor.clone();
+        for k in edge.node.keys.edges {
+            let mut key: ServiceKey = wire(k.node)?;
+            key.service_account = Some(account.clone());
+            nodes.push(key.settle(now));
+        }
+        while more {
+            let (keys, next, has_next) = keys_of(client, &account, cursor.clone(), 100).await?;
+            nodes.extend(keys.into_iter().map(|k| k.settle(now)));
+            more = has_next && next.is_some() && next != cursor;
+            cursor = next;
+        }
+    }
+    Ok(Page { nodes, end_cursor: conn.page_info.end_cursor, has_next_page: conn.page_info.has_next_page })
+}
+
+async fn keys_of(
+    client: &Client,
+    account: &Ref,
+    after: Option<String>,
+    first: i64,
+) -> Result<(Vec<ServiceKey>, Option<String>, bool)> {
+    use service_key_list_of_account as q;
+    let data = client.post::<ServiceKeyListOfAccount>(q::Variables { id: account.id.clone(), first, after }).await?;
+    let Some(node) = data.service_account else {
+        return Err(Error::not_found(format!("no service account with ID {}", account.id)));
+    };
+    let owner = Ref { id: node.id, name: node.name };
+    let mut keys = Vec::new();
+    for e in node.keys.edges {
+        let mut key: ServiceKey = wire(e.node)?;
+        key.service_account = Some(owner.clone());
+        keys.push(key);
+    }
+    Ok((keys, node.keys.page_info.end_cursor, node.keys.page_info.has_next_page))
+}
+
+pub async fn get(client: &Client, id: &str) -> Result<ServiceKey> {
+    let data = client.post::<ServiceKeyGet>(service_key_get::Variables { id: id.to_owned() }).await?;
+    let node = data.service_account_key.ok_or_else(|| {
+        Error::not_found(format!("no service key with ID {id}")).hint("list them with `tgctl service-key list`")
+    })?;
+    Ok(wire::<_, ServiceKey>(node)?.settle(Timestamp::now()))
+}
+
+/// A freshly created key and its secret (the only time the API returns it).
+pub struct CreatedKey {
+    pub key: ServiceKey,
+    pub token: secrecy::SecretString,
+}
+
+impl std::fmt::Debug for CreatedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedKey").field("key", &self.key).field("token", &"[REDACTED]").finish()
+    }
+}
+
+pub async fn create(
+    client: &Client,
+    account_id: &str,
+    name: Option<String>,
+    expiration_days: i64,
+) -> Result<CreatedKey> {
+    let vars = service_key_create::Variables {
+        service_account_id: account_id.to_owned(),
+        expiration_time: expiration_days,
+        name,
+    };
+    let data = client.post::<ServiceKeyCreate>(vars).await?;
+    let payload = data.service_account_key_create;
+    let token = payload.token.filter(|t| !t.is_empty()).ok_or_else(|| {
+        Error::new(Kind::BadResponse, "the API created the key but returned no token")
+            .hint("revoke that key (see `tgctl service-key list`) and create another")
+    })?;
+    let entity =
+        payload.entity.ok_or_else(|| Error::new(Kind::BadResponse, "the API created a key but returned no key"))?;
+    Ok(CreatedKey {
+        key: wire::<_, ServiceKey>(entity)?.settle(Timestamp::now()),
+        token: secrecy::SecretString::from(token),
+    })
+}
+
+pub async fn rename(client: &Client, id: &str, name: &str) -> Result<ServiceKey> {
+    let data = client
+        .post::<ServiceKeyRename>(service_key_rename::Variables { id: id.to_owned(), name: name.to_owned() })
+        .await?;
+    let entity = data
+        .service_account_key_update
+        .entity
+        .ok_or_else(|| Error::rejected("serviceAccountKeyUpdate returned no key"))?;
+    Ok(wire::<_, ServiceKey>(entity)?.settle(Timestamp::now()))
+}
+
+pub async fn revoke(client: &Client, id: &str) -> Result<ServiceKey> {
+    let data = client.post::<ServiceKeyRevoke>(service_key_revoke::Variables { id: id.to_owned() }).await?;
+    let entity = data
+        .service_account_key_revoke
+        .entity
+        .ok_or_else(|| Error::rejected("serviceAccountKeyRevoke returned no key"))?;
+    Ok(wire::<_, ServiceKey>(entity)?.settle(Timestamp::now()))
+}
+
+pub async fn delete(client: &Client, id: &str) -> Result<()> {
+    client.post::<ServiceKeyDelete>(service_key_delete::Variables { id: id.to_owned() }).await.map(|_| ())
+}
+
+// ---- the service key document -------------------------------------------------------------
+
+/// The service key JSON a headless client reads (`twingate setup --headless`).
+#[derive(Clone, Deserialize)]
+pub struct KeyDocument {
+    pub version: Option<String>,
+    pub network: String,
+    pub service_account_id: String,
+    pub private_key: String,
+    pub key_id: String,
+    pub expires_at: Option<String>,
+    pub login_path: Option<String>,
+    /// Fields we don't know are kept so the document is passed on unchanged.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+impl std::fmt::Debug for KeyDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyDocument")
+            .field("network", &self.network)
+            .field("service_account_id", &self.service_account_id)
+            .field("key_id", &self.key_id)
+            .field("expires_at", &self.expires_at)
+            .field("private_key", &"[REDACTED]")
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyDocument {
+    /// Parses raw JSON, or base64 of it (as CircleCI users store it). Errors never quote the
+    /// input: it is a secret.
+    pub fn parse(text: &str) -> Result<KeyDocument> {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Err(Error::usage("the service key is empty")
+                .hint("pass the JSON the Admin Console (or `tgctl service-key create`) gave you"));
+        }
+        let json = if trimmed.starts_with(['{', '[']) {
+            trimmed.to_owned()
+        } else {
+            use base64::Engine;
+            let compact: String = trimmed.chars().filter(|c| !c.is_whitespace()).collect();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(compact.as_bytes())
+                .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(compact.as_bytes()))
+                .map_err(|_| Error::usage("the service key is neither JSON nor base64 of JSON"))?;
+            String::from_utf8(bytes).map_err(|_| Error::usage("the service key's base64 does not decode to text"))?
+        };
+        let value: serde_json::Value = serde_json::from_str(&json).map_err(|e| {
+            Error::usage(format!("the service key is not valid JSON (line {}, column {})", e.line(), e.column()))
+        })?;
+        let object = value.as_object().ok_or_else(|| Error::usage("the service key must be a JSON object"))?;
+        for field in ["network", "service_account_id", "private_key", "key_id"] {
+            match object.get(field) {
+                Some(serde_json::Value::String(s)) if !s.trim().is_empty() => {}
+                Some(serde_json::Value::String(_)) => {
+                    return Err(Error::usage(format!("the service key's field {field:?} is empty")));
+                }
+                Some(_) => return Err(Error::usage(format!("the service key's field {field:?} must be a string"))),
+                None => {
+                    return Err(Error::usage(format!("the service key has no {field:?} field")).hint(
+                        "is this a service key? it should have network, service_account_id, private_key and key_id",
+                    ));
+                }
+            }
+        }
+        let doc: KeyDocument = serde_json::from_value(value).map_err(|e| {
+            Error::usage(format!("the service key has a field of the wrong type: {}", strip_value(&e.to_string())))
+        })?;
+        if !doc.private_key.contains("PRIVATE KEY-----") {
+            return Err(Error::usage("the service key's private_key is not a PEM private key"));
+        }
+        Ok(doc)
+    }
+
+    /// The expiry, if the key has one. A malformed date is an error.
+    pub fn expiry(&self) -> Result<Option<Timestamp>> {
+        match self.expires_at.as_deref() {
+            None | Some("") => Ok(None),
+            Some(text) => text
+                .parse::<Timestamp>()
+                .map(Some)
+                .map_err(|_| Error::usage(format!("the service key's expires_at {text:?} is not a date"))),
+        }
+    }
+
+    /// Checks expiry and, when given, that the key belongs to `network`.
+    pub fn validate(&self, now: Timestamp, network: Option<&str>) -> Result<()> {
+        if let Some(at) = self.expiry()?
+            && at <= now
+        {
+            return Err(Error::new(Kind::Usage, format!("the service key {} expired at {at}", self.key_id))
+                .hint("create a new key: `tgctl service-key create --service-account NAME --key-file key.json`"));
+        }
+        if let Some(expected) = network {
+            let host = self.network.trim().to_ascii_lowercase();
+            let slug = host.split('.').next().unwrap_or_default();
+            if slug != expected.to_ascii_lowercase() && host != expected.to_ascii_lowercase() {
+                return Err(Error::usage(format!(
+                    "the service key is for network {:?}, not {expected:?}",
+                    self.network
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// serde errors may quote the offending value; a secret must never be quoted.
+fn strip_value(message: &str) -> String {
+    match message.find(": \"") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgCANARYCANARYCANARY\n-----END PRIVATE KEY-----\n";
+
+    fn key_json(expires: &str) -> String {
+        serde_json::json!({
+            "version": "1", "network": "acme.twingate.com",
+            "service_account_id": "2dd91f07-a726-4ee5-9e08-710fc4da8344",
+            "private_key": PEM, "key_id": "k-1", "expires_at": expires,
+            "login_path": "/api/v4/headless/login"
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn maps_key_nodes_and_applies_the_clock() {
+        let node = serde_json::json!({
+            "id": "U2VydmljZUFjY291bnRLZXk6MQ==", "name": "ci", "status": "ACTIVE",
+            "expiresAt": "2020-01-01T00:00:00+00:00", "revokedAt": null,
+            "createdAt": "2019-01-01T00:00:00+00:00", "updatedAt": "2019-01-01T00:00:00+00:00",
+            "serviceAccount": {"id": "U2VydmljZUFjY291bnQ6eA==", "name": "deployer"}
+        });
+        let typed: service_key_get::ServiceKeyGetServiceAccountKey = serde_json::from_value(node).unwrap();
+        let key = wire::<_, ServiceKey>(typed).unwrap().settle(Timestamp::now());
+        assert_eq!(key.status, KeyStatus::Expired);
+        assert_eq!(key.service_account.unwrap().name, "deployer");
+        let json = serde_json::to_value(KeyStatus::Revoked).unwrap();
+        assert_eq!(json, "revoked");
+    }
+
+    #[test]
+    fn parses_raw_and_base64_keys() {
+        use base64::Engine;
+        let raw = key_json("2999-01-01T00:00:00+00:00");
+        let doc = KeyDocument::parse(&raw).unwrap();
+        assert_eq!(doc.key_id, "k-1");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&raw);
+        assert_eq!(KeyDocument::parse(&b64).unwrap().key_id, "k-1");
+        doc.validate(Timestamp::now(), Some("acme")).unwrap();
+        assert!(doc.validate(Timestamp::now(), Some("other")).is_err());
+    }
+
+    #[test]
+    fn bad_keys_get_precise_errors_that_never_quote_the_secret() {
+        let cases = [
+            ("", "empty"),
+            ("{not json", "not valid JSON"),
+            ("[]", "JSON object"),
+            ("!!!", "neither JSON nor base64"),
+            (r#"{"network":"a","service_account_id":"b","key_id":"c"}"#, "no \"private_key\""),
+            (r#"{"network":"a","service_account_id":"b","key_id":"c","private_key":"CANARY"}"#, "not a PEM"),
+            (r#"{"network":"","service_account_id":"b","key_id":"c","private_key":"x"}"#, "\"network\" is empty"),
+        ];
+        for (input, expected) in cases {
+            let err = KeyDocument::parse(input).unwrap_err();
+            assert!(err.message.contains(expected), "{input:?}: {}", err.message);
+            assert!(!err.message.contains("CANARY"));
+        }
+        let expired = KeyDocument::parse(&key_json("2001-01-01T00:00:00+00:00")).unwrap();
+        let err = expired.validate(Timestamp::now(), None).unwrap_err();
+        assert!(err.message.contains("expired"), "{}", err.message);
+        let never = KeyDocument::parse(&key_json("")).unwrap();
+        assert_eq!(never.expiry().unwrap(), None);
+        let debug = format!("{never:?}");
+        assert!(!debug.contains("CANARY") && !debug.contains("BEGIN"));
+    }
+}

@@ -1,0 +1,549 @@
+//! The one transport: every GraphQL operation goes through [`Client::execute`].
+//!
+//! It maps responses in a fixed order (HTTP 401/403, 429, 5xx, other HTTP errors, bodies that are
+//! not the API's JSON, GraphQL `errors`, missing `data`, `{ok: false}` payloads), retries queries
+//! on connect errors, timeouts, 429 and 5xx with capped exponential backoff and jitter inside one
+//! time budget, and retries mutations only when the server provably did not process them (the
+//! connection was never made, or the server answered 429). A mutation whose fate is unknown is
+//! reported, never re-sent. The [`Pacer`] keeps requests under the rate limits in the first place.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use graphql_client::GraphQLQuery;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::pacer::{OpKind, Pacer};
+use crate::error::{Error, Kind, Result};
+
+/// Where log lines from the transport go (the printer decides whether to show them).
+pub type LogFn = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Shown unless -q: pacing waits, retries.
+    Info,
+    /// Shown with -v: one line per attempt.
+    Debug,
+}
+
+/// Timeouts and retry budget.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// One HTTP attempt, connect to last byte.
+    pub attempt_timeout: Duration,
+    /// All attempts and waits of one request together.
+    pub budget: Duration,
+    /// Multiplies every wait (tests set 0).
+    pub scale: f64,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempt_timeout: Duration::from_secs(30),
+            budget: Duration::from_secs(90),
+            scale: 1.0,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Capped exponential backoff with equal jitter: half fixed, half random.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16)).min(self.max_delay);
+        let half = exp / 2;
+        let jitter = Duration::from_millis(fastrand::u64(0..=half.as_millis() as u64));
+        self.scaled(half + jitter)
+    }
+
+    fn scaled(&self, d: Duration) -> Duration {
+        if self.scale <= 0.0 { Duration::ZERO } else { d.mul_f64(self.scale) }
+    }
+}
+
+/// How the client was configured.
+pub struct ClientOptions {
+    pub endpoint: reqwest::Url,
+    pub token: SecretString,
+    pub pacer: Pacer,
+    pub retry: RetryPolicy,
+    pub log: LogFn,
+}
+
+/// An authenticated Admin API client.
+pub struct Client {
+    http: reqwest::Client,
+    endpoint: reqwest::Url,
+    token: SecretString,
+    pacer: Pacer,
+    retry: RetryPolicy,
+    log: LogFn,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("endpoint", &self.endpoint.as_str()).finish_non_exhaustive()
+    }
+}
+
+/// Why one attempt failed, and whether another may be made.
+struct Failure {
+    error: Error,
+    retry: Retry,
+}
+
+enum Retry {
+    /// The request never reached the server (or the server refused it unprocessed).
+    Safe(Option<Duration>),
+    /// Retry only if the operation is a query.
+    IfRead,
+    Never,
+}
+
+impl Client {
+    pub fn new(options: ClientOptions) -> Result<Self> {
+        let mut headers = HeaderMap::new();
+        headers.insert(USER_AGENT, HeaderValue::from_static(concat!("tgctl/", env!("CARGO_PKG_VERSION"))));
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(Duration::from_secs(10).min(options.retry.attempt_timeout))
+            .timeout(options.retry.attempt_timeout)
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .build()
+            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            endpoint: options.endpoint,
+            token: options.token,
+            pacer: options.pacer,
+            retry: options.retry,
+            log: options.log,
+        })
+    }
+
+    pub fn endpoint(&self) -> &reqwest::Url {
+        &self.endpoint
+    }
+
+    /// Sends a typed operation.
+    pub async fn post<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData>
+    where
+        Q::Variables: Serialize,
+    {
+        let body = Q::build_query(variables);
+        self.send_typed(&body, body.operation_name, body.query).await
+    }
+
+    /// Sends an operation with hand-built variables: for updates, where an omitted variable leaves
+    /// a field alone and an explicit `null` clears it (generated variables can't say both). Pass
+    /// the generated module's `QUERY` and `OPERATION_NAME`, and its `ResponseData` as `T`.
+    pub async fn post_vars<T: DeserializeOwned>(
+        &self,
+        query: &'static str,
+        operation_name: &'static str,
+        variables: Value,
+    ) -> Result<T> {
+        let body = RawBody { query, variables, operation_name };
+        self.send_typed(&body, operation_name, query).await
+    }
+
+    async fn send_typed<B: Serialize, T: DeserializeOwned>(&self, body: &B, name: &str, query: &str) -> Result<T> {
+        let data = self.execute(body, name, OpKind::of_document(query)).await?;
+        serde_json::from_value(data).map_err(|e| {
+            Error::new(Kind::BadResponse, format!("the API's answer to {name} has an unexpected shape: {e}"))
+                .hint("the API may have changed; run `tgctl api schema` and report it")
+        })
+    }
+
+    /// Sends any document (for `tgctl api`); returns `data`.
+    pub async fn post_document(&self, query: &str, variables: Value, operation_name: Option<&str>) -> Result<Value> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Body<'a> {
+            query: &'a str,
+            variables: Value,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            operation_name: Option<&'a str>,
+        }
+        let body = Body { query, variables, operation_name };
+        self.execute(&body, operation_name.unwrap_or("query"), OpKind::of_document(query)).await
+    }
+
+    /// The loop: pace, send, classify, maybe wait and retry, within the budget.
+    pub async fn execute<B: Serialize>(&self, body: &B, name: &str, kind: OpKind) -> Result<Value> {
+        let start = Instant::now();
+        let deadline = start + self.retry.budget;
+        let mut attempt: u32 = 0;
+        loop {
+            let log = self.log.clone();
+            let limits = self.pacer.limits();
+            self.pacer
+                .acquire(kind, |wait| {
+                    let per_minute = match kind {
+                        OpKind::Read => limits.reads_per_minute,
+                        OpKind::Write => limits.writes_per_minute,
+                    };
+                    log(
+                        LogLevel::Info,
+                        &format!(
+                            "pacing: waiting {} to stay under {per_minute} {} a minute",
+                            human_duration(wait),
+                            kind.label()
+                        ),
+                    );
+                })
+                .await;
+            attempt += 1;
+            let sent = Instant::now();
+            (self.log)(
+                LogLevel::Debug,
+                &format!("POST {} {name} ({}) attempt {attempt}", self.endpoint, kind_word(kind)),
+            );
+            let outcome = self.attempt(body, name, kind).await;
+            match outcome {
+                Ok(data) => {
+                    (self.log)(LogLevel::Debug, &format!("{name} succeeded in {} ms", sent.elapsed().as_millis()));
+                    return Ok(data);
+                }
+                Err(failure) => {
+                    let delay = match (&failure.retry, kind) {
+                        (Retry::Safe(after), _) => {
+                            Some(after.map_or_else(|| self.retry.backoff(attempt - 1), |d| self.retry.scaled(d)))
+                        }
+                        (Retry::IfRead, OpKind::Read) => Some(self.retry.backoff(attempt - 1)),
+                        _ => None,
+                    };
+                    let Some(delay) = delay else {
+                        return Err(failure.error);
+                    };
+                    if Instant::now() + delay > deadline {
+                        let budget = human_duration(self.retry.budget);
+                        let error = failure.error;
+                        let hint = match &error.hint {
+                            Some(h) => format!(
+                                "{h} (gave up after {attempt} attempt(s) within the {budget} retry budget; TGCTL_RETRY_BUDGET raises it)"
+                            ),
+                            None => format!(
+                                "gave up after {attempt} attempt(s) within the {budget} retry budget; TGCTL_RETRY_BUDGET raises it"
+                            ),
+                        };
+                        return Err(Error { hint: Some(hint), ..error });
+                    }
+                    (self.log)(
+                        LogLevel::Info,
+                        &format!("{}; retrying {name} in {}", failure.error.message, human_duration(delay)),
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    async fn attempt<B: Serialize>(&self, body: &B, name: &str, kind: OpKind) -> Result<Value, Failure> {
+        let response = self
+            .http
+            .post(self.endpoint.clone())
+            .header("X-API-KEY", self.token.expose_secret())
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| send_failure(&e, name, kind))?;
+        let status = response.status();
+        let retry_after = parse_retry_after(response.headers().get(RETRY_AFTER), SystemTime::now());
+        let is_html =
+            response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+        let bytes = response.bytes().await;
+
+        // 1. Authentication.
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            let error = if status == StatusCode::UNAUTHORIZED {
+                Error::new(Kind::AuthRejected, "the API rejected the token (HTTP 401)")
+                    .hint("check the token and network, then run `tgctl auth login` or set TWINGATE_API_TOKEN")
+            } else {
+                Error::new(Kind::PermissionDenied, "the token is not allowed to do this (HTTP 403)")
+                    .hint("use a token with the needed permission (Read, Write & Provision for keys)")
+            };
+            return Err(Failure { error, retry: Retry::Never });
+        }
+        // 2. Rate limit: the server did not process the request.
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let message = match retry_after {
+                Some(d) => format!("rate limited by the API (HTTP 429, retry after {})", human_duration(d)),
+                None => "rate limited by the API (HTTP 429)".to_owned(),
+            };
+            let error = Error::new(Kind::RateLimited, message)
+                .hint("another client may share this token; lower TGCTL_WRITES_PER_MINUTE / TGCTL_READS_PER_MINUTE");
+            return Err(Failure { error, retry: Retry::Safe(retry_after) });
+        }
+        // 3. Server errors.
+        if status.is_server_error() {
+            let error = match kind {
+                OpKind::Read => Error::new(Kind::Network, format!("the API answered HTTP {}", status.as_u16())),
+                OpKind::Write => Error::new(
+                    Kind::OutcomeUnknown,
+                    format!(
+                        "the API answered HTTP {} to {name}; it was not retried because it may have been applied",
+                        status.as_u16()
+                    ),
+                )
+                .hint("check the current state (e.g. with `list`) before running it again"),
+            };
+            let retry = if status == StatusCode::NOT_IMPLEMENTED { Retry::Never } else { Retry::IfRead };
+            return Err(Failure { error, retry });
+        }
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) => {
+                return Err(match kind {
+                    OpKind::Read => Failure {
+                        error: Error::new(
+                            Kind::Network,
+                            format!("reading the API's answer failed: {}", reqwest_reason(&e)),
+                        ),
+                        retry: Retry::IfRead,
+                    },
+                    OpKind::Write => outcome_unknown(name, "the connection broke while reading the answer"),
+                });
+            }
+        };
+        // 4. Not the API at all.
+        let looks_html = is_html || bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
+        if looks_html {
+            let error = Error::new(
+                Kind::BadResponse,
+                format!("the endpoint answered HTTP {} with an HTML page, not the Admin API", status.as_u16()),
+            )
+            .hint("check --network / TWINGATE_NETWORK (the tenant name in <network>.twingate.com) or TGCTL_API_URL");
+            return Err(Failure { error, retry: Retry::Never });
+        }
+        let json: Value = match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(_) => {
+                let error = Error::new(
+                    Kind::BadResponse,
+                    format!(
+                        "the API answered HTTP {} with a body that is not valid JSON ({} bytes)",
+                        status.as_u16(),
+                        bytes.len()
+                    ),
+                );
+                return Err(match kind {
+                    OpKind::Read => Failure { error, retry: Retry::IfRead },
+                    OpKind::Write => Failure {
+                        error: Error { kind: Kind::OutcomeUnknown, ..error }
+                            .hint("the write may have been applied; check the current state before running it again"),
+                        retry: Retry::Never,
+                    },
+                });
+            }
+        };
+        // 5. GraphQL errors (HTTP 200 or 400).
+        if let Some(errors) = json.get("errors").and_then(Value::as_array).filter(|e| !e.is_empty()) {
+            return Err(Failure { error: graphql_error(name, errors), retry: Retry::Never });
+        }
+        if !status.is_success() {
+            let error = Error::new(Kind::BadResponse, format!("the API answered HTTP {}", status.as_u16()));
+            return Err(Failure { error, retry: Retry::Never });
+        }
+        // 6. Missing data.
+        let data = match json.get("data") {
+            Some(Value::Null) | None => {
+                let error = Error::new(Kind::BadResponse, format!("the API's answer to {name} has no data"));
+                return Err(Failure { error, retry: Retry::Never });
+            }
+            Some(d) => d.clone(),
+        };
+        // 7. {ok: false} payloads.
+        if kind == OpKind::Write
+            && let Some(error) = rejected_payload(&data)
+        {
+            return Err(Failure { error, retry: Retry::Never });
+        }
+        Ok(data)
+    }
+}
+
+fn kind_word(kind: OpKind) -> &'static str {
+    match kind {
+        OpKind::Read => "query",
+        OpKind::Write => "mutation",
+    }
+}
+
+fn outcome_unknown(name: &str, why: &str) -> Failure {
+    Failure {
+        error: Error::new(
+            Kind::OutcomeUnknown,
+            format!("{why}; {name} may or may not have been applied, so it was not re-sent"),
+        )
+        .hint("check the current state (e.g. with `list`) before running it again"),
+        retry: Retry::Never,
+    }
+}
+
+fn send_failure(e: &reqwest::Error, name: &str, kind: OpKind) -> Failure {
+    if e.is_connect() {
+        // No connection means no request reached the server: safe to retry any operation.
+        let error = Error::new(Kind::Network, format!("cannot connect to the API: {}", reqwest_reason(e)))
+            .hint("check the network name, TWINGATE_URL / TGCTL_API_URL and your connection");
+        return Failure { error, retry: Retry::Safe(None) };
+    }
+    match kind {
+        OpKind::Read => {
+            let what = if e.is_timeout() {
+                "the request timed out".to_owned()
+            } else {
+                format!("the request failed: {}", reqwest_reason(e))
+            };
+            Failure {
+                error: Error::new(Kind::Network, what).hint("TGCTL_HTTP_TIMEOUT sets the time one attempt may take"),
+                retry: Retry::IfRead,
+            }
+        }
+        OpKind::Write if e.is_timeout() => outcome_unknown(name, "the request timed out after it was sent"),
+        OpKind::Write => {
+            outcome_unknown(name, &format!("the request failed after it was sent ({})", reqwest_reason(e)))
+        }
+    }
+}
+
+/// The innermost cause, without URLs (which are ours and noisy).
+fn reqwest_reason(e: &reqwest::Error) -> String {
+    let mut source: &dyn std::error::Error = e;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    let text = source.to_string();
+    if text.is_empty() { e.to_string() } else { text }
+}
+
+fn graphql_error(name: &str, errors: &[Value]) -> Error {
+    let messages: Vec<String> =
+        errors.iter().map(|e| e.get("message").and_then(Value::as_str).unwrap_or("(no message)").to_owned()).collect();
+    let permission = errors.iter().any(|e| {
+        e.pointer("/extensions/code").and_then(Value::as_str) == Some("PERMISSION_DENIED")
+            || e.get("message").and_then(Value::as_str).is_some_and(|m| m.starts_with("Permission denied"))
+    });
+    let first = messages.first().cloned().unwrap_or_default();
+    let mut error = if permission {
+        Error::new(Kind::PermissionDenied, format!("{name}: {first}"))
+            .hint("create a token with the needed permission level in the Admin Console (Settings > API)")
+    } else if first.contains("Unable to parse global ID") {
+        Error::new(Kind::Usage, format!("{name}: {first}"))
+            .hint("IDs look like U2VydmljZUFjY291bnQ6...; copy one from a `list` or pass the name")
+    } else {
+        Error::new(Kind::GraphQl, format!("{name} failed: {first}"))
+    };
+    if messages.len() > 1 {
+        error.message.push_str(&format!(" (and {} more)", messages.len() - 1));
+    }
+    for m in messages {
+        error = error.detail(m);
+    }
+    error
+}
+
+/// The first root field whose payload says `ok: false`.
+fn rejected_payload(data: &Value) -> Option<Error> {
+    let fields = data.as_object()?;
+    for (field, payload) in fields {
+        if payload.get("ok").and_then(Value::as_bool) == Some(false) {
+            let message = payload.get("error").and_then(Value::as_str).unwrap_or("no reason given");
+            return Some(Error::rejected(format!("{field} was rejected: {message}")));
+        }
+    }
+    None
+}
+
+/// `Retry-After` as seconds (integer or decimal) or an HTTP date.
+pub fn parse_retry_after(value: Option<&HeaderValue>, now: SystemTime) -> Option<Duration> {
+    let text = value?.to_str().ok()?.trim();
+    if let Ok(secs) = text.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)));
+    }
+    let at = httpdate::parse_http_date(text).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// "3s", "1m 5s", "250ms".
+pub fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let secs = d.as_secs_f64().round() as u64;
+    if secs < 60 { format!("{secs}s") } else { format!("{}m {}s", secs / 60, secs % 60) }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RawBody {
+    query: &'static str,
+    variables: Value,
+    operation_name: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let v = HeaderValue::from_static("7");
+        assert_eq!(parse_retry_after(Some(&v), now), Some(Duration::from_secs(7)));
+        let v = HeaderValue::from_static("1.5");
+        assert_eq!(parse_retry_after(Some(&v), now), Some(Duration::from_millis(1500)));
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        let v = HeaderValue::from_str(&date).unwrap();
+        assert_eq!(parse_retry_after(Some(&v), now), Some(Duration::from_secs(30)));
+        let v = HeaderValue::from_static("soon");
+        assert_eq!(parse_retry_after(Some(&v), now), None);
+        assert_eq!(parse_retry_after(None, now), None);
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_scales_to_zero() {
+        let p = RetryPolicy::default();
+        for attempt in 0..20 {
+            let d = p.backoff(attempt);
+            assert!(d <= p.max_delay, "{d:?}");
+        }
+        assert!(p.backoff(0) <= p.base_delay);
+        let zero = RetryPolicy { scale: 0.0, ..p };
+        assert_eq!(zero.backoff(5), Duration::ZERO);
+    }
+
+    #[test]
+    fn ok_false_payloads_are_rejections() {
+        let data = serde_json::json!({"serviceAccountKeyDelete": {"ok": false, "error": "revoke it first"}});
+        let e = rejected_payload(&data).unwrap();
+        assert_eq!(e.kind, Kind::Rejected);
+        assert!(e.message.contains("revoke it first"));
+        assert!(rejected_payload(&serde_json::json!({"x": {"ok": true}})).is_none());
+    }
+
+    #[test]
+    fn graphql_errors_keep_every_message() {
+        let errors = vec![serde_json::json!({"message": "a"}), serde_json::json!({"message": "b"})];
+        let e = graphql_error("Op", &errors);
+        assert_eq!(e.kind, Kind::GraphQl);
+        assert_eq!(e.details, vec!["a", "b"]);
+        assert!(e.message.contains("and 1 more"));
+        let e = graphql_error("Op", &[serde_json::json!({"message": "Unable to parse global ID"})]);
+        assert_eq!(e.kind, Kind::Usage);
+        let e =
+            graphql_error("Op", &[serde_json::json!({"message": "x", "extensions": {"code": "PERMISSION_DENIED"}})]);
+        assert_eq!(e.kind, Kind::PermissionDenied);
+    }
+}

@@ -1,0 +1,236 @@
+//! `tgctl auth login|status|logout`.
+
+use std::io::{IsTerminal, Read};
+
+use clap::{Args, Subcommand};
+use secrecy::SecretString;
+use serde::Serialize;
+
+use super::Ctx;
+use crate::api;
+use crate::config::{self, Session, TokenSource, env};
+use crate::error::{Error, Kind, Result};
+use crate::output::{Fmt, Tabular};
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Store an API token for a network (read from stdin or a hidden prompt, never from argv)
+    #[command(after_help = "Examples:
+  # Interactive: prompts for the token without echoing it
+  tgctl auth login --network acme
+
+  # Scripts and CI: pipe the token in
+  printf '%s' \"$TWINGATE_TOKEN\" | tgctl auth login --network acme --profile ci
+
+  # Against the local emulator
+  TGCTL_API_URL=http://127.0.0.1:8080/api/graphql/ tgctl auth login < token.txt")]
+    Login(LoginArgs),
+    /// Show the network, the profile and where the token comes from (env, keyring or file)
+    #[command(after_help = "Examples:
+  tgctl auth status
+  tgctl auth status --offline -o json")]
+    Status(StatusArgs),
+    /// Forget the stored token of a profile
+    #[command(after_help = "Examples:
+  tgctl auth logout
+  tgctl auth logout --profile ci")]
+    Logout,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Store the token without checking it against the API
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Don't check the token against the API
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// What `auth status` and `auth login` report.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthStatus {
+    pub profile: String,
+    pub network: Option<String>,
+    pub endpoint: String,
+    pub token_source: TokenSource,
+    /// Whether the API accepted the token (null when not checked).
+    pub token_valid: Option<bool>,
+    pub config_dir: String,
+}
+
+impl Tabular for AuthStatus {
+    fn headers() -> &'static [&'static str] {
+        &["profile", "network", "endpoint", "token source", "token valid", "config dir"]
+    }
+
+    fn cells(&self, f: &Fmt) -> Vec<String> {
+        vec![
+            self.profile.clone(),
+            f.opt(self.network.as_deref()),
+            self.endpoint.clone(),
+            self.token_source.to_string(),
+            match self.token_valid {
+                Some(true) => "yes".to_owned(),
+                Some(false) => "no".to_owned(),
+                None => "not checked".to_owned(),
+            },
+            self.config_dir.clone(),
+        ]
+    }
+
+    fn id(&self) -> &str {
+        &self.profile
+    }
+}
+
+pub async fn run(ctx: &Ctx, command: AuthCommand) -> Result<()> {
+    match command {
+        AuthCommand::Login(a) => login(ctx, a).await,
+        AuthCommand::Status(a) => status(ctx, a).await,
+        AuthCommand::Logout => logout(ctx),
+    }
+}
+
+fn read_token(ctx: &Ctx) -> Result<SecretString> {
+    let token = if std::io::stdin().is_terminal() && ctx.can_prompt() {
+        dialoguer::Password::new()
+            .with_prompt("API token (Admin Console > Settings > API)")
+            .interact()
+            .map_err(|_| Error::new(Kind::Interrupted, "cancelled"))?
+    } else {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map_err(|e| Error::io("reading the token from stdin", &e))?;
+        text
+    };
+    let token = token.trim().to_owned();
+    if token.is_empty() {
+        return Err(Error::usage("no token was given on stdin")
+            .hint("pipe it in: printf '%s' \"$TOKEN\" | tgctl auth login --network NAME"));
+    }
+    if token.chars().any(char::is_whitespace) {
+        return Err(Error::usage("the token contains whitespace; paste exactly the token the Admin Console showed"));
+    }
+    Ok(SecretString::from(token))
+}
+
+async fn login(ctx: &Ctx, args: LoginArgs) -> Result<()> {
+    let mut config = ctx.config()?.clone();
+    let profile_name = config.profile_name(ctx.global.profile.as_deref());
+    let mut profile = config.profile(&profile_name);
+    let api_url = ctx.env.get(env::TGCTL_API_URL).map(str::to_owned);
+    if let Some(network) = ctx.global.network.as_deref().or_else(|| ctx.env.get(env::TWINGATE_NETWORK)) {
+        let base = ctx.env.get(env::TWINGATE_URL).unwrap_or(config::DEFAULT_BASE_DOMAIN);
+        profile.network = Some(config::normalize_network(network, base)?);
+        profile.api_url = None;
+    }
+    if api_url.is_some() {
+        profile.api_url = api_url;
+    }
+    let (endpoint, network) = config::endpoint(&ctx.env, ctx.global.network.as_deref(), &profile)?;
+    let token = read_token(ctx)?;
+    let session = Session {
+        profile: profile_name.clone(),
+        endpoint: endpoint.clone(),
+        network: network.clone(),
+        token: token.clone(),
+        source: TokenSource::Keyring,
+        limits: config::limits(&ctx.env, &profile)?,
+    };
+    let valid = if args.no_verify {
+        None
+    } else {
+        let client = ctx.client_for(&session)?;
+        api::auth::check(&client).await.map_err(|e| match e.kind {
+            Kind::AuthRejected => Error::new(
+                Kind::AuthRejected,
+                format!("the API rejected this token for {endpoint}; nothing was stored"),
+            )
+            .hint("check the network name and copy the token again from the Admin Console (Settings > API)"),
+            _ => e,
+        })?;
+        Some(true)
+    };
+    config.file.profiles.insert(profile_name.clone(), profile);
+    let source = config.store_token(&profile_name, &token)?;
+    if config.file.profile.is_none() {
+        config.file.profile = Some(profile_name.clone());
+    }
+    config.save()?;
+    let where_ = match &source {
+        TokenSource::Keyring => "the token is stored in the OS keyring".to_owned(),
+        TokenSource::File { path } => format!(
+            "the token is stored in {} (mode 0600){}",
+            path.display(),
+            if ctx.env.flag(env::TGCTL_NO_KEYRING) { "" } else { " because no OS keyring is available" }
+        ),
+        TokenSource::Env { .. } => String::new(),
+    };
+    let target = network.clone().unwrap_or_else(|| endpoint.to_string());
+    ctx.printer.success(&format!("Logged in to {target} as profile {profile_name:?}; {where_}."));
+    if ctx.env.get(env::TWINGATE_API_TOKEN).is_some() {
+        ctx.printer.warn("TWINGATE_API_TOKEN is set and takes precedence over the stored token");
+    }
+    let status = AuthStatus {
+        profile: profile_name,
+        network,
+        endpoint: endpoint.to_string(),
+        token_source: source,
+        token_valid: valid,
+        config_dir: config.dir().display().to_string(),
+    };
+    if ctx.printer.format() != crate::output::Format::Table {
+        ctx.printer.object(&status)?;
+    }
+    Ok(())
+}
+
+async fn status(ctx: &Ctx, args: StatusArgs) -> Result<()> {
+    let session = ctx.session()?;
+    let token_valid = if args.offline {
+        None
+    } else {
+        let client = ctx.client_for(&session)?;
+        match api::auth::check(&client).await {
+            Ok(()) => Some(true),
+            Err(e) if matches!(e.kind, Kind::AuthRejected | Kind::PermissionDenied) => {
+                return Err(Error::new(
+                    Kind::AuthRejected,
+                    format!("the token from the {} was rejected by {}", session.source, session.endpoint),
+                )
+                .hint("run `tgctl auth login` again, or fix TWINGATE_API_TOKEN"));
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let status = AuthStatus {
+        profile: session.profile.clone(),
+        network: session.network.clone(),
+        endpoint: session.endpoint.to_string(),
+        token_source: session.source.clone(),
+        token_valid,
+        config_dir: ctx.config()?.dir().display().to_string(),
+    };
+    ctx.printer.object(&status)
+}
+
+fn logout(ctx: &Ctx) -> Result<()> {
+    let mut config = ctx.config()?.clone();
+    let profile = config.profile_name(ctx.global.profile.as_deref());
+    let removed = config.remove_token(&profile)?;
+    config.save()?;
+    if removed {
+        ctx.printer.success(&format!("Removed the stored token of profile {profile:?}."));
+    } else {
+        ctx.printer.info(&format!("Profile {profile:?} had no stored token."));
+    }
+    if ctx.env.get(env::TWINGATE_API_TOKEN).is_some() {
+        ctx.printer.warn("TWINGATE_API_TOKEN is still set in this environment and will keep being used");
+    }
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! `tgctl help [COMMAND...|environment|exit-codes]`.
+
+use clap::{Args, CommandFactory};
+
+use super::{Cli, Ctx};
+use crate::config::env::VARS;
+use crate::error::{Error, ExitCode, Result};
+
+#[derive(Debug, Args)]
+pub struct HelpArgs {
+    /// A command path (e.g. `service-key create`) or a topic: environment, exit-codes
+    pub topic: Vec<String>,
+}
+
+pub fn run(ctx: &Ctx, args: HelpArgs) -> Result<()> {
+    let topic: Vec<&str> = args.topic.iter().map(String::as_str).collect();
+    let text = match topic.as_slice() {
+        ["environment" | "env"] => environment(),
+        ["exit-codes" | "exit-code"] => exit_codes(),
+        path => command_help(path)?,
+    };
+    ctx.printer.raw(&text)
+}
+
+fn environment() -> String {
+    let mut s = String::from("Environment variables read by tgctl (empty counts as unset):\n\n");
+    for v in VARS.iter().filter(|v| v.documented) {
+        s.push_str(&format!("  {}\n      {}\n", v.name, v.help));
+    }
+    s
+}
+
+fn exit_codes() -> String {
+    let mut s = String::from("Exit codes:\n\n");
+    for (code, meaning) in ExitCode::TABLE {
+        s.push_str(&format!("  {:>3}  {meaning}\n", code.code()));
+    }
+    s.push_str("\nA closed stdout (e.g. `tgctl ... | head`) exits 0 quietly.\nWith -o json, errors are one JSON object on stderr: {\"error\": {\"code\", \"message\", \"hint\", \"details\", \"exitCode\"}}.\n");
+    s
+}
+
+fn command_help(path: &[&str]) -> Result<String> {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut current = &mut cmd;
+    for name in path {
+        let Some(next) = current.find_subcommand_mut(name) else {
+            return Err(Error::usage(format!("no command or topic {:?}", path.join(" ")))
+                .hint("topics: environment, exit-codes; commands: `tgctl --help`"));
+        };
+        current = next;
+    }
+    Ok(current.render_long_help().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_and_paths_render() {
+        assert!(environment().contains("TWINGATE_API_TOKEN"));
+        assert!(!environment().contains("TGCTL_BACKOFF_SCALE"));
+        assert!(exit_codes().contains("130"));
+        assert!(command_help(&["service-key", "create"]).unwrap().contains("--key-file"));
+        assert!(command_help(&["nope"]).is_err());
+    }
+}

@@ -1,0 +1,263 @@
+//! The command tree: `tgctl <noun> <verb>`, one module per noun.
+//!
+//! Each verb is an `Args` struct (clap derive) and an async `run(ctx, args)` that talks to the API
+//! through [`Ctx::client`] and hands results to [`Ctx::printer`]. Nothing here writes to stdout
+//! or stderr directly.
+
+pub mod auth;
+pub mod completions;
+pub mod help;
+pub mod service_account;
+pub mod service_key;
+
+use std::io::IsTerminal;
+use std::sync::OnceLock;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::api::{Client, ClientOptions, Pacer, RetryPolicy};
+use crate::config::{self, Config, Env, Session, env};
+use crate::error::{Error, Kind, Result};
+use crate::output::{ColorChoice, Format, Printer};
+
+const ROOT_EXAMPLES: &str = "\
+Examples:
+  # Log in once (the token is read from stdin or a hidden prompt, never from argv)
+  tgctl auth login --network acme
+
+  # Create a service account for CI, give it a resource, and mint a 30-day key into a file
+  tgctl service-account create ci-deployer --resource prod-db
+  tgctl service-key create --service-account ci-deployer --expires-in-days 30 --key-file key.json
+
+  # Audit keys that expire within a month, as JSON
+  tgctl service-key list --expiring-within 30d -o json
+
+  # Scripts: names or IDs are accepted everywhere; -o id prints IDs only
+  tgctl service-account list --name-prefix ci- -o id
+
+Run `tgctl help environment` for environment variables and `tgctl help exit-codes` for exit codes.";
+
+/// tgctl: manage Twingate from the command line and connect CI jobs to private resources.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tgctl",
+    version,
+    about = "Manage Twingate from the command line and connect CI jobs to private resources",
+    after_help = ROOT_EXAMPLES,
+    disable_help_subcommand = true,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Twingate network (tenant) name, as in NAME.twingate.com [env: TWINGATE_NETWORK]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub network: Option<String>,
+    /// Configuration profile [env: TGCTL_PROFILE]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Output format
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// When to use colour (NO_COLOR is honoured)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Answer yes to confirmations (needed for destructive verbs when not on a terminal)
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+    /// Print only results and errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Log each API request (never secrets) to stderr
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in, show where credentials come from, log out
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
+    /// Service accounts: non-user identities for CI/CD and automation
+    #[command(subcommand, visible_alias = "service")]
+    ServiceAccount(service_account::ServiceAccountCommand),
+    /// Service keys: the credentials a headless client uses to act as a service account
+    #[command(subcommand, visible_alias = "key")]
+    ServiceKey(service_key::ServiceKeyCommand),
+    /// Print shell completions
+    Completions(completions::CompletionsArgs),
+    /// Help on a command or a topic (environment, exit-codes)
+    Help(help::HelpArgs),
+}
+
+/// What every command gets: the environment snapshot, global flags, the printer, config.
+pub struct Ctx {
+    pub env: Env,
+    pub global: GlobalArgs,
+    pub printer: Printer,
+    config: OnceLock<Config>,
+}
+
+impl Ctx {
+    pub fn new(env: Env, global: GlobalArgs) -> Self {
+        let printer = Printer::new(global.output, global.color, global.quiet, global.verbose, &env);
+        Self { env, global, printer, config: OnceLock::new() }
+    }
+
+    pub fn config(&self) -> Result<&Config> {
+        if let Some(c) = self.config.get() {
+            return Ok(c);
+        }
+        let loaded = Config::load(&self.env)?;
+        Ok(self.config.get_or_init(|| loaded))
+    }
+
+    /// Endpoint, token and pacing for this invocation.
+    pub fn session(&self) -> Result<Session> {
+        let config = self.config()?;
+        let profile_name = config.profile_name(self.global.profile.as_deref());
+        let profile = config.profile(&profile_name);
+        let (endpoint, network) = config::endpoint(&self.env, self.global.network.as_deref(), &profile)?;
+        let limits = config::limits(&self.env, &profile)?;
+        let (token, source) = if let Some(t) = self.env.get(env::TWINGATE_API_TOKEN) {
+            (
+                secrecy::SecretString::from(t.to_owned()),
+                config::TokenSource::Env { variable: env::TWINGATE_API_TOKEN.to_owned() },
+            )
+        } else if let Some(found) = config.stored_token(&profile_name)? {
+            found
+        } else {
+            return Err(Error::new(Kind::AuthMissing, "no API token")
+                .hint("run `tgctl auth login` or set TWINGATE_API_TOKEN (create a token in the Admin Console: Settings > API)"));
+        };
+        Ok(Session { profile: profile_name, endpoint, network, token, source, limits })
+    }
+
+    /// An API client for this invocation.
+    pub fn client(&self) -> Result<Client> {
+        let session = self.session()?;
+        self.client_for(&session)
+    }
+
+    pub fn client_for(&self, session: &Session) -> Result<Client> {
+        let mut retry = RetryPolicy::default();
+        if let Some(t) = self.env.number::<f64>(env::TGCTL_HTTP_TIMEOUT).map_err(Error::usage)? {
+            retry.attempt_timeout = std::time::Duration::try_from_secs_f64(t)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| Error::usage("TGCTL_HTTP_TIMEOUT must be a positive number of seconds"))?;
+        }
+        if let Some(b) = self.env.number::<f64>(env::TGCTL_RETRY_BUDGET).map_err(Error::usage)? {
+            retry.budget = std::time::Duration::try_from_secs_f64(b.max(0.0))
+                .map_err(|_| Error::usage("TGCTL_RETRY_BUDGET must be a number of seconds"))?;
+        }
+        if let Some(s) = self.env.number::<f64>(env::TGCTL_BACKOFF_SCALE).map_err(Error::usage)? {
+            retry.scale = s.max(0.0);
+        }
+        let pace_file = config::state_dir(&self.env).ok().map(|dir| dir.join(pace_file_name(session)));
+        Client::new(ClientOptions {
+            endpoint: session.endpoint.clone(),
+            token: session.token.clone(),
+            pacer: Pacer::new(session.limits, pace_file),
+            retry,
+            log: self.printer.log_fn(),
+        })
+    }
+
+    /// True when a person can answer a prompt: stdin and stderr are terminals.
+    pub fn can_prompt(&self) -> bool {
+        !self.env.flag(env::TGCTL_NO_PROMPT) && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+    }
+
+    /// Confirms a destructive action: --yes, else a prompt on a terminal, else an error.
+    pub fn confirm(&self, question: &str) -> Result<()> {
+        if self.global.yes {
+            return Ok(());
+        }
+        if !self.can_prompt() {
+            return Err(Error::new(Kind::ConfirmationRequired, format!("refusing to {question} without confirmation"))
+                .hint("pass --yes to confirm when not running interactively"));
+        }
+        let answer = dialoguer::Confirm::new()
+            .with_prompt(format!("{}?", capitalize(question)))
+            .default(false)
+            .interact()
+            .map_err(|_| Error::new(Kind::Interrupted, "cancelled"))?;
+        if answer { Ok(()) } else { Err(Error::new(Kind::Interrupted, "cancelled; nothing was changed")) }
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or_else(String::new, |f| f.to_uppercase().collect::<String>() + c.as_str())
+}
+
+/// One pacing log per endpoint and token, named by a hash (never the token itself).
+fn pace_file_name(session: &Session) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    session.endpoint.as_str().hash(&mut h);
+    secrecy::ExposeSecret::expose_secret(&session.token).hash(&mut h);
+    format!("pace-{:016x}.json", h.finish())
+}
+
+/// Runs one parsed command line.
+pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
+    match command {
+        Command::Auth(c) => auth::run(ctx, c).await,
+        Command::ServiceAccount(c) => service_account::run(ctx, c).await,
+        Command::ServiceKey(c) => service_key::run(ctx, c).await,
+        Command::Completions(a) => completions::run(ctx, a),
+        Command::Help(a) => help::run(ctx, a),
+    }
+}
+
+/// Shared list flags: `--limit` and the name filters.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ListArgs {
+    /// Stop after this many rows
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Exact name
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Name contains this text
+    #[arg(long, value_name = "TEXT")]
+    pub name_contains: Option<String>,
+    /// Name matches this regular expression (evaluated by the API)
+    #[arg(long, value_name = "REGEX")]
+    pub name_regex: Option<String>,
+    /// Name starts with this text
+    #[arg(long, value_name = "TEXT")]
+    pub name_prefix: Option<String>,
+    /// Name ends with this text
+    #[arg(long, value_name = "TEXT")]
+    pub name_suffix: Option<String>,
+}
+
+impl ListArgs {
+    pub fn name_filter(&self) -> crate::api::NameFilter {
+        crate::api::NameFilter {
+            eq: self.name.clone(),
+            contains: self.name_contains.clone(),
+            regexp: self.name_regex.clone(),
+            starts_with: self.name_prefix.clone(),
+            ends_with: self.name_suffix.clone(),
+        }
+    }
+
+    pub fn limit(&self) -> Result<Option<usize>> {
+        match self.limit {
+            Some(0) => Err(Error::usage("--limit must be at least 1")),
+            l => Ok(l),
+        }
+    }
+}

@@ -1,0 +1,523 @@
+//! `tgctl service-key list|get|create|rename|revoke|delete|rotate`, with the key lifecycle
+//! enforced before anything is sent (see `api::service_keys`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use jiff::Timestamp;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use super::Ctx;
+use crate::api::service_keys::{self, KeyStatus, ServiceKey};
+use crate::api::{self, Page, Ref, ids, paginate, service_accounts};
+use crate::config::write_private_file;
+use crate::error::{Error, Kind, Result};
+use crate::output::{Fmt, Format, Tabular};
+use crate::parse;
+
+const LIFECYCLE: &str = "Lifecycle: a key is created active, with an expiry that can only be set at creation
+(1 to 365 days, or none). It can be renamed only while active. Revoking is final: a revoked key
+never becomes active again. A key must be revoked (or have expired) before it is deleted.";
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceKeyCommand {
+    /// List keys, of one service account or all (for audits)
+    #[command(
+        visible_alias = "ls",
+        after_help = "Examples:
+  tgctl service-key list --service-account ci-deployer
+  tgctl service-key list --status active --expiring-within 30d
+  tgctl service-key list --status revoked -o id"
+    )]
+    List(ListArgs),
+    /// Show one key (never its secret: the API shows that only once, at creation)
+    #[command(after_help = "Examples:
+  tgctl service-key get U2VydmljZUFjY291bnRLZXk6...
+  tgctl service-key get nightly --service-account ci-deployer -o json")]
+    Get(KeyArg),
+    /// Create a key and show it exactly once: written to --key-file, or printed to stdout
+    #[command(after_help = "Examples:
+  # Recommended: straight into a file created with mode 0600
+  tgctl service-key create --service-account ci-deployer --key-file key.json
+
+  # A 7-day key for one pipeline, piped into a secret store (stdout is not a terminal)
+  tgctl service-key create --service-account ci-deployer --expires-in-days 7 | gh secret set TWINGATE_SERVICE_KEY
+
+  # As JSON with the key in a `token` field
+  tgctl service-key create --service-account ci-deployer -o json > key-and-metadata.json
+
+Under GitHub Actions the key is masked (::add-mask::) before anything is printed.")]
+    Create(CreateArgs),
+    /// Rename a key (only while it is active)
+    #[command(after_help = "Examples:
+  tgctl service-key rename U2VydmljZUFjY291bnRLZXk6... deploy-prod")]
+    Rename(RenameArgs),
+    /// Revoke a key: it stops working at once and can never be made active again
+    #[command(after_help = "Examples:
+  tgctl service-key revoke U2VydmljZUFjY291bnRLZXk6... --yes
+  tgctl service-key list --status active --expiring-within 7d -o id | xargs -n1 tgctl service-key revoke --yes")]
+    Revoke(KeyArg),
+    /// Delete a revoked or expired key for good
+    #[command(
+        visible_alias = "rm",
+        after_help = "Examples:
+  tgctl service-key delete U2VydmljZUFjY291bnRLZXk6... --yes
+  tgctl service-key delete U2VydmljZUFjY291bnRLZXk6... --revoke --yes   # revoke, then delete"
+    )]
+    Delete(DeleteArgs),
+    /// Replace a key: create a new one, write it out, then revoke (and optionally delete) the old
+    #[command(after_help = "Examples:
+  tgctl service-key rotate nightly --service-account ci-deployer --key-file new-key.json --yes
+  tgctl service-key rotate U2VydmljZUFjY291bnRLZXk6... --key-file key.json --force --delete-old --yes
+
+The old key is revoked only after the new one has been written out.")]
+    Rotate(RotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only the keys of this service account (name or ID)
+    #[arg(long, value_name = "SERVICE_ACCOUNT")]
+    pub service_account: Option<String>,
+    /// Only keys with this status
+    #[arg(long, value_enum)]
+    pub status: Option<KeyStatus>,
+    /// Only active keys that expire within this time (e.g. 30d, 12h, 2w)
+    #[arg(long, value_name = "DURATION")]
+    pub expiring_within: Option<String>,
+    /// Stop after this many rows
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyArg {
+    /// Key ID, or key name (unique among the keys searched)
+    pub key: String,
+    /// Look the name up among this service account's keys only
+    #[arg(long, value_name = "SERVICE_ACCOUNT")]
+    pub service_account: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Expiry {
+    /// Days until the key expires, 1 to 365 (fixed for the key's life)
+    #[arg(long, value_name = "DAYS", default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=365), conflicts_with = "no_expiry")]
+    pub expires_in_days: i64,
+    /// Create a key that never expires
+    #[arg(long)]
+    pub no_expiry: bool,
+}
+
+impl Expiry {
+    fn days(&self) -> i64 {
+        if self.no_expiry { 0 } else { self.expires_in_days }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Destination {
+    /// Write the key to this file (created with mode 0600; see --force)
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+    /// Replace --key-file if it exists
+    #[arg(long, requires = "key_file")]
+    pub force: bool,
+    /// Print the key to stdout even when stdout is a terminal
+    #[arg(long, conflicts_with = "key_file")]
+    pub show: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Service account (name or ID) the key belongs to
+    #[arg(long, value_name = "SERVICE_ACCOUNT")]
+    pub service_account: String,
+    /// Name of the key (default: tgctl-<UTC time>)
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub expiry: Expiry,
+    #[command(flatten)]
+    pub destination: Destination,
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    #[command(flatten)]
+    pub key: KeyArg,
+    /// The new name
+    pub new_name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    #[command(flatten)]
+    pub key: KeyArg,
+    /// Revoke the key first if it is still active
+    #[arg(long)]
+    pub revoke: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub key: KeyArg,
+    /// Name of the new key (default: the old name with a new date)
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub expiry: Expiry,
+    #[command(flatten)]
+    pub destination: Destination,
+    /// Delete the old key after revoking it
+    #[arg(long)]
+    pub delete_old: bool,
+}
+
+impl Tabular for ServiceKey {
+    fn headers() -> &'static [&'static str] {
+        &["id", "name", "service account", "status", "expires", "created"]
+    }
+
+    fn cells(&self, f: &Fmt) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.name.clone(),
+            self.service_account.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
+            self.status.as_str().to_owned(),
+            f.opt_time(self.expires_at.as_ref(), "never"),
+            f.time(&self.created_at),
+        ]
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn details(&self, f: &Fmt) -> Vec<(&'static str, String)> {
+        let mut d =
+            vec![("id", self.id.clone()), ("name", self.name.clone()), ("status", self.status.as_str().to_owned())];
+        if let Some(a) = &self.service_account {
+            d.push(("service account", format!("{} ({})", a.name, a.id)));
+        }
+        d.push(("expires", f.opt_time(self.expires_at.as_ref(), "never")));
+        if let Some(r) = &self.revoked_at {
+            d.push(("revoked", f.time(r)));
+        }
+        d.push(("created", f.time(&self.created_at)));
+        d
+    }
+}
+
+pub async fn run(ctx: &Ctx, command: ServiceKeyCommand) -> Result<()> {
+    match command {
+        ServiceKeyCommand::List(a) => list(ctx, a).await,
+        ServiceKeyCommand::Get(a) => get(ctx, a).await,
+        ServiceKeyCommand::Create(a) => create(ctx, a).await,
+        ServiceKeyCommand::Rename(a) => rename(ctx, a).await,
+        ServiceKeyCommand::Revoke(a) => revoke(ctx, a).await,
+        ServiceKeyCommand::Delete(a) => delete(ctx, a).await,
+        ServiceKeyCommand::Rotate(a) => rotate(ctx, a).await,
+    }
+}
+
+async fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
+    if args.limit == Some(0) {
+        return Err(Error::usage("--limit must be at least 1"));
+    }
+    let within = args.expiring_within.as_deref().map(parse::duration).transpose()?;
+    let client = ctx.client()?;
+    let account = match &args.service_account {
+        Some(a) => Some(service_accounts::resolve(&client, a).await?),
+        None => None,
+    };
+    let now = Timestamp::now();
+    let horizon = within.map(|d| {
+        now.checked_add(jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX))
+            .unwrap_or(Timestamp::MAX)
+    });
+    let keep = |k: &ServiceKey| {
+        args.status.is_none_or(|s| k.status == s)
+            && horizon.is_none_or(|h| k.status == KeyStatus::Active && k.expires_at.is_some_and(|at| at <= h))
+    };
+    let mut out = ctx.printer.list::<ServiceKey>();
+    paginate(
+        args.limit,
+        |after, first| {
+            let client = &client;
+            let account = account.as_ref();
+            async move {
+                let page = service_keys::list_page(client, account, after, first).await?;
+                Ok(Page { nodes: page.nodes.into_iter().filter(keep).collect(), ..page })
+            }
+        },
+        |page| out.push_page(page),
+    )
+    .await?;
+    out.finish()?;
+    Ok(())
+}
+
+/// Finds a key by ID, or by name among one account's keys or all keys.
+async fn resolve_key(client: &api::Client, arg: &KeyArg) -> Result<ServiceKey> {
+    if ids::is_id_of(&arg.key, "ServiceAccountKey") {
+        return service_keys::get(client, &arg.key).await;
+    }
+    if let Some(other) = ids::type_of(&arg.key) {
+        return Err(Error::usage(format!("{} is a {other} ID, not a service key", arg.key)));
+    }
+    let account = match &arg.service_account {
+        Some(a) => Some(service_accounts::resolve(client, a).await?),
+        None => None,
+    };
+    let keys =
+        api::collect(None, |after, first| service_keys::list_page(client, account.as_ref(), after, first)).await?;
+    let mut matches: Vec<ServiceKey> = keys.into_iter().filter(|k| k.name == arg.key).collect();
+    match matches.len() {
+        0 => Err(Error::not_found(format!("no service key named {:?}", arg.key))
+            .hint("list them with `tgctl service-key list`")),
+        1 => Ok(matches.remove(0)),
+        n => Err(Error::new(Kind::Ambiguous, format!("{n} service keys are named {:?}; pass an ID instead", arg.key))
+            .hint(format!("IDs: {}", matches.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")))),
+    }
+}
+
+async fn get(ctx: &Ctx, args: KeyArg) -> Result<()> {
+    let client = ctx.client()?;
+    let key = resolve_key(&client, &args).await?;
+    ctx.printer.object(&key)
+}
+
+/// Checks, before anything is created, that the secret will have somewhere safe to go.
+fn check_destination(ctx: &Ctx, dest: &Destination) -> Result<()> {
+    match &dest.key_file {
+        Some(path) => {
+            if path.is_dir() {
+                return Err(Error::usage(format!("--key-file {} is a directory", path.display())));
+            }
+            if path.exists() && !dest.force {
+                return Err(Error::usage(format!("{} already exists; nothing was created", path.display()))
+                    .hint("choose another path, or pass --force to replace it"));
+            }
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            if !parent.is_dir() {
+                return Err(Error::usage(format!(
+                    "the directory {} does not exist; nothing was created",
+                    parent.display()
+                )));
+            }
+            Ok(())
+        }
+        None if ctx.printer.stdout_is_tty() && !dest.show => {
+            Err(Error::usage("refusing to print a service key to the terminal; nothing was created")
+                .hint("pass --key-file PATH (recommended), pipe stdout somewhere, or pass --show"))
+        }
+        None => Ok(()),
+    }
+}
+
+/// What `create` and `rotate` print about a new key.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedOutput<'a> {
+    #[serde(flatten)]
+    key: &'a ServiceKey,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_file: Option<String>,
+    /// The service key JSON, only when it was not written to a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a str>,
+}
+
+impl Tabular for CreatedOutput<'_> {
+    fn headers() -> &'static [&'static str] {
+        ServiceKey::headers()
+    }
+    fn cells(&self, f: &Fmt) -> Vec<String> {
+        self.key.cells(f)
+    }
+    fn id(&self) -> &str {
+        &self.key.id
+    }
+    fn details(&self, f: &Fmt) -> Vec<(&'static str, String)> {
+        let mut d = self.key.details(f);
+        if let Some(p) = &self.key_file {
+            d.push(("key file", p.clone()));
+        }
+        d
+    }
+}
+
+/// Masks, then delivers the secret: to the file, or to stdout. Never logs it.
+fn deliver(ctx: &Ctx, key: &ServiceKey, token: &SecretString, dest: &Destination) -> Result<()> {
+    let secret = token.expose_secret();
+    mask_key(ctx, secret);
+    match &dest.key_file {
+        Some(path) => {
+            let mut bytes = secret.as_bytes().to_vec();
+            if !bytes.ends_with(b"\n") {
+                bytes.push(b'\n');
+            }
+            write_private_file(path, &bytes, dest.force).map_err(|e| Error {
+                hint: Some(format!(
+                    "the key {} was created but could not be saved; revoke it with `tgctl service-key revoke {} --yes`",
+                    key.id, key.id
+                )),
+                ..e
+            })?;
+            ctx.printer.success(&format!(
+                "Wrote service key {:?} to {} (mode 0600). It is shown only this once.",
+                key.name,
+                path.display()
+            ));
+            ctx.printer.object(&CreatedOutput { key, key_file: Some(path.display().to_string()), token: None })
+        }
+        None => match ctx.printer.format() {
+            Format::Json | Format::Ndjson => {
+                ctx.printer.json(&CreatedOutput { key, key_file: None, token: Some(secret) })
+            }
+            Format::Table | Format::Id => {
+                ctx.printer.info(&format!(
+                    "Service key {:?} ({}) follows on stdout. It is shown only this once.",
+                    key.name, key.id
+                ));
+                ctx.printer.raw(secret)
+            }
+        },
+    }
+}
+
+/// Under GitHub Actions: the whole key, its private key's lines, and its base64 form.
+fn mask_key(ctx: &Ctx, secret: &str) {
+    use base64::Engine;
+    ctx.printer.mask(secret);
+    if let Ok(doc) = service_keys::KeyDocument::parse(secret) {
+        ctx.printer.mask(&doc.private_key);
+    }
+    ctx.printer.mask(&base64::engine::general_purpose::STANDARD.encode(secret.trim()));
+}
+
+fn default_key_name(base: Option<&str>) -> String {
+    let stamp = Timestamp::now().strftime("%Y%m%d%H%M").to_string();
+    match base {
+        Some(old) => {
+            let trimmed = match old.rsplit_once('-') {
+                Some((head, tail)) if tail.len() == 12 && tail.bytes().all(|b| b.is_ascii_digit()) => head,
+                _ => old,
+            };
+            format!("{trimmed}-{stamp}")
+        }
+        None => format!("tgctl-{stamp}"),
+    }
+}
+
+async fn create(ctx: &Ctx, args: CreateArgs) -> Result<()> {
+    check_destination(ctx, &args.destination)?;
+    let client = ctx.client()?;
+    let account = service_accounts::resolve(&client, &args.service_account).await?;
+    let name = args.name.clone().unwrap_or_else(|| default_key_name(None));
+    let created = service_keys::create(&client, &account.id, Some(name), args.expiry.days()).await?;
+    deliver(ctx, &created.key, &created.token, &args.destination)
+}
+
+fn lifecycle_error(key: &ServiceKey, action: &str) -> Error {
+    Error::rejected(format!("service key {:?} is {}; only active keys can be {action}", key.name, key.status.as_str()))
+        .hint(LIFECYCLE.replace('\n', " "))
+}
+
+async fn rename(ctx: &Ctx, args: RenameArgs) -> Result<()> {
+    if args.new_name.trim().is_empty() {
+        return Err(Error::usage("the new name must not be empty"));
+    }
+    let client = ctx.client()?;
+    let key = resolve_key(&client, &args.key).await?;
+    if key.status != KeyStatus::Active {
+        return Err(lifecycle_error(&key, "renamed"));
+    }
+    let renamed = service_keys::rename(&client, &key.id, &args.new_name).await?;
+    ctx.printer.success(&format!("Renamed service key {:?} to {:?}.", key.name, renamed.name));
+    ctx.printer.object(&renamed)
+}
+
+async fn revoke(ctx: &Ctx, args: KeyArg) -> Result<()> {
+    let client = ctx.client()?;
+    let key = resolve_key(&client, &args).await?;
+    if key.status != KeyStatus::Active {
+        ctx.printer.info(&format!("Service key {:?} is already {}; nothing to revoke.", key.name, key.status.as_str()));
+        return ctx.printer.object(&key);
+    }
+    ctx.confirm(&format!("revoke service key {:?} ({}); this cannot be undone", key.name, key.id))?;
+    let revoked = service_keys::revoke(&client, &key.id).await?;
+    ctx.printer.success(&format!("Revoked service key {:?}.", revoked.name));
+    ctx.printer.object(&revoked)
+}
+
+async fn delete(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
+    let client = ctx.client()?;
+    let key = resolve_key(&client, &args.key).await?;
+    if key.status == KeyStatus::Active && !args.revoke {
+        return Err(Error::rejected(format!(
+            "service key {:?} is active; a key must be revoked before it is deleted",
+            key.name
+        ))
+        .hint(format!("run `tgctl service-key revoke {}` first, or pass --revoke", key.id)));
+    }
+    ctx.confirm(&format!("delete service key {:?} ({}) permanently", key.name, key.id))?;
+    if key.status == KeyStatus::Active {
+        service_keys::revoke(&client, &key.id).await?;
+        ctx.printer.success(&format!("Revoked service key {:?}.", key.name));
+    }
+    service_keys::delete(&client, &key.id).await?;
+    ctx.printer.success(&format!("Deleted service key {:?}.", key.name));
+    ctx.printer.deleted(&key.id, &key.name)
+}
+
+async fn rotate(ctx: &Ctx, args: RotateArgs) -> Result<()> {
+    check_destination(ctx, &args.destination)?;
+    let client = ctx.client()?;
+    let old = resolve_key(&client, &args.key).await?;
+    let account: Ref = old
+        .service_account
+        .clone()
+        .ok_or_else(|| Error::new(Kind::BadResponse, "the API did not say which service account the key belongs to"))?;
+    let what = if args.delete_old { "revoke and delete" } else { "revoke" };
+    if old.status == KeyStatus::Active {
+        ctx.confirm(&format!("create a new key for {:?}, then {what} key {:?} ({})", account.name, old.name, old.id))?;
+    }
+    let name = args.name.clone().unwrap_or_else(|| default_key_name(Some(&old.name)));
+    let created = service_keys::create(&client, &account.id, Some(name), args.expiry.days()).await?;
+    deliver(ctx, &created.key, &created.token, &args.destination)?;
+    if old.status == KeyStatus::Active {
+        service_keys::revoke(&client, &old.id).await.map_err(|e| Error {
+            hint: Some(format!(
+                "the new key {} is in place; revoke the old one with `tgctl service-key revoke {} --yes`",
+                created.key.id, old.id
+            )),
+            ..e
+        })?;
+        ctx.printer.success(&format!("Revoked the old key {:?}.", old.name));
+    } else {
+        ctx.printer.info(&format!("The old key {:?} was already {}.", old.name, old.status.as_str()));
+    }
+    if args.delete_old {
+        service_keys::delete(&client, &old.id).await?;
+        ctx.printer.success(&format!("Deleted the old key {:?}.", old.name));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_replace_an_old_stamp() {
+        let n = default_key_name(Some("nightly-202601010000"));
+        assert!(n.starts_with("nightly-") && n.len() == "nightly-".len() + 12, "{n}");
+        let n = default_key_name(Some("nightly"));
+        assert!(n.starts_with("nightly-"));
+        assert!(default_key_name(None).starts_with("tgctl-"));
+    }
+}

@@ -1,0 +1,135 @@
+//! The one registry of environment variables tgctl reads.
+//!
+//! Every variable is declared here, once, with its documentation; `tgctl help environment` is
+//! generated from [`VARS`], and nothing else in the crate calls `std::env::var` directly.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+
+/// One documented environment variable.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvVar {
+    pub name: &'static str,
+    pub help: &'static str,
+    /// Shown in `tgctl help environment` (test-only knobs are hidden).
+    pub documented: bool,
+}
+
+macro_rules! vars {
+    ($( $konst:ident = $name:literal, $doc:literal, $documented:literal; )*) => {
+        $( pub const $konst: &str = $name; )*
+        /// All variables, in the order `tgctl help environment` lists them.
+        pub const VARS: &[EnvVar] = &[ $( EnvVar { name: $name, help: $doc, documented: $documented }, )* ];
+    };
+}
+
+vars! {
+    TWINGATE_API_TOKEN = "TWINGATE_API_TOKEN", "API token for the Admin API; overrides the profile's stored token.", true;
+    TWINGATE_NETWORK = "TWINGATE_NETWORK", "Network (tenant) name, as in <network>.twingate.com; same as --network.", true;
+    TWINGATE_URL = "TWINGATE_URL", "Base domain of the network's host (default twingate.com).", true;
+    TGCTL_API_URL = "TGCTL_API_URL", "Full GraphQL endpoint URL, e.g. the emulator's http://127.0.0.1:PORT/api/graphql/. Overrides --network.", true;
+    TGCTL_PROFILE = "TGCTL_PROFILE", "Profile to use; same as --profile.", true;
+    TGCTL_CONFIG_DIR = "TGCTL_CONFIG_DIR", "Directory of config.toml and credentials.toml (default: the XDG config dir + /tgctl).", true;
+    TGCTL_STATE_DIR = "TGCTL_STATE_DIR", "Directory for runtime state: the request pacer and connect's state file (default: $XDG_RUNTIME_DIR/tgctl or a private temp dir).", true;
+    TGCTL_NO_KEYRING = "TGCTL_NO_KEYRING", "Set to 1 to never use the OS keyring; tokens are then kept in a 0600 file.", true;
+    TGCTL_READS_PER_MINUTE = "TGCTL_READS_PER_MINUTE", "Client-side pacing of queries (default 60 a minute; 0 turns pacing off).", true;
+    TGCTL_WRITES_PER_MINUTE = "TGCTL_WRITES_PER_MINUTE", "Client-side pacing of mutations (default 20 a minute; 0 turns pacing off).", true;
+    TGCTL_HTTP_TIMEOUT = "TGCTL_HTTP_TIMEOUT", "Seconds one HTTP attempt may take (default 30).", true;
+    TGCTL_RETRY_BUDGET = "TGCTL_RETRY_BUDGET", "Seconds all attempts of one request may take together, waits included (default 90).", true;
+    TGCTL_FORCE_TTY = "TGCTL_FORCE_TTY", "Set to 1 to format output as if stdout and stderr were terminals.", true;
+    TGCTL_NO_PROMPT = "TGCTL_NO_PROMPT", "Set to 1 to never prompt; destructive verbs then need --yes.", true;
+    NO_COLOR = "NO_COLOR", "When set and not empty, no colour.", true;
+    CLICOLOR_FORCE = "CLICOLOR_FORCE", "When set and not 0, colour even when not on a terminal.", true;
+    FORCE_COLOR = "FORCE_COLOR", "Same as CLICOLOR_FORCE.", true;
+    TWINGATE_SERVICE_KEY = "TWINGATE_SERVICE_KEY", "Service key for connect (raw JSON, or base64 of it).", true;
+    GITHUB_ACTIONS = "GITHUB_ACTIONS", "Set by GitHub Actions; tgctl then masks secrets with ::add-mask:: before printing anything.", true;
+    CI = "CI", "Set by most CI systems; progress is then printed as timestamped lines instead of spinners.", true;
+    XDG_RUNTIME_DIR = "XDG_RUNTIME_DIR", "Where runtime state goes when TGCTL_STATE_DIR is unset.", true;
+    TGCTL_BACKOFF_SCALE = "TGCTL_BACKOFF_SCALE", "Multiplier for retry waits, for tests (default 1; 0 makes retries immediate).", false;
+}
+
+/// A snapshot of the environment, taken once at start-up (tests build one from a map).
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    values: BTreeMap<&'static str, String>,
+}
+
+impl Env {
+    /// Reads every registered variable from the process environment.
+    pub fn from_process() -> Self {
+        Self::from_lookup(|name| std::env::var_os(name))
+    }
+
+    pub fn from_lookup(mut lookup: impl FnMut(&str) -> Option<OsString>) -> Self {
+        let values = VARS
+            .iter()
+            .filter_map(|v| {
+                let value = lookup(v.name)?;
+                Some((v.name, value.to_string_lossy().into_owned()))
+            })
+            .collect();
+        Self { values }
+    }
+
+    /// The value, if set and not empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        debug_assert!(VARS.iter().any(|v| v.name == name), "unregistered env var {name}");
+        self.values.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// True when the variable is set to something other than empty, `0` or `false`.
+    pub fn flag(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "no"))
+    }
+
+    /// A number, or `Err` with a message naming the variable.
+    pub fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, String> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(raw) => raw.trim().parse::<T>().map(Some).map_err(|_| format!("{name}={raw:?} is not a valid number")),
+        }
+    }
+
+    pub fn in_github_actions(&self) -> bool {
+        self.get(GITHUB_ACTIONS) == Some("true")
+    }
+
+    pub fn in_ci(&self) -> bool {
+        self.flag(CI) || self.in_github_actions()
+    }
+
+    /// Builds an environment for tests.
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.values.insert(name, value.into());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = VARS.iter().map(|v| v.name).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len());
+    }
+
+    #[test]
+    fn empty_values_count_as_unset_and_flags_parse() {
+        let env = Env::default().with(NO_COLOR, "").with(TGCTL_NO_KEYRING, "1").with(CI, "false");
+        assert_eq!(env.get(NO_COLOR), None);
+        assert!(env.flag(TGCTL_NO_KEYRING));
+        assert!(!env.flag(CI));
+    }
+
+    #[test]
+    fn numbers_report_the_variable() {
+        let env = Env::default().with(TGCTL_HTTP_TIMEOUT, "ten");
+        let err = env.number::<u64>(TGCTL_HTTP_TIMEOUT).unwrap_err();
+        assert!(err.contains("TGCTL_HTTP_TIMEOUT"), "{err}");
+    }
+}

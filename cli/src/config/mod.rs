@@ -1,0 +1,413 @@
+//! Profiles, credentials and the resolution of endpoint and token.
+//!
+//! `config.toml` (profiles: network, endpoint, pacing) and `credentials.toml` (tokens, 0600, only
+//! when no OS keyring works) live in `$TGCTL_CONFIG_DIR`, else the XDG config dir + `/tgctl`.
+//! The token is resolved in a fixed order: `TWINGATE_API_TOKEN`, then the profile's token in the
+//! OS keyring, then the profile's token in `credentials.toml`; `tgctl auth status` says which.
+
+pub mod env;
+mod files;
+mod keyring_store;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::api::pacer::Limits;
+use crate::error::{Error, Kind, Result};
+pub use env::Env;
+pub use files::{private_dir, write_private_file};
+
+pub const DEFAULT_PROFILE: &str = "default";
+pub const DEFAULT_BASE_DOMAIN: &str = "twingate.com";
+
+/// Where a profile's token is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenStore {
+    Keyring,
+    File,
+}
+
+/// One profile of `config.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    /// A full GraphQL endpoint (the emulator's), instead of a network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_store: Option<TokenStore>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reads_per_minute: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writes_per_minute: Option<u32>,
+}
+
+/// `config.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The profile used when none is named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct CredentialsFile {
+    #[serde(default)]
+    profiles: BTreeMap<String, StoredToken>,
+}
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct StoredToken {
+    token: String,
+}
+
+impl std::fmt::Debug for StoredToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoredToken([REDACTED])")
+    }
+}
+
+/// Where the token in use came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum TokenSource {
+    Env { variable: String },
+    Keyring,
+    File { path: PathBuf },
+}
+
+impl std::fmt::Display for TokenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenSource::Env { variable } => write!(f, "environment variable {variable}"),
+            TokenSource::Keyring => f.write_str("OS keyring"),
+            TokenSource::File { path } => write!(f, "file {} (mode 0600)", path.display()),
+        }
+    }
+}
+
+/// The configuration directory and its files.
+#[derive(Debug, Clone)]
+pub struct Config {
+    dir: PathBuf,
+    pub file: ConfigFile,
+    env: Env,
+}
+
+impl Config {
+    pub fn load(env: &Env) -> Result<Self> {
+        let dir = config_dir(env)?;
+        let path = dir.join("config.toml");
+        let file = match std::fs::read_to_string(&path) {
+            Ok(text) => parse_config(&text).map_err(|e| {
+                Error::new(Kind::Config, format!("{} is not valid: {e}", path.display()))
+                    .hint("fix or delete the file, then run `tgctl auth login` again")
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ConfigFile::default(),
+            Err(e) => return Err(Error::io(format!("reading {}", path.display()), &e)),
+        };
+        Ok(Self { dir, file, env: env.clone() })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.join("config.toml")
+    }
+
+    pub fn credentials_path(&self) -> PathBuf {
+        self.dir.join("credentials.toml")
+    }
+
+    /// The profile name in effect: --profile / TGCTL_PROFILE, else the file's default.
+    pub fn profile_name(&self, flag: Option<&str>) -> String {
+        flag.map(str::to_owned)
+            .or_else(|| self.env.get(env::TGCTL_PROFILE).map(str::to_owned))
+            .or_else(|| self.file.profile.clone())
+            .unwrap_or_else(|| DEFAULT_PROFILE.to_owned())
+    }
+
+    pub fn profile(&self, name: &str) -> Profile {
+        self.file.profiles.get(name).cloned().unwrap_or_default()
+    }
+
+    pub fn save(&self) -> Result<()> {
+        let text = toml::to_string(&self.file).map_err(|e| Error::internal(format!("cannot encode config: {e}")))?;
+        private_dir(&self.dir)?;
+        write_private_file(&self.config_path(), text.as_bytes(), true)
+    }
+
+    /// Reads a token stored for `profile` (keyring or file, as the profile says).
+    pub fn stored_token(&self, profile: &str) -> Result<Option<(SecretString, TokenSource)>> {
+        let store = self.profile(profile).token_store;
+        if store == Some(TokenStore::Keyring) && !self.env.flag(env::TGCTL_NO_KEYRING) {
+            match keyring_store::get(profile) {
+                Ok(Some(token)) => return Ok(Some((token, TokenSource::Keyring))),
+                Ok(None) => {}
+                Err(reason) => {
+                    return Err(Error::new(
+                        Kind::AuthMissing,
+                        format!("cannot read the token of profile {profile:?} from the OS keyring: {reason}"),
+                    )
+                    .hint("set TWINGATE_API_TOKEN, or run `tgctl auth login` again"));
+                }
+            }
+        }
+        let path = self.credentials_path();
+        let creds = read_credentials(&path)?;
+        Ok(creds
+            .profiles
+            .get(profile)
+            .filter(|t| !t.token.is_empty())
+            .map(|t| (SecretString::from(t.token.clone()), TokenSource::File { path: path.clone() })))
+    }
+
+    /// Stores a token: in the OS keyring when one works (unless disabled), else in a 0600 file.
+    pub fn store_token(&mut self, profile: &str, token: &SecretString) -> Result<TokenSource> {
+        let use_keyring = !self.env.flag(env::TGCTL_NO_KEYRING);
+        let source = if use_keyring && keyring_store::set(profile, token).is_ok() {
+            self.remove_file_token(profile)?;
+            TokenSource::Keyring
+        } else {
+            let path = self.credentials_path();
+            let mut creds = read_credentials(&path)?;
+            creds.profiles.insert(
+                profile.to_owned(),
+                StoredToken { token: secrecy::ExposeSecret::expose_secret(token).to_owned() },
+            );
+            let text =
+                toml::to_string(&creds).map_err(|e| Error::internal(format!("cannot encode credentials: {e}")))?;
+            private_dir(&self.dir)?;
+            write_private_file(&path, text.as_bytes(), true)?;
+            TokenSource::File { path }
+        };
+        let entry = self.file.profiles.entry(profile.to_owned()).or_default();
+        entry.token_store = Some(if source == TokenSource::Keyring { TokenStore::Keyring } else { TokenStore::File });
+        Ok(source)
+    }
+
+    /// Forgets a profile's token wherever it is kept. Returns whether anything was removed.
+    pub fn remove_token(&mut self, profile: &str) -> Result<bool> {
+        let mut removed = false;
+        if self.profile(profile).token_store == Some(TokenStore::Keyring) && !self.env.flag(env::TGCTL_NO_KEYRING) {
+            removed |= keyring_store::delete(profile).unwrap_or(false);
+        }
+        removed |= self.remove_file_token(profile)?;
+        if let Some(p) = self.file.profiles.get_mut(profile) {
+            p.token_store = None;
+        }
+        Ok(removed)
+    }
+
+    fn remove_file_token(&self, profile: &str) -> Result<bool> {
+        let path = self.credentials_path();
+        let mut creds = read_credentials(&path)?;
+        if creds.profiles.remove(profile).is_none() {
+            return Ok(false);
+        }
+        let text = toml::to_string(&creds).map_err(|e| Error::internal(format!("cannot encode credentials: {e}")))?;
+        write_private_file(&path, text.as_bytes(), true)?;
+        Ok(true)
+    }
+}
+
+fn parse_config(text: &str) -> std::result::Result<ConfigFile, String> {
+    toml::from_str::<ConfigFile>(text).map_err(|e| e.message().to_owned())
+}
+
+fn read_credentials(path: &Path) -> Result<CredentialsFile> {
+    match std::fs::read_to_string(path) {
+        // Never echo the file's content in the error: it holds secrets.
+        Ok(text) => toml::from_str(&text).map_err(|_| {
+            Error::new(Kind::Config, format!("{} is not valid TOML", path.display()))
+                .hint("delete it and run `tgctl auth login` again")
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CredentialsFile::default()),
+        Err(e) => Err(Error::io(format!("reading {}", path.display()), &e)),
+    }
+}
+
+fn config_dir(env: &Env) -> Result<PathBuf> {
+    if let Some(dir) = env.get(env::TGCTL_CONFIG_DIR) {
+        return Ok(PathBuf::from(dir));
+    }
+    dirs::config_dir()
+        .map(|d| d.join("tgctl"))
+        .ok_or_else(|| Error::new(Kind::Config, "cannot find a configuration directory").hint("set TGCTL_CONFIG_DIR"))
+}
+
+/// A directory for runtime state (pacer log, connect state): `$TGCTL_STATE_DIR`, else
+/// `$XDG_RUNTIME_DIR/tgctl`, else a per-user directory under the temp dir. Created 0700.
+pub fn state_dir(env: &Env) -> Result<PathBuf> {
+    let dir = if let Some(d) = env.get(env::TGCTL_STATE_DIR) {
+        PathBuf::from(d)
+    } else if let Some(d) = env.get(env::XDG_RUNTIME_DIR) {
+        PathBuf::from(d).join("tgctl")
+    } else {
+        std::env::temp_dir().join(format!("tgctl-{}", files::user_id()))
+    };
+    private_dir(&dir)?;
+    Ok(dir)
+}
+
+/// The resolved endpoint, token and pacing for a command that talks to the API.
+#[derive(Debug)]
+pub struct Session {
+    pub profile: String,
+    pub endpoint: reqwest::Url,
+    /// The network name, when the endpoint came from one.
+    pub network: Option<String>,
+    pub token: SecretString,
+    pub source: TokenSource,
+    pub limits: Limits,
+}
+
+/// What `--network` and the environment say about the endpoint.
+pub fn endpoint(env: &Env, network_flag: Option<&str>, profile: &Profile) -> Result<(reqwest::Url, Option<String>)> {
+    if let Some(url) = env.get(env::TGCTL_API_URL) {
+        return parse_url(url, env::TGCTL_API_URL).map(|u| (u, None));
+    }
+    let network = network_flag.map(str::to_owned).or_else(|| env.get(env::TWINGATE_NETWORK).map(str::to_owned));
+    if network.is_none()
+        && let Some(url) = &profile.api_url
+    {
+        return parse_url(url, "the profile's api_url").map(|u| (u, None));
+    }
+    let Some(network) = network.or_else(|| profile.network.clone()) else {
+        return Err(Error::new(Kind::AuthMissing, "no network given")
+            .hint("pass --network NAME (as in NAME.twingate.com), set TWINGATE_NETWORK, or run `tgctl auth login --network NAME`"));
+    };
+    let base = env.get(env::TWINGATE_URL).unwrap_or(DEFAULT_BASE_DOMAIN);
+    let network = normalize_network(&network, base)?;
+    let url = format!("https://{network}.{base}/api/graphql/");
+    parse_url(&url, "the network name").map(|u| (u, Some(network)))
+}
+
+/// Accepts `acme` or `acme.twingate.com`; returns `acme`.
+pub fn normalize_network(raw: &str, base: &str) -> Result<String> {
+    let lower = raw.trim().trim_start_matches("https://").trim_end_matches('/').to_ascii_lowercase();
+    let name = lower.strip_suffix(&format!(".{base}")).unwrap_or(&lower).to_owned();
+    let valid = !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if valid {
+        Ok(name)
+    } else {
+        Err(Error::usage(format!("{raw:?} is not a network name"))
+            .hint(format!("use the tenant name, e.g. `acme` for acme.{base}")))
+    }
+}
+
+fn parse_url(url: &str, what: &str) -> Result<reqwest::Url> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| Error::usage(format!("{what} is not a valid URL ({e})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(Error::usage(format!("{what} must be an http or https URL")));
+    }
+    Ok(parsed)
+}
+
+/// Pacing from the environment, else the profile, else the API's documented limits.
+pub fn limits(env: &Env, profile: &Profile) -> Result<Limits> {
+    let default = Limits::default();
+    let reads = env.number::<u32>(env::TGCTL_READS_PER_MINUTE).map_err(Error::usage)?;
+    let writes = env.number::<u32>(env::TGCTL_WRITES_PER_MINUTE).map_err(Error::usage)?;
+    Ok(Limits {
+        reads_per_minute: reads.or(profile.reads_per_minute).unwrap_or(default.reads_per_minute),
+        writes_per_minute: writes.or(profile.writes_per_minute).unwrap_or(default.writes_per_minute),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_names_are_normalized_and_validated() {
+        assert_eq!(normalize_network("acme", "twingate.com").unwrap(), "acme");
+        assert_eq!(normalize_network("ACME.twingate.com", "twingate.com").unwrap(), "acme");
+        assert_eq!(normalize_network("https://acme.twingate.com/", "twingate.com").unwrap(), "acme");
+        assert!(normalize_network("acme corp", "twingate.com").is_err());
+        assert!(normalize_network("evil.example.com", "twingate.com").is_err());
+    }
+
+    #[test]
+    fn endpoint_order_is_env_url_then_network_then_profile() {
+        let profile = Profile { network: Some("fromprofile".into()), ..Profile::default() };
+        let env = Env::default();
+        let (url, net) = endpoint(&env, None, &profile).unwrap();
+        assert_eq!(url.as_str(), "https://fromprofile.twingate.com/api/graphql/");
+        assert_eq!(net.as_deref(), Some("fromprofile"));
+        let (url, _) = endpoint(&env, Some("flag"), &profile).unwrap();
+        assert_eq!(url.host_str(), Some("flag.twingate.com"));
+        let env = Env::default().with(env::TWINGATE_URL, "stg.example.net");
+        let (url, _) = endpoint(&env, Some("flag"), &profile).unwrap();
+        assert_eq!(url.host_str(), Some("flag.stg.example.net"));
+        let env = Env::default().with(env::TGCTL_API_URL, "http://127.0.0.1:9/api/graphql/");
+        let (url, net) = endpoint(&env, Some("flag"), &profile).unwrap();
+        assert_eq!(url.port(), Some(9));
+        assert_eq!(net, None);
+        let err = endpoint(&Env::default(), None, &Profile::default()).unwrap_err();
+        assert_eq!(err.kind, Kind::AuthMissing);
+    }
+
+    #[test]
+    fn config_files_round_trip_and_reject_unknown_keys() {
+        let mut file = ConfigFile { profile: Some("ci".into()), ..ConfigFile::default() };
+        file.profiles.insert(
+            "ci".into(),
+            Profile { network: Some("acme".into()), writes_per_minute: Some(10), ..Profile::default() },
+        );
+        let text = toml::to_string(&file).unwrap();
+        assert_eq!(parse_config(&text).unwrap(), file);
+        assert!(parse_config("[profiles.x]\ntoken = \"oops\"\n").is_err());
+        assert!(parse_config("profile = [").is_err());
+    }
+
+    #[test]
+    fn limits_prefer_env_then_profile() {
+        let profile = Profile { writes_per_minute: Some(5), ..Profile::default() };
+        let l = limits(&Env::default(), &profile).unwrap();
+        assert_eq!((l.reads_per_minute, l.writes_per_minute), (60, 5));
+        let env = Env::default().with(env::TGCTL_WRITES_PER_MINUTE, "0");
+        assert_eq!(limits(&env, &profile).unwrap().writes_per_minute, 0);
+        let env = Env::default().with(env::TGCTL_READS_PER_MINUTE, "many");
+        assert!(limits(&env, &profile).is_err());
+    }
+
+    #[test]
+    fn tokens_fall_back_to_a_private_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Env::default()
+            .with(env::TGCTL_CONFIG_DIR, dir.path().to_string_lossy().into_owned())
+            .with(env::TGCTL_NO_KEYRING, "1");
+        let mut config = Config::load(&env).unwrap();
+        let source = config.store_token("default", &SecretString::from("canary-token".to_owned())).unwrap();
+        assert!(matches!(source, TokenSource::File { .. }));
+        config.save().unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(config.credentials_path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let config = Config::load(&env).unwrap();
+        let (token, _) = config.stored_token("default").unwrap().unwrap();
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&token), "canary-token");
+        let mut config = config;
+        assert!(config.remove_token("default").unwrap());
+        assert!(config.stored_token("default").unwrap().is_none());
+    }
+}

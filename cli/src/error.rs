@@ -1,0 +1,224 @@
+//! Errors a user can meet, their stable codes and their exit codes.
+//!
+//! Every failure is an [`Error`]: a kind (which fixes the exit code and the stable `code` string
+//! that JSON output carries), a one-line message, an optional hint that says what to do, and
+//! optional detail lines (all GraphQL error messages, for example). It is rendered once, in
+//! `main`, by the printer.
+
+use std::fmt;
+
+/// Documented exit codes (`tgctl help exit-codes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    Ok = 0,
+    Error = 1,
+    Usage = 2,
+    Auth = 3,
+    NotFound = 4,
+    Rejected = 5,
+    Network = 6,
+    ConnectTimeout = 7,
+    ClientFailed = 8,
+    Interrupted = 130,
+}
+
+impl ExitCode {
+    pub const TABLE: &'static [(ExitCode, &'static str)] = &[
+        (ExitCode::Ok, "success"),
+        (ExitCode::Error, "an error not covered below (file system, unexpected response, ...)"),
+        (ExitCode::Usage, "bad flags or input: invalid ID, bad value, missing --yes off a terminal"),
+        (ExitCode::Auth, "no API token, or the token was rejected or lacks the permission"),
+        (ExitCode::NotFound, "the object does not exist (or a name matched nothing)"),
+        (ExitCode::Rejected, "the API refused the change (ok: false, GraphQL errors, lifecycle rules)"),
+        (ExitCode::Network, "network failure, server error or rate limit that outlasted the retries"),
+        (ExitCode::ConnectTimeout, "connect --wait: the resources were not reachable within --timeout"),
+        (ExitCode::ClientFailed, "connect: the headless client is missing, failed or crashed"),
+        (ExitCode::Interrupted, "interrupted (SIGINT/SIGTERM) or a prompt was cancelled"),
+    ];
+
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+/// What went wrong, coarsely; fixes the exit code and the stable JSON `code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Usage,
+    ConfirmationRequired,
+    AuthMissing,
+    AuthRejected,
+    PermissionDenied,
+    NotFound,
+    Ambiguous,
+    Rejected,
+    GraphQl,
+    Network,
+    RateLimited,
+    OutcomeUnknown,
+    BadResponse,
+    ConnectTimeout,
+    ClientFailed,
+    Interrupted,
+    Io,
+    Config,
+    Internal,
+    /// stdout was closed (e.g. `tgctl ... | head`): exit 0 quietly.
+    BrokenPipe,
+}
+
+impl Kind {
+    /// Stable machine-readable code. Exhaustive on purpose: a new kind must choose one.
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Usage => "usage",
+            Kind::ConfirmationRequired => "confirmation_required",
+            Kind::AuthMissing => "auth_missing",
+            Kind::AuthRejected => "auth_rejected",
+            Kind::PermissionDenied => "permission_denied",
+            Kind::NotFound => "not_found",
+            Kind::Ambiguous => "ambiguous",
+            Kind::Rejected => "rejected",
+            Kind::GraphQl => "graphql_error",
+            Kind::Network => "network",
+            Kind::RateLimited => "rate_limited",
+            Kind::OutcomeUnknown => "outcome_unknown",
+            Kind::BadResponse => "bad_response",
+            Kind::ConnectTimeout => "connect_timeout",
+            Kind::ClientFailed => "client_failed",
+            Kind::Interrupted => "interrupted",
+            Kind::Io => "io",
+            Kind::Config => "config",
+            Kind::Internal => "internal",
+            Kind::BrokenPipe => "broken_pipe",
+        }
+    }
+
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Kind::Usage | Kind::ConfirmationRequired | Kind::Ambiguous | Kind::Config => ExitCode::Usage,
+            Kind::AuthMissing | Kind::AuthRejected | Kind::PermissionDenied => ExitCode::Auth,
+            Kind::NotFound => ExitCode::NotFound,
+            Kind::Rejected | Kind::GraphQl => ExitCode::Rejected,
+            Kind::Network | Kind::RateLimited | Kind::OutcomeUnknown | Kind::BadResponse => ExitCode::Network,
+            Kind::ConnectTimeout => ExitCode::ConnectTimeout,
+            Kind::ClientFailed => ExitCode::ClientFailed,
+            Kind::Interrupted => ExitCode::Interrupted,
+            Kind::Io | Kind::Internal => ExitCode::Error,
+            Kind::BrokenPipe => ExitCode::Ok,
+        }
+    }
+}
+
+/// A user-facing error. Its message is one line and never contains a secret.
+#[derive(Debug, Clone)]
+pub struct Error {
+    pub kind: Kind,
+    pub message: String,
+    pub hint: Option<String>,
+    pub details: Vec<String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Self { kind, message: one_line(message.into()), hint: None, details: Vec::new() }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.details.push(detail.into());
+        self
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Kind::Usage, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(Kind::NotFound, message)
+    }
+
+    pub fn rejected(message: impl Into<String>) -> Self {
+        Self::new(Kind::Rejected, message)
+    }
+
+    pub fn io(context: impl fmt::Display, err: &std::io::Error) -> Self {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            return Self::new(Kind::BrokenPipe, "broken pipe");
+        }
+        Self::new(Kind::Io, format!("{context}: {err}"))
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(Kind::Internal, message)
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        self.kind.exit_code()
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Error messages are one line: newlines in server text are folded.
+fn one_line(message: String) -> String {
+    if message.contains('\n') { message.split_whitespace().collect::<Vec<_>>().join(" ") } else { message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_folded_to_one_line() {
+        let e = Error::rejected("first\nsecond  third");
+        assert_eq!(e.message, "first second third");
+    }
+
+    #[test]
+    fn documented_table_covers_every_exit_code_of_every_kind() {
+        let kinds = [
+            Kind::Usage,
+            Kind::ConfirmationRequired,
+            Kind::AuthMissing,
+            Kind::AuthRejected,
+            Kind::PermissionDenied,
+            Kind::NotFound,
+            Kind::Ambiguous,
+            Kind::Rejected,
+            Kind::GraphQl,
+            Kind::Network,
+            Kind::RateLimited,
+            Kind::OutcomeUnknown,
+            Kind::BadResponse,
+            Kind::ConnectTimeout,
+            Kind::ClientFailed,
+            Kind::Interrupted,
+            Kind::Io,
+            Kind::Config,
+            Kind::Internal,
+            Kind::BrokenPipe,
+        ];
+        for kind in kinds {
+            let code = kind.exit_code();
+            assert!(ExitCode::TABLE.iter().any(|(c, _)| *c == code), "{kind:?} -> {code:?} undocumented");
+        }
+    }
+}

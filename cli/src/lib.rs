@@ -1,0 +1,43 @@
+//! tgctl: a command-line client of the Twingate Admin API, and the supervisor that connects CI
+//! jobs to private resources. See ARCHITECTURE.md for the map.
+
+pub mod api;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod output;
+pub mod parse;
+
+use clap::Parser;
+
+use crate::commands::{Cli, Ctx};
+use crate::config::Env;
+use crate::error::ExitCode;
+
+/// Parses the command line, runs it and renders any error. Returns the process exit code.
+pub fn main_entry() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { ExitCode::Usage.code() } else { ExitCode::Ok.code() };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let env = Env::from_process();
+    let ctx = Ctx::new(env, cli.global.clone());
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            ctx.printer.error(&error::Error::internal(format!("cannot start the async runtime: {e}")));
+            return ExitCode::Error.code();
+        }
+    };
+    match runtime.block_on(commands::run(&ctx, cli.command)) {
+        Ok(()) => ExitCode::Ok.code(),
+        Err(e) => {
+            ctx.printer.error(&e);
+            e.exit_code().code()
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! The one printer: every byte tgctl writes goes through [`Printer`].
+//!
+//! Stream contract: stdout carries results only (tables, JSON, IDs, a requested secret); progress,
+//! notices, warnings and errors go to stderr. `-o table` is aligned and truncated to the terminal
+//! on a TTY with relative times, and tab-separated with full values and RFC 3339 times otherwise.
+//! `-o json` prints our own output structs (camelCase), `-o ndjson` one object per line, `-o id`
+//! one ID per line. With `-o json` an error is one JSON object on stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod format;
+mod progress;
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use format::{Fmt, relative_time};
+pub use progress::Progress;
+
+use crate::api::transport::{LogFn, LogLevel};
+use crate::config::env::{self, Env};
+use crate::error::{Error, Kind, Result};
+
+/// `-o/--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned table on a terminal, tab-separated values otherwise.
+    Table,
+    /// JSON (an array for lists).
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// IDs only, one per line.
+    Id,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// A value the printer can show as a row of a table or a list of fields.
+pub trait Tabular: Serialize {
+    /// Column headers of list tables.
+    fn headers() -> &'static [&'static str];
+    /// One cell per header.
+    fn cells(&self, f: &Fmt) -> Vec<String>;
+    /// The object's ID, for `-o id`.
+    fn id(&self) -> &str;
+    /// Field/value pairs for a single object (`get`, `create`); defaults to the list columns.
+    fn details(&self, f: &Fmt) -> Vec<(&'static str, String)> {
+        Self::headers().iter().copied().zip(self.cells(f)).collect()
+    }
+}
+
+/// How output is formatted, decided once at start-up.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    format: Format,
+    out_tty: bool,
+    err_tty: bool,
+    err_color: bool,
+    quiet: bool,
+    verbose: u8,
+    github_actions: bool,
+    ci: bool,
+    width: usize,
+}
+
+impl Printer {
+    pub fn new(format: Format, color: ColorChoice, quiet: bool, verbose: u8, env: &Env) -> Self {
+        let forced = env.flag(env::TGCTL_FORCE_TTY);
+        let out_tty = forced || std::io::stdout().is_terminal();
+        let err_tty = forced || std::io::stderr().is_terminal();
+        let err_color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                env.get(env::NO_COLOR).is_none()
+                    && (err_tty || env.flag(env::CLICOLOR_FORCE) || env.flag(env::FORCE_COLOR))
+            }
+        };
+        let width = console::Term::stdout().size_checked().map_or(120, |(_, w)| usize::from(w)).max(40);
+        Self {
+            format,
+            out_tty,
+            err_tty,
+            err_color,
+            quiet,
+            verbose,
+            github_actions: env.in_github_actions(),
+            ci: env.in_ci(),
+            width,
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    pub fn stdout_is_tty(&self) -> bool {
+        self.out_tty
+    }
+
+    pub fn stderr_is_tty(&self) -> bool {
+        self.err_tty
+    }
+
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
+    pub fn in_ci(&self) -> bool {
+        self.ci
+    }
+
+    pub fn fmt(&self) -> Fmt {
+        Fmt::new(self.out_tty)
+    }
+
+    fn paint(&self, text: &str, style: fn(console::Style) -> console::Style) -> String {
+        if self.err_color {
+            style(console::Style::new()).force_styling(true).apply_to(text).to_string()
+        } else {
+            text.to_owned()
+        }
+    }
+
+    // ---- stderr -------------------------------------------------------------------------------
+
+    /// A notice for people (suppressed by -q).
+    pub fn info(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("{message}");
+        }
+    }
+
+    /// A change was made (suppressed by -q).
+    pub fn success(&self, message: &str) {
+        if !self.quiet {
+            let mark = if self.err_tty { self.paint("✓", |s| s.green()) } else { String::new() };
+            if mark.is_empty() { eprintln!("{message}") } else { eprintln!("{mark} {message}") }
+        }
+    }
+
+    pub fn warn(&self, message: &str) {
+        if self.github_actions {
+            eprintln!("::warning::{message}");
+        } else {
+            eprintln!("{} {message}", self.paint("warning:", |s| s.yellow().bold()));
+        }
+    }
+
+    /// Shown with -v.
+    pub fn debug(&self, message: &str) {
+        if self.verbose > 0 {
+            eprintln!("{} {message}", self.paint("debug:", |s| s.dim()));
+        }
+    }
+
+    /// Registers a secret with GitHub Actions so the runner masks it in logs. Must be called
+    /// before anything else could print the secret. Every line (and the whole) is masked.
+    pub fn mask(&self, secret: &str) {
+        if !self.github_actions || secret.is_empty() {
+            return;
+        }
+        let mut parts: Vec<&str> = secret.lines().map(str::trim).filter(|l| l.len() >= 4).collect();
+        if !secret.contains('\n') {
+            parts.push(secret);
+        }
+        parts.dedup();
+        let mut err = std::io::stderr().lock();
+        for part in parts {
+            let _ = writeln!(err, "::add-mask::{part}");
+        }
+        let _ = err.flush();
+    }
+
+    /// The log sink given to the API client.
+    pub fn log_fn(&self) -> LogFn {
+        let quiet = self.quiet;
+        let verbose = self.verbose;
+        let color = self.err_color;
+        Arc::new(move |level, message| match level {
+            LogLevel::Info if !quiet => eprintln!("{message}"),
+            LogLevel::Debug if verbose > 0 => {
+                let label = if color {
+                    console::style("debug:").dim().force_styling(true).to_string()
+                } else {
+                    "debug:".to_owned()
+                };
+                eprintln!("{label} {message}");
+            }
+            _ => {}
+        })
+    }
+
+    /// Renders an error once, at the top (`main`).
+    pub fn error(&self, error: &Error) {
+        if error.kind == Kind::BrokenPipe {
+            return;
+        }
+        if matches!(self.format, Format::Json | Format::Ndjson) {
+            let body = serde_json::json!({
+                "error": {
+                    "code": error.code(),
+                    "message": error.message,
+                    "hint": error.hint,
+                    "details": error.details,
+                    "exitCode": error.exit_code().code(),
+                }
+            });
+            eprintln!("{body}");
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        if self.github_actions {
+            let _ = writeln!(err, "::error::{}", error.message);
+        } else {
+            let _ = writeln!(err, "{} {}", self.paint("error:", |s| s.red().bold()), error.message);
+        }
+        if error.details.len() > 1 || (error.details.len() == 1 && !error.message.contains(&error.details[0])) {
+            for d in &error.details {
+                let _ = writeln!(err, "  - {d}");
+            }
+        }
+        if let Some(hint) = &error.hint {
+            let _ = writeln!(err, "{} {hint}", self.paint("hint:", |s| s.cyan().bold()));
+        }
+    }
+
+    /// A spinner on a TTY, timestamped lines otherwise.
+    pub fn progress(&self, message: &str) -> Progress {
+        Progress::new(message, self.err_tty && !self.quiet, self.quiet)
+    }
+
+    // ---- stdout -------------------------------------------------------------------------------
+
+    /// Raw text on stdout (a requested secret, `tgctl api` results). Adds a newline if missing.
+    pub fn raw(&self, text: &str) -> Result<()> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).map_err(|e| Error::io("writing to stdout", &e))?;
+        if !text.ends_with('\n') {
+            out.write_all(b"\n").map_err(|e| Error::io("writing to stdout", &e))?;
+        }
+        out.flush().map_err(|e| Error::io("writing to stdout", &e))
+    }
+
+    /// A JSON value on stdout (pretty on a TTY, compact otherwise; one line with ndjson).
+    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        let text = if self.out_tty && self.format != Format::Ndjson {
+            serde_json::to_string_pretty(value)
+        } else {
+            serde_json::to_string(value)
+        }
+        .map_err(|e| Error::internal(format!("cannot encode JSON: {e}")))?;
+        self.raw(&text)
+    }
+
+    /// One object, in the chosen format.
+    pub fn object<T: Tabular>(&self, value: &T) -> Result<()> {
+        match self.format {
+            Format::Json | Format::Ndjson => self.json(value),
+            Format::Id => self.raw(value.id()),
+            Format::Table => {
+                let f = self.fmt();
+                let fields = value.details(&f);
+                let mut text = String::new();
+                if self.out_tty {
+                    let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+                    for (k, v) in fields {
+                        text.push_str(&format!("{:<width$}  {}\n", title(k), v));
+                    }
+                } else {
+                    for (k, v) in fields {
+                        text.push_str(&format!("{}\t{}\n", k.to_ascii_lowercase().replace(' ', "_"), v));
+                    }
+                }
+                self.raw(&text)
+            }
+        }
+    }
+
+    /// Reports a deletion: nothing on stdout for tables, the ID for `-o id`, an object for JSON.
+    pub fn deleted(&self, id: &str, name: &str) -> Result<()> {
+        match self.format {
+            Format::Table => Ok(()),
+            Format::Id => self.raw(id),
+            Format::Json | Format::Ndjson => self.json(&serde_json::json!({"id": id, "name": name, "deleted": true})),
+        }
+    }
+
+    /// Starts a streamed list.
+    pub fn list<T: Tabular>(&self) -> ListWriter<'_, T> {
+        ListWriter { printer: self, rows: Vec::new(), count: 0, _marker: std::marker::PhantomData }
+    }
+}
+
+fn title(header: &str) -> String {
+    let lower = header.to_ascii_lowercase();
+    let mut chars = lower.chars();
+    chars.next().map_or_else(String::new, |c| c.to_ascii_uppercase().to_string() + chars.as_str())
+}
+
+/// Writes a list page by page: rows reach stdout as pages arrive (except TTY tables, which are
+/// aligned once at the end).
+pub struct ListWriter<'p, T: Tabular> {
+    printer: &'p Printer,
+    rows: Vec<Vec<String>>,
+    count: usize,
+    _marker: std::marker::PhantomData<T>,
+}
+
+impl<T: Tabular> ListWriter<'_, T> {
+    pub fn push_page(&mut self, items: Vec<T>) -> Result<()> {
+        let p = self.printer;
+        let f = p.fmt();
+        let mut buf = String::new();
+        for item in &items {
+            match p.format {
+                Format::Json => {
+                    buf.push_str(if self.count == 0 { "[\n" } else { ",\n" });
+                    buf.push_str(&serde_json::to_string(item).map_err(|e| Error::internal(e.to_string()))?);
+                }
+                Format::Ndjson => {
+                    buf.push_str(&serde_json::to_string(item).map_err(|e| Error::internal(e.to_string()))?);
+                    buf.push('\n');
+                }
+                Format::Id => {
+                    buf.push_str(item.id());
+                    buf.push('\n');
+                }
+                Format::Table if p.out_tty => self.rows.push(item.cells(&f)),
+                Format::Table => {
+                    let cells: Vec<String> = item.cells(&f).into_iter().map(|c| c.replace(['\t', '\n'], " ")).collect();
+                    buf.push_str(&cells.join("\t"));
+                    buf.push('\n');
+                }
+            }
+            self.count += 1;
+        }
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let mut out = std::io::stdout().lock();
+        out.write_all(buf.as_bytes()).and_then(|()| out.flush()).map_err(|e| Error::io("writing to stdout", &e))
+    }
+
+    pub fn push(&mut self, item: T) -> Result<()> {
+        self.push_page(vec![item])
+    }
+
+    /// Ends the list; returns how many rows it had.
+    pub fn finish(self) -> Result<usize> {
+        let p = self.printer;
+        match p.format {
+            Format::Json => p.raw(if self.count == 0 { "[]" } else { "\n]" })?,
+            Format::Table if p.out_tty => {
+                if self.rows.is_empty() {
+                    p.info("No results.");
+                } else {
+                    let mut table = comfy_table::Table::new();
+                    table
+                        .load_preset(comfy_table::presets::NOTHING)
+                        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+                        .set_width(p.width as u16)
+                        .set_header(T::headers().iter().map(|h| h.to_ascii_uppercase()));
+                    for row in self.rows {
+                        table.add_row(row);
+                    }
+                    let text: String = table.lines().map(|l| l.trim_end().to_owned() + "\n").collect();
+                    p.raw(&text)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(self.count)
+    }
+}
