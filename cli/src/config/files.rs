@@ -73,6 +73,16 @@ pub fn user_id() -> u32 {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
+    #[test]
+    fn new_directories_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        private_dir(&nested).unwrap();
+        assert_eq!(std::fs::metadata(&nested).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+
     #[test]
     fn refuses_to_overwrite_unless_asked() {
         let dir = tempfile::tempdir().unwrap();

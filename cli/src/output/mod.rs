@@ -363,14 +363,26 @@ impl<T: Tabular> ListWriter<'_, T> {
                 if self.rows.is_empty() {
                     p.info("No results.");
                 } else {
-                    let mut table = comfy_table::Table::new();
+                    use comfy_table::{ColumnConstraint, ContentArrangement, Row, Table, presets};
+                    let mut table = Table::new();
                     table
-                        .load_preset(comfy_table::presets::NOTHING)
-                        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+                        .load_preset(presets::NOTHING)
+                        .set_content_arrangement(ContentArrangement::Dynamic)
                         .set_width(p.width as u16)
+                        .set_truncation_indicator("…")
                         .set_header(T::headers().iter().map(|h| h.to_ascii_uppercase()));
                     for row in self.rows {
+                        let mut row = Row::from(row);
+                        row.max_height(1);
                         table.add_row(row);
+                    }
+                    let columns = table.column_count();
+                    for (i, column) in table.column_iter_mut().enumerate() {
+                        column.set_padding((0, if i + 1 == columns { 0 } else { 2 }));
+                        // IDs are never cut: people copy them.
+                        if i == 0 && T::headers().first() == Some(&"id") {
+                            column.set_constraint(ColumnConstraint::ContentWidth);
+                        }
                     }
                     let text: String = table.lines().map(|l| l.trim_end().to_owned() + "\n").collect();
                     p.raw(&text)?;

@@ -5,4 +5,8 @@
 
 mod common;
 
+mod auth;
+mod output;
+mod service_account;
+mod service_key;
 mod transport;
