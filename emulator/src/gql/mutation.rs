@@ -1,6 +1,7 @@
 //! `MutationsRoot`: every write. Each mutation runs on a copy of the data via `App::commit`, so
 //! an error leaves nothing half-applied.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
@@ -55,6 +56,71 @@ pub struct AccessInput {
     pub access_policy: MaybeUndefined<AccessPolicyInput>,
     pub expires_at: MaybeUndefined<DateTime>,
     pub usage_based_autolock_duration_days: MaybeUndefined<i32>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Omitted versus null through variables. Per the GraphQL spec an argument (or input field)
+// whose value is a variable the request did not provide, and that has no default, is omitted,
+// not null. async-graphql reads such a variable as null, so the mutations that care look at the
+// raw arguments and put the distinction back.
+
+fn missing_var(ctx: &Context<'_>, value: &async_graphql_value::Value) -> bool {
+    let async_graphql_value::Value::Variable(name) = value else { return false };
+    let env = &ctx.query_env;
+    !env.variables.contains_key(name)
+        && env
+            .operation
+            .node
+            .variable_definitions
+            .iter()
+            .any(|d| d.node.name.node == *name && d.node.default_value.is_none())
+}
+
+/// Names of this field's arguments bound to variables the request did not provide.
+fn omitted_args(ctx: &Context<'_>) -> HashSet<String> {
+    ctx.item.node.arguments.iter().filter(|(_, v)| missing_var(ctx, &v.node)).map(|(n, _)| n.node.to_string()).collect()
+}
+
+/// For a list-of-objects argument written inline, the object fields bound to missing variables,
+/// per element.
+fn omitted_fields_in_list(ctx: &Context<'_>, arg: &str) -> Vec<HashSet<String>> {
+    let Some(value) = ctx.item.node.get_argument(arg) else { return Vec::new() };
+    let items = match &value.node {
+        async_graphql_value::Value::List(items) => items.iter().collect::<Vec<_>>(),
+        single @ async_graphql_value::Value::Object(_) => vec![single],
+        _ => return Vec::new(),
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            async_graphql_value::Value::Object(fields) => {
+                fields.iter().filter(|(_, v)| missing_var(ctx, v)).map(|(n, _)| n.to_string()).collect()
+            }
+            _ => HashSet::new(),
+        })
+        .collect()
+}
+
+fn unless_omitted<T>(value: MaybeUndefined<T>, name: &str, omitted: &HashSet<String>) -> MaybeUndefined<T> {
+    if omitted.contains(name) { MaybeUndefined::Undefined } else { value }
+}
+
+impl AccessInput {
+    fn drop_omitted(mut self, omitted: Option<&HashSet<String>>) -> Self {
+        let Some(o) = omitted else { return self };
+        self.security_policy_id = unless_omitted(self.security_policy_id, "securityPolicyId", o);
+        self.approval_mode = unless_omitted(self.approval_mode, "approvalMode", o);
+        self.access_policy = unless_omitted(self.access_policy, "accessPolicy", o);
+        self.expires_at = unless_omitted(self.expires_at, "expiresAt", o);
+        self.usage_based_autolock_duration_days =
+            unless_omitted(self.usage_based_autolock_duration_days, "usageBasedAutolockDurationDays", o);
+        self
+    }
+}
+
+fn fix_access(ctx: &Context<'_>, access: Vec<AccessInput>) -> Vec<AccessInput> {
+    let omitted = omitted_fields_in_list(ctx, "access");
+    access.into_iter().enumerate().map(|(i, a)| a.drop_omitted(omitted.get(i))).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -698,6 +764,20 @@ impl MutationsRoot {
         approval_mode: MaybeUndefined<AccessApprovalMode>,
         access_policy: MaybeUndefined<AccessPolicyInput>,
     ) -> Result<ResourceUpdateMutation> {
+        let o = omitted_args(ctx);
+        let name = unless_omitted(name, "name", &o);
+        let address = unless_omitted(address, "address", &o);
+        let remote_network_id = unless_omitted(remote_network_id, "remoteNetworkId", &o);
+        let protocols = unless_omitted(protocols, "protocols", &o);
+        let is_active = unless_omitted(is_active, "isActive", &o);
+        let is_visible = unless_omitted(is_visible, "isVisible", &o);
+        let is_browser_shortcut_enabled = unless_omitted(is_browser_shortcut_enabled, "isBrowserShortcutEnabled", &o);
+        let alias = unless_omitted(alias, "alias", &o);
+        let security_policy_id = unless_omitted(security_policy_id, "securityPolicyId", &o);
+        let routing_mode = unless_omitted(routing_mode, "routingMode", &o);
+        let tags = unless_omitted(tags, "tags", &o);
+        let approval_mode = unless_omitted(approval_mode, "approvalMode", &o);
+        let access_policy = unless_omitted(access_policy, "accessPolicy", &o);
         let (db, r) = app(ctx)?.commit(Some("resourceUpdate"), |db| {
             let pk = need(db, &id, Kind::Resource)?;
             let mut rec = db.resources[&pk].clone();
@@ -780,6 +860,7 @@ impl MutationsRoot {
         resource_id: ID,
         access: Vec<AccessInput>,
     ) -> Result<ResourceAccessAddMutation> {
+        let access = fix_access(ctx, access);
         let (db, r) = app(ctx)?.commit(Some("resourceAccessAdd"), |db| {
             let pk = need(db, &resource_id, Kind::Resource)?;
             let mut rec = db.resources[&pk].clone();
@@ -820,6 +901,7 @@ impl MutationsRoot {
         resource_id: ID,
         access: Vec<AccessInput>,
     ) -> Result<ResourceAccessSetMutation> {
+        let access = fix_access(ctx, access);
         let (db, r) = app(ctx)?.commit(Some("resourceAccessSet"), |db| {
             let pk = need(db, &resource_id, Kind::Resource)?;
             let mut rec = db.resources[&pk].clone();
@@ -887,6 +969,7 @@ impl MutationsRoot {
         added_resource_ids: Option<Vec<ID>>,
         removed_resource_ids: Option<Vec<ID>>,
     ) -> Result<GroupUpdateMutation> {
+        let security_policy_id = unless_omitted(security_policy_id, "securityPolicyId", &omitted_args(ctx));
         let (db, r) = app(ctx)?.commit(Some("groupUpdate"), |db| {
             let pk = need(db, &id, Kind::Group)?;
             require_manual(db, pk)?;
