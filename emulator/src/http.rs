@@ -277,9 +277,14 @@ async fn truncate(resp: Response) -> Response {
     let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
     let half = bytes.slice(..bytes.len() / 2);
     parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-    let chunks: Vec<Result<Bytes, std::io::Error>> =
-        vec![Ok(half), Err(std::io::Error::other("truncated by a fault rule"))];
-    Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(chunks)))
+    // Yield the half, then pause (so hyper flushes the head and the half) before failing the
+    // body, which makes hyper close the connection short of the announced length.
+    let first = futures_util::stream::iter([Ok::<Bytes, std::io::Error>(half)]);
+    let fail = futures_util::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Err(std::io::Error::other("truncated by a fault rule"))
+    });
+    Response::from_parts(parts, Body::from_stream(futures_util::StreamExt::chain(first, fail)))
 }
 
 async fn process(app: &Arc<App>, headers: &HeaderMap, req: async_graphql::Request, op: &OpInfo) -> Response {
