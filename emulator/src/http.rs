@@ -214,7 +214,11 @@ async fn graphql(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Res
             "graphql {} [{}] -> {} in {} ms",
             if op.write { "mutation" } else { "query" },
             label,
-            resp.status().as_u16(),
+            if resp.extensions().get::<DropConnection>().is_some() {
+                "dropped".to_string()
+            } else {
+                resp.status().as_u16().to_string()
+            },
             started.elapsed().as_millis()
         ));
     }

@@ -148,7 +148,7 @@ async fn reads_are_limited_and_retry_after_counts_down() {
         e.http.post(e.emu.api_url()).header("X-API-KEY", e.token()).json(&json!({"query": q})).send().await.unwrap();
     assert_eq!(resp.status(), 429);
     let retry: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!((59..=60).contains(&retry), "{retry}");
+    assert!((50..=60).contains(&retry), "{retry}");
     // Writes are still allowed.
     assert_eq!(e.post(Some(&e.token()), "mutation { groupCreate(name: \"w\") { ok } }", json!({})).await.0, 200);
 }
