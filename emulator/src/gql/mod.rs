@@ -21,6 +21,7 @@ pub type ApiSchema = Schema<query::QueriesRoot, mutation::MutationsRoot, EmptySu
 pub fn build_schema() -> ApiSchema {
     Schema::build(query::QueriesRoot, mutation::MutationsRoot, EmptySubscription)
         .register_output_type::<objects::Node>()
+        .register_output_type::<objects::ResourceImplementsNode>()
         .finish()
 }
 

@@ -187,7 +187,6 @@ pub fn list_devices(db: &Arc<Db>, filter: &Option<DeviceFilterInput>) -> Result<
 pub enum Node {
     RemoteNetwork(RemoteNetwork),
     Connector(Connector),
-    Resource(Resource),
     NetworkResource(NetworkResource),
     Group(Group),
     User(User),
@@ -232,6 +231,30 @@ pub enum Resource {
 impl Resource {
     pub fn new(db: Arc<Db>, pk: u64) -> Self {
         Resource::NetworkResource(NetworkResource::new(db, pk))
+    }
+}
+
+/// Registers `interface Resource implements Node` (async-graphql's derive can only say this by
+/// listing `Resource` among `Node`'s possible types, which must be object types).
+pub struct ResourceImplementsNode;
+
+impl async_graphql::OutputType for ResourceImplementsNode {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Resource")
+    }
+
+    fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+        let name = <Resource as async_graphql::OutputType>::create_type_info(registry);
+        registry.add_implements("Resource", "Node");
+        name
+    }
+
+    async fn resolve(
+        &self,
+        _ctx: &async_graphql::ContextSelectionSet<'_>,
+        _field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+    ) -> async_graphql::ServerResult<async_graphql::Value> {
+        Err(async_graphql::ServerError::new("ResourceImplementsNode is never resolved", None))
     }
 }
 
