@@ -382,7 +382,7 @@ async fn login(State(ctx): State<Ctx>, body: Bytes) -> Response {
 // Test hooks
 
 async fn loopback_only(req: Request, next: Next) -> Response {
-    let ok = req.extensions().get::<PeerAddr>().is_some_and(|p| p.0.ip().is_loopback());
+    let ok = req.extensions().get::<PeerAddr>().is_some_and(|p| p.0.ip().to_canonical().is_loopback());
     if !ok {
         return json_response(
             StatusCode::FORBIDDEN,

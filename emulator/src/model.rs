@@ -92,8 +92,9 @@ pub struct ConnectorRec {
     pub has_status_notifications_enabled: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// The current (access, refresh) token pair, if any were generated.
-    #[serde(default)]
+    /// The current (access, refresh) token pair, if any were generated. Kept in memory only:
+    /// the state file holds no credentials but API tokens.
+    #[serde(skip)]
     pub tokens: Option<(String, String)>,
 }
 
