@@ -142,8 +142,13 @@ async fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
 
 async fn get(ctx: &Ctx, args: GetArgs) -> Result<()> {
     let client = ctx.client()?;
-    let target = service_accounts::resolve(&client, &args.service_account).await?;
-    let account = service_accounts::get(&client, &target.id).await?;
+    // An ID needs no lookup: `get` itself reports a missing account.
+    let id = if api::ids::is_id_of(&args.service_account, "ServiceAccount") {
+        args.service_account.clone()
+    } else {
+        service_accounts::resolve(&client, &args.service_account).await?.id
+    };
+    let account = service_accounts::get(&client, &id).await?;
     ctx.printer.object(&account)
 }
 

@@ -6,6 +6,7 @@
 mod common;
 
 mod auth;
+mod matrix;
 mod output;
 mod service_account;
 mod service_key;
