@@ -2,11 +2,8 @@
 
 use graphql_client::GraphQLQuery;
 
-use super::{Client, DateTime};
+use super::Client;
 use crate::error::Result;
-
-#[allow(dead_code)]
-type _Scalars = DateTime;
 
 #[derive(GraphQLQuery)]
 #[graphql(

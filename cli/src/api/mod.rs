@@ -23,7 +23,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Kind, Result};
 
-/// The `DateTime` scalar arrives as an ISO-8601 string; mapping parses it.
+/// The `DateTime` scalar arrives as an ISO-8601 string; mapping parses it. Generated modules
+/// find it through `use super::*`, so a noun module that selects a time imports it.
 pub type DateTime = String;
 
 /// Converts a generated response type into one of our domain types through their shared JSON

@@ -11,9 +11,6 @@ use super::{Client, DateTime, NameFilter, Ref, ids, wire};
 use crate::error::{Error, Result};
 use crate::string_filter;
 
-#[allow(dead_code)]
-type _Scalars = DateTime;
-
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",

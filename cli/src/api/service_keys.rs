@@ -14,9 +14,6 @@ use super::paginate::Page;
 use super::{Client, DateTime, Ref, wire};
 use crate::error::{Error, Kind, Result};
 
-#[allow(dead_code)]
-type _Scalars = DateTime;
-
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
