@@ -6,6 +6,7 @@
 mod common;
 
 mod auth;
+mod emulator;
 mod matrix;
 mod output;
 mod service_account;
