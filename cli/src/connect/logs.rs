@@ -1,0 +1,163 @@
+//! The client's log: `/var/log/twingated.log` without systemd, `journalctl -u twingate` with it.
+//! Read for the last lines on failure, and watched so that a new line triggers a status poll
+//! at once (a state change is logged before the next scheduled poll would see it).
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncBufReadExt;
+
+use super::process::{Runner, end_group};
+
+/// Where the client logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogSource {
+    File(PathBuf),
+    Journal { unit: String },
+}
+
+impl std::fmt::Display for LogSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LogSource::File(p) => write!(f, "{}", p.display()),
+            LogSource::Journal { unit } => write!(f, "journalctl -u {unit}"),
+        }
+    }
+}
+
+impl LogSource {
+    /// The last `n` lines (best effort: empty when the log cannot be read).
+    pub async fn tail(&self, runner: &Runner, n: usize) -> Vec<String> {
+        match self {
+            LogSource::File(path) => tail_file(path, n),
+            LogSource::Journal { unit } => {
+                let count = n.to_string();
+                let args = ["-u", unit.as_str(), "-n", count.as_str(), "--no-pager", "-o", "short-iso"];
+                match runner.run(std::path::Path::new("journalctl"), &args, None, Duration::from_secs(5), true).await {
+                    Ok(out) => last_lines(&out.stdout, n),
+                    Err(_) => Vec::new(),
+                }
+            }
+        }
+    }
+
+    /// Starts watching for new lines.
+    pub fn watch(&self) -> LogWatch {
+        match self {
+            LogSource::File(path) => LogWatch::File { path: path.clone(), len: file_len(path) },
+            LogSource::Journal { unit } => {
+                let mut cmd = tokio::process::Command::new("journalctl");
+                cmd.args(["-u", unit, "-f", "-n", "0", "-o", "cat"])
+                    .process_group(0)
+                    .kill_on_drop(true)
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::null());
+                match cmd.spawn() {
+                    Ok(mut child) => match child.stdout.take() {
+                        Some(out) => {
+                            let lines = tokio::io::BufReader::new(out).lines();
+                            LogWatch::Journal(Box::new(JournalFollower { child, lines }))
+                        }
+                        None => LogWatch::None,
+                    },
+                    Err(_) => LogWatch::None,
+                }
+            }
+        }
+    }
+}
+
+fn file_len(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+fn tail_file(path: &std::path::Path, n: usize) -> Vec<String> {
+    let Ok(mut f) = std::fs::File::open(path) else { return Vec::new() };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(64 * 1024);
+    if f.seek(SeekFrom::Start(start)).is_err() {
+        return Vec::new();
+    }
+    let mut buf = Vec::new();
+    let _ = f.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf);
+    let text =
+        if start > 0 { text.split_once('\n').map_or("", |(_, rest)| rest).to_owned() } else { text.into_owned() };
+    last_lines(&text, n)
+}
+
+fn last_lines(text: &str, n: usize) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].iter().map(|l| (*l).to_owned()).collect()
+}
+
+/// Notices new log lines.
+pub enum LogWatch {
+    None,
+    File { path: PathBuf, len: u64 },
+    Journal(Box<JournalFollower>),
+}
+
+/// `journalctl -f`, in its own process group.
+pub struct JournalFollower {
+    child: tokio::process::Child,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+}
+
+impl LogWatch {
+    /// Resolves when the log has grown (never, when nothing can be watched). Not before
+    /// `not_before`, so a chatty log cannot make us poll the client in a tight loop.
+    pub async fn changed(&mut self, not_before: Instant) {
+        tokio::time::sleep_until(not_before.into()).await;
+        match self {
+            LogWatch::None => std::future::pending().await,
+            LogWatch::File { path, len } => loop {
+                let now = file_len(path);
+                if now != *len {
+                    *len = now;
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(15)).await;
+            },
+            LogWatch::Journal(j) => match j.lines.next_line().await {
+                Ok(Some(_)) => {}
+                _ => {
+                    *self = LogWatch::None;
+                    std::future::pending::<()>().await;
+                }
+            },
+        }
+    }
+
+    /// Stops the journal follower (and reaps it).
+    pub async fn close(self) {
+        if let LogWatch::Journal(j) = self {
+            let mut child = j.child;
+            if let Some(pid) = child.id() {
+                end_group(pid).await;
+            }
+            let _ = child.kill().await;
+            let _ = child.wait().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tails_the_last_lines_of_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("twingated.log");
+        let text: String = (1..=30).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&p, text).unwrap();
+        let tail = tail_file(&p, 20);
+        assert_eq!(tail.len(), 20);
+        assert_eq!(tail[0], "line 11");
+        assert_eq!(tail[19], "line 30");
+        assert!(tail_file(&dir.path().join("missing"), 20).is_empty());
+    }
+}
