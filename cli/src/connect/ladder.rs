@@ -14,6 +14,8 @@ use crate::output::Progress;
 pub const MAX_CRASH_RESTARTS: u32 = 3;
 /// Each client command is capped at this (and at the remaining budget).
 pub const COMMAND_CAP: Duration = Duration::from_secs(30);
+/// A status poll gets at least this long, even at the very end of the budget.
+const STATUS_MIN: Duration = Duration::from_millis(500);
 /// Log-triggered polls are at least this far apart.
 const MIN_POLL_GAP: Duration = Duration::from_millis(20);
 
@@ -52,8 +54,21 @@ pub async fn wait_online<P: Provider>(
     let mut up = false;
     let mut crashes = 0;
     let mut last: Option<ClientState> = None;
+    // The last answer that was a real status (not a failure to ask), for the report.
+    let mut last_known: Option<ClientState> = None;
     loop {
-        let state = provider.state(cap(deadline)).await;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() && waited.polls > 0 {
+            return Err(match last_known.or(last) {
+                Some(ClientState::NotRunning) => {
+                    Failure::Client("the client is not running (status: not-running)".to_owned())
+                }
+                Some(s) => Failure::Timeout(format!("the client did not come online (last status: {s})")),
+                None => Failure::Timeout("the client did not come online".to_owned()),
+            });
+        }
+        // A status poll may overrun the deadline a little rather than be cut off unanswered.
+        let state = provider.state(remaining.clamp(STATUS_MIN, COMMAND_CAP)).await;
         let polled_at = Instant::now();
         waited.polls += 1;
         if last.as_ref() != Some(&state) {
@@ -82,19 +97,14 @@ pub async fn wait_online<P: Provider>(
                 continue;
             }
             ClientState::NotRunning => {}
+            ClientState::Other(_) if state.is_unknown() => {}
             ClientState::Other(_) => up = true,
+        }
+        if !state.is_unknown() {
+            last_known = Some(state.clone());
         }
         last = Some(state);
         let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Err(match last {
-                Some(ClientState::NotRunning) => {
-                    Failure::Client("the client is not running (status: not-running)".to_owned())
-                }
-                Some(s) => Failure::Timeout(format!("the client did not come online (last status: {s})")),
-                None => Failure::Timeout("the client did not come online".to_owned()),
-            });
-        }
         // Restart a stalled client, unless too little time is left for it to come up.
         if since_start.elapsed() >= stall_after && remaining > Duration::from_secs(1) {
             let s = last.as_ref().map(ToString::to_string).unwrap_or_default();

@@ -27,6 +27,11 @@ impl ClientState {
         }
     }
 
+    /// We could not learn the state (the status command failed or said nothing).
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, ClientState::Other(s) if s.starts_with("unknown ("))
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             ClientState::Online => "online",
