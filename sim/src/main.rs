@@ -42,7 +42,7 @@ const PID_FILE: &str = "twingated.pid";
 const STATE_FILE: &str = "state";
 const STOP_FILE: &str = "stop-request";
 const STARTS_FILE: &str = "starts";
-const RESOURCES_FILE: &str = "resources.tsv";
+pub(crate) const RESOURCES_FILE: &str = "resources.tsv";
 const DAEMON_ARG: &str = "__daemon";
 
 fn main() -> ExitCode {
@@ -142,7 +142,7 @@ impl Scenario {
     }
 }
 
-struct Sim {
+pub(crate) struct Sim {
     dir: PathBuf,
     log: PathBuf,
     scenario: Scenario,
@@ -177,11 +177,11 @@ impl Sim {
         Ok(Sim { dir, log, scenario, api_url: var("TWINGATE_SIM_API_URL"), max_lifetime, resources })
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
 
-    fn log(&self, level: &str, message: &str) {
+    pub(crate) fn log(&self, level: &str, message: &str) {
         if let Some(parent) = self.log.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
@@ -421,7 +421,7 @@ fn read_number(path: &Path) -> u64 {
 }
 
 /// Writes atomically (temp file + rename) with `mode`.
-fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Res<()> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Res<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let result = (|| {

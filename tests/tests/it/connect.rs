@@ -43,6 +43,11 @@ impl Rig {
         Self { world, dir }
     }
 
+    fn with_env(mut self, k: &str, v: &str) -> Self {
+        self.world = self.world.env(k, v);
+        self
+    }
+
     fn root(&self) -> PathBuf {
         self.dir.path().join("root")
     }
@@ -784,4 +789,90 @@ async fn a_minted_key_is_revoked_when_connect_fails() {
     r.failure(7).no_secrets();
     rig.all_undone();
     rig.run(&["disconnect"]).await.success();
+}
+
+// ---- end to end: the emulator mints, the simulated client logs in ------------------------------
+
+/// A running `tgctl-emulator`, ended (by pid) and reaped on drop.
+struct Emulator {
+    child: std::process::Child,
+    api_url: String,
+    token: String,
+    base_url: String,
+}
+
+impl Emulator {
+    fn start() -> Self {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(bin("tgctl-emulator"))
+            .args(["serve", "--quiet", "--reads-per-minute", "0", "--writes-per-minute", "0"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn tgctl-emulator");
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut api_url, mut token, mut base_url) = (String::new(), String::new(), String::new());
+        while base_url.is_empty() {
+            let line = lines.next().expect("the emulator printed its URLs").unwrap();
+            if let Some((k, v)) = line.split_once('=') {
+                match k {
+                    "TGCTL_API_URL" => api_url = v.to_owned(),
+                    "TWINGATE_API_TOKEN" => token = v.to_owned(),
+                    "TGCTL_EMULATOR_URL" => base_url = v.to_owned(),
+                    _ => {}
+                }
+            }
+        }
+        Self { child, api_url, token, base_url }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn end_to_end_with_the_emulator_mint_login_resources_revoke() {
+    let emu = Emulator::start();
+    let rig = Rig::new("")
+        .await
+        .with_env("TGCTL_API_URL", &emu.api_url)
+        .with_env("TWINGATE_API_TOKEN", &emu.token)
+        .with_env("TWINGATE_SIM_API_URL", &emu.base_url);
+    rig.run(&["service-account", "create", "ci", "--resource", "demo-web"]).await.success();
+
+    let r = rig.run(&["connect", "--wait", "--mint", "--service-account", "ci", "--timeout", "20", "-o", "json"]).await;
+    r.success().no_secrets();
+    let v = r.json();
+    let minted = v["mintedKeyId"].as_str().unwrap().to_owned();
+    // The resources are what the emulator granted the service account.
+    let names: Vec<&str> = v["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["demo-web"]);
+    assert!(rig.client_log().contains("headless login accepted"));
+    let keys = rig.run(&["service-key", "list", "--service-account", "ci", "-o", "json"]).await;
+    assert_eq!(keys.json()[0]["id"], minted.as_str());
+    assert_eq!(keys.json()[0]["status"], "active");
+
+    let r = rig.run(&["disconnect", "-o", "json"]).await;
+    r.success();
+    assert_eq!(r.json()["revokedKeyId"], minted.as_str());
+    rig.all_undone();
+    let keys = rig.run(&["service-key", "list", "--service-account", "ci", "-o", "json"]).await;
+    assert_eq!(keys.json(), json!([]), "the minted key was deleted");
+
+    // A revoked key never comes online: the login is refused, connect times out (exit 7) and
+    // shows why from the client's log.
+    let key_file = rig.dir.path().join("revoked.json");
+    let r =
+        rig.run(&["service-key", "create", "--service-account", "ci", "--key-file", key_file.to_str().unwrap()]).await;
+    r.success();
+    let id = r.stdout().lines().find_map(|l| l.strip_prefix("id\t")).unwrap().to_owned();
+    rig.run(&["service-key", "revoke", &id, "--yes"]).await.success();
+    let r = rig.run(&["connect", "--wait", "--service-key-file", key_file.to_str().unwrap(), "--timeout", "2"]).await;
+    r.failure(7).no_secrets().stderr_has("headless login refused: HTTP 401 key revoked");
+    rig.all_undone();
 }
