@@ -218,26 +218,16 @@ pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
     let mut stages: Vec<StageTime> = Vec::new();
     let stage_t = Instant::now();
     let machine = Machine::from_env(&ctx.env);
-    let runner = preflight::privileges(&ctx.env).await?;
-    let mut install_time = Duration::ZERO;
-    let bin = match preflight::find_client(&ctx.env, args.client_bin.as_deref()) {
-        Ok(b) => b,
-        Err(e) if args.install && args.client_bin.is_none() && ctx.env.get(env::TGCTL_TWINGATE_BIN).is_none() => {
-            let _ = e;
-            let it = Instant::now();
-            progress.set_message("Installing the Twingate client (apt)");
-            preflight::install(&ctx.env, &runner, &machine, &|m| progress.println(m)).await?;
-            install_time = it.elapsed();
-            preflight::find_client(&ctx.env, None)?
+    let checks = preflight_all(ctx, &args, &machine, &progress);
+    let (provider, version, install_time) = tokio::select! {
+        r = checks => r?,
+        sig = signals.recv() => {
+            progress.finish();
+            return Err(Error::new(Kind::Interrupted, format!("interrupted ({sig}) during preflight; nothing was started")));
         }
-        Err(e) => return Err(e),
     };
-    preflight::machine_checks(&machine, runner.sudo.is_none())?;
-    let provider = Twingate { bin: bin.clone(), runner: runner.clone(), log: machine.log_source() };
-    let version = provider.version().await.map_err(|e| {
-        Error::new(Kind::ClientFailed, format!("preflight: cannot run the client {}: {}", bin.display(), e.reason))
-            .hint(preflight::INSTALL_HINT)
-    })?;
+    let bin = provider.bin.clone();
+    let runner = provider.runner.clone();
     stages.push(StageTime { stage: Stage::Preflight, ms: ms(stage_t.elapsed().saturating_sub(install_time)) });
     let deadline = t0 + timeout + install_time;
 
@@ -557,6 +547,37 @@ async fn fail(
     let mut error = Error::new(kind, message).hint(hint);
     error.details = details;
     error
+}
+
+/// Preflight: privileges, the client (installed if asked), the machine, the client's version.
+/// Returns the provider, its version and the time the install took.
+async fn preflight_all(
+    ctx: &Ctx,
+    args: &ConnectArgs,
+    machine: &Machine,
+    progress: &Progress,
+) -> Result<(Twingate, String, Duration)> {
+    let runner = preflight::privileges(&ctx.env).await?;
+    let mut install_time = Duration::ZERO;
+    let bin = match preflight::find_client(&ctx.env, args.client_bin.as_deref()) {
+        Ok(b) => b,
+        Err(_) if args.install && args.client_bin.is_none() && ctx.env.get(env::TGCTL_TWINGATE_BIN).is_none() => {
+            let it = Instant::now();
+            progress.set_message("Installing the Twingate client (apt)");
+            preflight::install(&ctx.env, &runner, machine, &|m| progress.println(m)).await?;
+            install_time = it.elapsed();
+            progress.println(&format!("Installed the Twingate client in {}", human(install_time)));
+            preflight::find_client(&ctx.env, None)?
+        }
+        Err(e) => return Err(e),
+    };
+    preflight::machine_checks(machine, runner.sudo.is_none())?;
+    let provider = Twingate { bin: bin.clone(), runner, log: machine.log_source() };
+    let version = provider.version().await.map_err(|e| {
+        Error::new(Kind::ClientFailed, format!("preflight: cannot run the client {}: {}", bin.display(), e.reason))
+            .hint(preflight::INSTALL_HINT)
+    })?;
+    Ok((provider, version, install_time))
 }
 
 /// The key's text from --service-key-file, --service-key - or TWINGATE_SERVICE_KEY (None with

@@ -61,6 +61,7 @@ vars! {
     BUILDKITE_BUILD_NUMBER = "BUILDKITE_BUILD_NUMBER", "Set by Buildkite; with BUILDKITE_PIPELINE_SLUG names keys minted by connect --mint.", true;
     BUILDKITE_PIPELINE_SLUG = "BUILDKITE_PIPELINE_SLUG", "Set by Buildkite; names keys minted by connect --mint.", true;
     TGCTL_SYSROOT = "TGCTL_SYSROOT", "Root under which connect's preflight reads /dev/net/tun, /proc/self/status, /run/systemd/system and /var/log/twingated.log (default /; for tests).", false;
+    TGCTL_TWINGATE_APT_KEY_URL = "TGCTL_TWINGATE_APT_KEY_URL", "Where connect --install downloads the apt repository key (default https://packages.twingate.com/apt/gpg.key; for tests).", false;
     TGCTL_BACKOFF_SCALE = "TGCTL_BACKOFF_SCALE", "Multiplier for retry waits, for tests (default 1; 0 makes retries immediate).", false;
 }
 

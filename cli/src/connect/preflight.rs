@@ -149,21 +149,35 @@ pub async fn install(env: &Env, runner: &Runner, machine: &Machine, log: &dyn Fn
             "install the client yourself: `curl -fsSL https://binaries.twingate.com/client/linux/install.sh | sudo bash`",
         ));
     };
-    log(&format!("Downloading the Twingate apt key from {APT_KEY_URL}"));
+    let key_url = env.get(env::TGCTL_TWINGATE_APT_KEY_URL).unwrap_or(APT_KEY_URL);
+    log(&format!("Downloading the Twingate apt key from {key_url}"));
     let armored = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
         .map_err(|e| Error::internal(format!("cannot build an HTTP client: {e}")))?
-        .get(APT_KEY_URL)
+        .get(key_url)
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| failed(format!("cannot download {APT_KEY_URL}: {e}"), "check the network, then retry"))?
+        .map_err(|e| failed(format!("cannot download {key_url}: {e}"), "check the network, then retry"))?
         .bytes()
         .await
-        .map_err(|e| failed(format!("cannot download {APT_KEY_URL}: {e}"), "check the network, then retry"))?;
+        .map_err(|e| failed(format!("cannot download {key_url}: {e}"), "check the network, then retry"))?;
+    if !armored.starts_with(b"-----BEGIN PGP PUBLIC KEY BLOCK-----") {
+        return Err(failed(
+            format!("{key_url} did not return an armored PGP key"),
+            "retry later, or install the client yourself",
+        ));
+    }
     let long = Duration::from_secs(600);
     let keyring = machine.path(APT_KEYRING);
+    if runner.sudo.is_none() {
+        for dir in
+            [keyring.parent(), machine.path(APT_LIST).parent().map(Path::to_path_buf).as_deref()].into_iter().flatten()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), &e))?;
+        }
+    }
     let keyring_str = keyring.to_string_lossy().into_owned();
     let gpg = which("gpg", path_var);
     let keyring_used = match gpg {
@@ -192,9 +206,13 @@ pub async fn install(env: &Env, runner: &Runner, machine: &Machine, log: &dyn Fn
         vec!["update", "-o", &list_opt, "-o", "Dir::Etc::sourceparts=-", "-o", "APT::Get::List-Cleanup=0"],
         vec!["install", "-y", "--no-install-recommends", "twingate"],
     ];
+    let apt_str = apt.to_string_lossy().into_owned();
     for args in steps {
+        // Through `env`, so the setting survives sudo's environment reset.
+        let mut full = vec!["DEBIAN_FRONTEND=noninteractive", apt_str.as_str()];
+        full.extend_from_slice(&args);
         let out = runner
-            .run(&apt, &args, None, long, true)
+            .run(Path::new("env"), &full, None, long, true)
             .await
             .map_err(|e| failed(format!("apt-get {}: {e}", args[0]), "install the client yourself"))?;
         if !out.success() {

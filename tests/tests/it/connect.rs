@@ -876,3 +876,47 @@ async fn end_to_end_with_the_emulator_mint_login_resources_revoke() {
     r.failure(7).no_secrets().stderr_has("headless login refused: HTTP 401 key revoked");
     rig.all_undone();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn install_adds_the_signed_apt_repository_then_installs_twingate() {
+    use std::os::unix::fs::PermissionsExt;
+    let rig = Rig::new("online-after=10").await;
+    let bin_dir = rig.dir.path().join("bin");
+    std::fs::remove_file(bin_dir.join("twingate")).unwrap();
+    let calls = rig.dir.path().join("apt-calls");
+    // Fake apt-get: records its calls; `install` puts the client in place. Fake gpg: dearmors
+    // by copying.
+    let apt = format!(
+        "#!/bin/sh\necho \"$DEBIAN_FRONTEND $*\" >> '{calls}'\ncase \"$1\" in install) ln -s '{sim}' '{bin}/twingate';; esac\n",
+        calls = calls.display(),
+        sim = bin(SIM_BIN).display(),
+        bin = bin_dir.display()
+    );
+    let gpg = "#!/bin/sh\nout=\nwhile [ $# -gt 0 ]; do [ \"$1\" = -o ] && out=$2; shift; done\ncat > \"$out\"\n";
+    for (name, text) in [("apt-get", apt.as_str()), ("gpg", gpg)] {
+        std::fs::write(bin_dir.join(name), text).unwrap();
+        std::fs::set_permissions(bin_dir.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let armored = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBGTEST\n-----END PGP PUBLIC KEY BLOCK-----\n";
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/apt/gpg.key"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(armored))
+        .expect(1)
+        .mount(&rig.world.server)
+        .await;
+    let key_url = format!("{}/apt/gpg.key", rig.world.server.uri());
+    let rig = rig.with_env("TGCTL_TWINGATE_APT_KEY_URL", &key_url);
+    let r = rig.connect(&["--install"]).await;
+    r.success().no_secrets().stderr_has("Installing the Twingate client");
+    let keyring = rig.root().join("usr/share/keyrings/twingate-client-keyring.gpg");
+    assert_eq!(std::fs::read_to_string(&keyring).unwrap(), armored);
+    let list = std::fs::read_to_string(rig.root().join("etc/apt/sources.list.d/twingate.list")).unwrap();
+    assert_eq!(list, format!("deb [signed-by={}] https://packages.twingate.com/apt/ * *\n", keyring.display()));
+    let calls = std::fs::read_to_string(&calls).unwrap();
+    let lines: Vec<&str> = calls.lines().collect();
+    assert_eq!(lines.len(), 2, "{calls}");
+    assert!(lines[0].starts_with("noninteractive update -o Dir::Etc::sourcelist="), "{calls}");
+    assert_eq!(lines[1], "noninteractive install -y --no-install-recommends twingate");
+    rig.run(&["disconnect"]).await.success();
+    rig.all_undone();
+}
