@@ -14,6 +14,7 @@ use crate::api::service_keys::{self, KeyDocument};
 use crate::config::env;
 use crate::connect::Stage;
 use crate::connect::ladder::{self, Failure, cap};
+use crate::connect::logs::LogMark;
 use crate::connect::preflight::{self, Machine};
 use crate::connect::probe::{self, Backoff, Probed, Resolved};
 use crate::connect::process::{end_group, human, kill_group};
@@ -251,7 +252,9 @@ pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
     st.key_id = Some(key.doc.key_id.clone());
     st.key_expires_at = key.doc.expiry().ok().flatten();
 
-    // Everything from here on is undone on failure or interruption.
+    // Everything from here on is undone on failure or interruption. A failure shows only what
+    // the client logged from here on.
+    let log_mark = provider.log_source().mark();
     let mut current = Stage::Setup;
     let mut outcome = Outcome::default();
     let ladder_result = {
@@ -279,7 +282,7 @@ pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
     let elapsed = t0.elapsed();
     if let Err(failure) = ladder_result {
         progress.finish();
-        return Err(fail(ctx, &provider, &key, &args, &mut st, &state_path, current, failure, elapsed).await);
+        return Err(fail(ctx, &provider, &key, &args, &mut st, &state_path, current, failure, elapsed, &log_mark).await);
     }
     progress.finish();
 
@@ -511,6 +514,7 @@ async fn fail(
     stage: Stage,
     failure: Climb,
     elapsed: Duration,
+    mark: &LogMark,
 ) -> Error {
     let (kind, message, mut details) = match failure {
         Climb::Timeout(m, d) => {
@@ -519,7 +523,7 @@ async fn fail(
         Climb::Client(m, d) => (Kind::ClientFailed, format!("connect failed at stage {stage}: {m}"), d),
         Climb::Interrupted(sig) => (Kind::Interrupted, format!("interrupted ({sig}) at stage {stage}"), Vec::new()),
     };
-    let tail = provider.log_source().tail(provider.runner(), 20).await;
+    let tail = provider.log_source().tail(provider.runner(), 20, Some(mark)).await;
     if !tail.is_empty() {
         details.push(format!("last {} lines of the client log ({}):", tail.len(), provider.log_source()));
         details.extend(tail.iter().map(|l| key.masker.mask(l)));

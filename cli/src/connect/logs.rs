@@ -10,6 +10,13 @@ use tokio::io::AsyncBufReadExt;
 
 use super::process::{Runner, end_group};
 
+/// A position in the client's log.
+#[derive(Debug, Clone)]
+pub struct LogMark {
+    offset: u64,
+    since: std::time::SystemTime,
+}
+
 /// Where the client logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogSource {
@@ -27,13 +34,29 @@ impl std::fmt::Display for LogSource {
 }
 
 impl LogSource {
-    /// The last `n` lines (best effort: empty when the log cannot be read).
-    pub async fn tail(&self, runner: &Runner, n: usize) -> Vec<String> {
+    /// Where the log ends now, so that a later [`tail`](Self::tail) shows only what this
+    /// connection logged.
+    pub fn mark(&self) -> LogMark {
+        let offset = match self {
+            LogSource::File(p) => file_len(p),
+            LogSource::Journal { .. } => 0,
+        };
+        LogMark { offset, since: std::time::SystemTime::now() }
+    }
+
+    /// The last `n` lines since `mark` (best effort: empty when the log cannot be read).
+    pub async fn tail(&self, runner: &Runner, n: usize, mark: Option<&LogMark>) -> Vec<String> {
         match self {
-            LogSource::File(path) => tail_file(path, n),
+            LogSource::File(path) => tail_file(path, n, mark.map_or(0, |m| m.offset)),
             LogSource::Journal { unit } => {
                 let count = n.to_string();
-                let args = ["-u", unit.as_str(), "-n", count.as_str(), "--no-pager", "-o", "short-iso"];
+                let since = mark
+                    .and_then(|m| m.since.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| format!("@{}", d.as_secs()));
+                let mut args = vec!["-u", unit.as_str(), "-n", count.as_str(), "--no-pager", "-o", "short-iso"];
+                if let Some(s) = &since {
+                    args.extend(["--since", s.as_str()]);
+                }
                 match runner.run(std::path::Path::new("journalctl"), &args, None, Duration::from_secs(5), true).await {
                     Ok(out) => last_lines(&out.stdout, n),
                     Err(_) => Vec::new(),
@@ -73,18 +96,21 @@ fn file_len(path: &std::path::Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
-fn tail_file(path: &std::path::Path, n: usize) -> Vec<String> {
+/// The last `n` lines after byte `from` (all of the file if it has shrunk since: rotated).
+fn tail_file(path: &std::path::Path, n: usize, from: u64) -> Vec<String> {
     let Ok(mut f) = std::fs::File::open(path) else { return Vec::new() };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let start = len.saturating_sub(64 * 1024);
+    let from = if from > len { 0 } else { from };
+    let start = len.saturating_sub(64 * 1024).max(from);
     if f.seek(SeekFrom::Start(start)).is_err() {
         return Vec::new();
     }
     let mut buf = Vec::new();
     let _ = f.read_to_end(&mut buf);
     let text = String::from_utf8_lossy(&buf);
+    // Starting mid-file (not at our mark): drop the partial first line.
     let text =
-        if start > 0 { text.split_once('\n').map_or("", |(_, rest)| rest).to_owned() } else { text.into_owned() };
+        if start > from { text.split_once('\n').map_or("", |(_, rest)| rest).to_owned() } else { text.into_owned() };
     last_lines(&text, n)
 }
 
@@ -154,10 +180,21 @@ mod tests {
         let p = dir.path().join("twingated.log");
         let text: String = (1..=30).map(|i| format!("line {i}\n")).collect();
         std::fs::write(&p, text).unwrap();
-        let tail = tail_file(&p, 20);
+        let tail = tail_file(&p, 20, 0);
         assert_eq!(tail.len(), 20);
         assert_eq!(tail[0], "line 11");
         assert_eq!(tail[19], "line 30");
-        assert!(tail_file(&dir.path().join("missing"), 20).is_empty());
+        assert!(tail_file(&dir.path().join("missing"), 20, 0).is_empty());
+        // Only what was logged after the mark.
+        let mark = LogSource::File(p.clone()).mark();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, b"new 1\nnew 2\n"))
+            .unwrap();
+        assert_eq!(tail_file(&p, 20, mark.offset), ["new 1", "new 2"]);
+        // A rotated (shorter) file is read from its start.
+        std::fs::write(&p, "rotated\n").unwrap();
+        assert_eq!(tail_file(&p, 20, mark.offset), ["rotated"]);
     }
 }
