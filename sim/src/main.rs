@@ -26,7 +26,8 @@
 //! - `TWINGATE_SIM_MAX_LIFETIME`: seconds after which a forgotten daemon exits (default 600).
 //!
 //! Files in the state dir: `service_key.json` (0600), `twingated.pid`, `state`, `starts`,
-//! `events` (`online <epoch ms>` lines, for benchmarks), `status-calls` (one byte per call).
+//! `events` (`online <epoch ms>` lines, for benchmarks), `status-calls` (one byte per call),
+//! `calls` (the argv of every invocation, one per line).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod login;
@@ -55,6 +56,13 @@ fn main() -> ExitCode {
         }
     };
     let first = args.first().map(String::as_str).unwrap_or("");
+    // Every invocation's argv, so tests can check what the client was asked (and that no
+    // secret ever travelled in argv).
+    if first != DAEMON_ARG
+        && let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(sim.path("calls"))
+    {
+        let _ = writeln!(f, "{}", args.join(" "));
+    }
     let result = match first {
         "--version" | "-V" | "version" => {
             println!("{VERSION}");

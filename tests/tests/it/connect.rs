@@ -397,10 +397,18 @@ async fn the_key_never_reaches_argv_output_or_other_files() {
     let store = rig.sim_dir().join("service_key.json");
     assert_eq!(file_mode(&store), 0o600);
     assert!(std::fs::read_to_string(&store).unwrap().contains(CANARY_KEY));
+    // Every client command's argv: the key went on stdin only.
+    let calls = std::fs::read_to_string(rig.sim_dir().join("calls")).unwrap();
+    assert!(!calls.contains(CANARY_KEY) && !calls.contains("PRIVATE"), "{calls}");
+    let calls: Vec<&str> = calls.lines().filter(|c| *c != "status").collect();
+    assert_eq!(calls, ["--version", "setup --headless -", "start", "resources"]);
     let state = std::fs::read_to_string(rig.state_file()).unwrap();
     assert!(!state.contains(CANARY_KEY) && !state.contains("PRIVATE KEY"));
     rig.run(&["disconnect"]).await.success();
     rig.all_undone();
+    let calls = std::fs::read_to_string(rig.sim_dir().join("calls")).unwrap();
+    let calls: Vec<&str> = calls.lines().filter(|c| *c != "status").collect();
+    assert_eq!(calls, ["--version", "setup --headless -", "start", "resources", "stop", "reset"]);
 
     // A leaky client log is masked in tgctl's failure report.
     let rig = Rig::new("never,leak-log").await;
