@@ -4,6 +4,7 @@
 pub mod api;
 pub mod commands;
 pub mod config;
+pub mod connect;
 pub mod error;
 pub mod output;
 pub mod parse;
@@ -34,7 +35,7 @@ pub fn main_entry() -> i32 {
         }
     };
     match runtime.block_on(commands::run(&ctx, cli.command)) {
-        Ok(()) => ExitCode::Ok.code(),
+        Ok(()) => ctx.exit_code(),
         Err(e) => {
             ctx.printer.error(&e);
             e.exit_code().code()

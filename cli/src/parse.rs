@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
-/// A duration such as `30d`, `12h`, `2w`, `1d12h`, `90m`, `45s` or a bare number of seconds.
+/// A duration such as `30d`, `12h`, `2w`, `1d12h`, `90m`, `45s`, `500ms` or a bare number of
+/// seconds.
 pub fn duration(text: &str) -> Result<Duration> {
     let bad = || {
         Error::usage(format!("{text:?} is not a duration")).hint("use a number and a unit: 30d, 12h, 2w, 90m, 1d12h")
@@ -15,6 +16,10 @@ pub fn duration(text: &str) -> Result<Duration> {
     }
     if let Ok(secs) = s.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
+    }
+    // Milliseconds (`500ms`), alone: for short waits such as connect's --stall-after.
+    if let Some(ms) = s.strip_suffix("ms").and_then(|n| n.trim().parse::<u64>().ok()) {
+        return Ok(Duration::from_millis(ms));
     }
     let mut total: u64 = 0;
     let mut number = String::new();
@@ -59,7 +64,8 @@ mod tests {
         assert_eq!(duration("2w").unwrap(), Duration::from_secs(14 * 86_400));
         assert_eq!(duration("90").unwrap(), Duration::from_secs(90));
         assert_eq!(duration(" 5 m ").unwrap(), Duration::from_secs(300));
-        for bad in ["", "d", "30x", "30d5", "-1d", "99999999999999999999d", "1.5d"] {
+        assert_eq!(duration("1500ms").unwrap(), Duration::from_millis(1_500));
+        for bad in ["", "d", "30x", "30d5", "-1d", "99999999999999999999d", "1.5d", "ms", "1.5ms"] {
             assert!(duration(bad).is_err(), "{bad}");
         }
     }

@@ -6,9 +6,12 @@
 
 pub mod auth;
 pub mod completions;
+pub mod connect;
+pub mod disconnect;
 pub mod help;
 pub mod service_account;
 pub mod service_key;
+pub mod status;
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
@@ -92,6 +95,12 @@ pub enum Command {
     /// Service keys: the credentials a headless client uses to act as a service account
     #[command(subcommand, visible_alias = "key")]
     ServiceKey(service_key::ServiceKeyCommand),
+    /// Connect this machine (a CI job) through the headless client and wait until it is usable
+    Connect(Box<connect::ConnectArgs>),
+    /// Undo what `connect` did: stop the client, remove its key, revoke a minted key
+    Disconnect(disconnect::DisconnectArgs),
+    /// Show the local connection: client status, key, uptime, resources
+    Status(status::StatusArgs),
     /// Print shell completions
     Completions(completions::CompletionsArgs),
     /// Help on a command or a topic (environment, exit-codes)
@@ -104,12 +113,25 @@ pub struct Ctx {
     pub global: GlobalArgs,
     pub printer: Printer,
     config: OnceLock<Config>,
+    /// An exit code other than 0 for a command that succeeded (`connect -- CMD` exits with
+    /// CMD's status).
+    exit_code: OnceLock<i32>,
 }
 
 impl Ctx {
     pub fn new(env: Env, global: GlobalArgs) -> Self {
         let printer = Printer::new(global.output, global.color, global.quiet, global.verbose, &env);
-        Self { env, global, printer, config: OnceLock::new() }
+        Self { env, global, printer, config: OnceLock::new(), exit_code: OnceLock::new() }
+    }
+
+    /// Makes the process exit with `code` once the command returns successfully.
+    pub fn set_exit_code(&self, code: i32) {
+        let _ = self.exit_code.set(code);
+    }
+
+    /// The exit code a successful command asked for (0 if none).
+    pub fn exit_code(&self) -> i32 {
+        self.exit_code.get().copied().unwrap_or(0)
     }
 
     pub fn config(&self) -> Result<&Config> {
@@ -215,6 +237,9 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Auth(c) => auth::run(ctx, c).await,
         Command::ServiceAccount(c) => service_account::run(ctx, c).await,
         Command::ServiceKey(c) => service_key::run(ctx, c).await,
+        Command::Connect(a) => connect::run(ctx, *a).await,
+        Command::Disconnect(a) => disconnect::run(ctx, a).await,
+        Command::Status(a) => status::run(ctx, a).await,
         Command::Completions(a) => completions::run(ctx, a),
         Command::Help(a) => help::run(ctx, a),
     }

@@ -45,6 +45,23 @@ vars! {
     GITHUB_ACTIONS = "GITHUB_ACTIONS", "Set by GitHub Actions; tgctl then masks secrets with ::add-mask:: before printing anything.", true;
     CI = "CI", "Set by most CI systems; progress is then printed as timestamped lines instead of spinners.", true;
     XDG_RUNTIME_DIR = "XDG_RUNTIME_DIR", "Where runtime state goes when TGCTL_STATE_DIR is unset.", true;
+    TGCTL_TWINGATE_BIN = "TGCTL_TWINGATE_BIN", "The Twingate client binary for connect/disconnect/status (default: `twingate` on PATH); same as --client-bin.", true;
+    PATH = "PATH", "Searched for the Twingate client (`twingate`), sudo, apt-get and gpg.", true;
+    GITHUB_OUTPUT = "GITHUB_OUTPUT", "Set by GitHub Actions; connect appends its step outputs (status, elapsed-ms, key-id) to this file.", true;
+    GITHUB_RUN_ID = "GITHUB_RUN_ID", "Set by GitHub Actions; names keys minted by connect --mint.", true;
+    GITHUB_RUN_ATTEMPT = "GITHUB_RUN_ATTEMPT", "Set by GitHub Actions; names keys minted by connect --mint.", true;
+    GITHUB_JOB = "GITHUB_JOB", "Set by GitHub Actions; names keys minted by connect --mint.", true;
+    GITHUB_REPOSITORY = "GITHUB_REPOSITORY", "Set by GitHub Actions; names keys minted by connect --mint.", true;
+    GITLAB_CI = "GITLAB_CI", "Set by GitLab CI; with CI_JOB_ID and CI_PROJECT_PATH names keys minted by connect --mint.", true;
+    CI_JOB_ID = "CI_JOB_ID", "Set by GitLab CI; names keys minted by connect --mint.", true;
+    CI_PROJECT_PATH = "CI_PROJECT_PATH", "Set by GitLab CI; names keys minted by connect --mint.", true;
+    CIRCLE_BUILD_NUM = "CIRCLE_BUILD_NUM", "Set by CircleCI; with CIRCLE_PROJECT_REPONAME and CIRCLE_JOB names keys minted by connect --mint.", true;
+    CIRCLE_JOB = "CIRCLE_JOB", "Set by CircleCI; names keys minted by connect --mint.", true;
+    CIRCLE_PROJECT_REPONAME = "CIRCLE_PROJECT_REPONAME", "Set by CircleCI; names keys minted by connect --mint.", true;
+    BUILDKITE_BUILD_NUMBER = "BUILDKITE_BUILD_NUMBER", "Set by Buildkite; with BUILDKITE_PIPELINE_SLUG names keys minted by connect --mint.", true;
+    BUILDKITE_PIPELINE_SLUG = "BUILDKITE_PIPELINE_SLUG", "Set by Buildkite; names keys minted by connect --mint.", true;
+    TGCTL_SYSROOT = "TGCTL_SYSROOT", "Root under which connect's preflight reads /dev/net/tun, /proc/self/status, /run/systemd/system and /var/log/twingated.log (default /; for tests).", false;
+    TGCTL_TWINGATE_APT_KEY_URL = "TGCTL_TWINGATE_APT_KEY_URL", "Where connect --install downloads the apt repository key (default https://packages.twingate.com/apt/gpg.key; for tests).", false;
     TGCTL_BACKOFF_SCALE = "TGCTL_BACKOFF_SCALE", "Multiplier for retry waits, for tests (default 1; 0 makes retries immediate).", false;
 }
 

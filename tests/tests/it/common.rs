@@ -15,7 +15,12 @@ pub const CANARY_TOKEN: &str = "tgctl-canary-api-token-7f3a9c";
 /// Part of a service key that must never be printed except where the user asked for the key.
 pub const CANARY_KEY: &str = "CANARYPRIVATEKEYMATERIAL0123456789";
 
-/// Path of a workspace binary built by `cargo build --bins`.
+/// The simulated Twingate client (workspace member `sim/`, package `tgctl-sim`). Tests put it
+/// on PATH as `twingate` (a symlink) or pass it as `TGCTL_TWINGATE_BIN`.
+pub const SIM_BIN: &str = "twingate-sim";
+
+/// Path of a workspace binary built by `cargo build --workspace --bins` (`tgctl`,
+/// `twingate-sim`, ...); `TGCTL_TEST_BIN_<NAME>` overrides it.
 pub fn bin(name: &str) -> PathBuf {
     let var = format!("TGCTL_TEST_BIN_{}", name.to_ascii_uppercase().replace('-', "_"));
     if let Some(p) = std::env::var_os(var) {

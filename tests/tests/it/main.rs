@@ -6,6 +6,7 @@
 mod common;
 
 mod auth;
+mod connect;
 mod emulator;
 mod matrix;
 mod output;

@@ -1,0 +1,495 @@
+//! `twingate-sim`: a stand-in for the Twingate Linux client's headless CLI, for tgctl's tests
+//! and benchmarks. It implements the surface `tgctl connect` uses, with the real outputs:
+//!
+//! - `setup --headless -` (or `--headless=-`, or `--headless FILE`): reads the service key JSON
+//!   and stores it with mode 0600 in the state dir.
+//! - `start`: forks a background daemon (argv[0] `twingated`, its own process group, no stdio)
+//!   that writes its state; returns 0 at once, like the real `start` does even when the daemon
+//!   fails later.
+//! - `stop`, `status` (one word: `online`, `not-running`, `authenticating`, or what the scenario
+//!   says), `resources` (tab-separated, with section headers), `reset` (forgets the key),
+//!   `--version`.
+//!
+//! Behaviour comes from the environment:
+//! - `TWINGATE_SIM_DIR`: state dir (default `$TMPDIR/twingate-sim`).
+//! - `TWINGATE_SIM_LOG`: the daemon's log file (default `<dir>/twingated.log`), like
+//!   `/var/log/twingated.log` on a machine without systemd.
+//! - `TWINGATE_SIM_SCENARIO`: comma-separated directives: `online-after=<ms>` (default 200),
+//!   `never`, `flap=<ms>` (authenticating, then online and not-running in turns of <ms>),
+//!   `crash-after=<ms>` (the daemon exits; status becomes not-running), `crashes=<n>` (only the
+//!   first n starts crash), `weird=<word>`, `start-fails`, `setup-fails`, `leak-log` (the daemon
+//!   logs the private key, to test masking).
+//! - `TWINGATE_SIM_RESOURCES`: `name=address[=alias];...` (default two resources).
+//! - `TWINGATE_SIM_API_URL`: emulator mode. The daemon logs in at `<url><login_path>` with the
+//!   key (ECDSA P-256 signature over `<key_id>:<timestamp>`) and is `online` only while that
+//!   returns 200, checking every second; `resources` lists what the 200 answer lists.
+//! - `TWINGATE_SIM_MAX_LIFETIME`: seconds after which a forgotten daemon exits (default 600).
+//!
+//! Files in the state dir: `service_key.json` (0600), `twingated.pid`, `state`, `starts`,
+//! `events` (`online <epoch ms>` lines, for benchmarks), `status-calls` (one byte per call),
+//! `calls` (the argv of every invocation, one per line).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod login;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const VERSION: &str = "Twingate 2026.190.6704 | 0.193.0";
+const KEY_FILE: &str = "service_key.json";
+const PID_FILE: &str = "twingated.pid";
+const STATE_FILE: &str = "state";
+const STOP_FILE: &str = "stop-request";
+const STARTS_FILE: &str = "starts";
+pub(crate) const RESOURCES_FILE: &str = "resources.tsv";
+const DAEMON_ARG: &str = "__daemon";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let sim = match Sim::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("twingate-sim: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let first = args.first().map(String::as_str).unwrap_or("");
+    // Every invocation's argv, so tests can check what the client was asked (and that no
+    // secret ever travelled in argv).
+    if first != DAEMON_ARG
+        && let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(sim.path("calls"))
+    {
+        let _ = writeln!(f, "{}", args.join(" "));
+    }
+    let result = match first {
+        "--version" | "-V" | "version" => {
+            println!("{VERSION}");
+            Ok(0)
+        }
+        "setup" => sim.setup(&args[1..]),
+        "start" => sim.start(),
+        "stop" => sim.stop(),
+        "status" => sim.status(),
+        "resources" => sim.resources(),
+        "reset" => sim.reset(),
+        DAEMON_ARG => sim.daemon(),
+        _ => {
+            eprintln!("Usage: twingate [setup --headless -|start|stop|status|resources|reset|--version]");
+            Ok(2)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("Error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+type Res<T> = Result<T, String>;
+
+#[derive(Debug, Clone, Default)]
+struct Scenario {
+    /// None: never online.
+    online_after: Option<u64>,
+    flap: Option<u64>,
+    crash_after: Option<u64>,
+    crashes: Option<u64>,
+    weird: Option<String>,
+    start_fails: bool,
+    setup_fails: bool,
+    leak_log: bool,
+}
+
+impl Scenario {
+    fn parse(text: &str) -> Res<Scenario> {
+        let mut s = Scenario { online_after: Some(200), ..Scenario::default() };
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = part.split_once('=').map_or((part, None), |(n, v)| (n, Some(v)));
+            let ms = || -> Res<u64> {
+                value
+                    .and_then(|v| v.trim().trim_end_matches("ms").parse().ok())
+                    .ok_or_else(|| format!("scenario directive {part:?} needs a number of milliseconds"))
+            };
+            match name {
+                "online-after" => s.online_after = Some(ms()?),
+                "never" => s.online_after = None,
+                "flap" => s.flap = Some(ms()?.max(1)),
+                "crash-after" => s.crash_after = Some(ms()?),
+                "crashes" => s.crashes = Some(ms()?),
+                "weird" => s.weird = Some(value.unwrap_or("starting").to_owned()),
+                "start-fails" => s.start_fails = true,
+                "setup-fails" => s.setup_fails = true,
+                "leak-log" => s.leak_log = true,
+                _ => return Err(format!("unknown scenario directive {part:?}")),
+            }
+        }
+        Ok(s)
+    }
+
+    /// The status word `t` ms after the daemon started.
+    fn state_at(&self, t: u64) -> String {
+        if let Some(w) = &self.weird {
+            return w.clone();
+        }
+        if let Some(p) = self.flap {
+            return match t / p {
+                0 => "authenticating",
+                n if n % 2 == 1 => "online",
+                _ => "not-running",
+            }
+            .to_owned();
+        }
+        match self.online_after {
+            Some(after) if t >= after => "online".to_owned(),
+            _ => "authenticating".to_owned(),
+        }
+    }
+}
+
+pub(crate) struct Sim {
+    dir: PathBuf,
+    log: PathBuf,
+    scenario: Scenario,
+    api_url: Option<String>,
+    max_lifetime: Duration,
+    resources: Vec<(String, String, String)>,
+}
+
+impl Sim {
+    fn from_env() -> Res<Sim> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let dir = var("TWINGATE_SIM_DIR").map_or_else(|| std::env::temp_dir().join("twingate-sim"), PathBuf::from);
+        let log = var("TWINGATE_SIM_LOG").map_or_else(|| dir.join("twingated.log"), PathBuf::from);
+        let scenario = Scenario::parse(&var("TWINGATE_SIM_SCENARIO").unwrap_or_default())?;
+        let max_lifetime =
+            Duration::from_secs(var("TWINGATE_SIM_MAX_LIFETIME").and_then(|v| v.parse().ok()).unwrap_or(600));
+        let resources = match var("TWINGATE_SIM_RESOURCES") {
+            Some(spec) => spec
+                .split(';')
+                .filter(|r| !r.trim().is_empty())
+                .map(|r| {
+                    let mut f = r.splitn(3, '=').map(|s| s.trim().to_owned());
+                    (f.next().unwrap_or_default(), f.next().unwrap_or_default(), f.next().unwrap_or_default())
+                })
+                .collect(),
+            None => vec![
+                ("prod-db".to_owned(), "db.prod.internal".to_owned(), String::new()),
+                ("k8s-api".to_owned(), "10.20.0.1".to_owned(), "k8s.internal".to_owned()),
+            ],
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        Ok(Sim { dir, log, scenario, api_url: var("TWINGATE_SIM_API_URL"), max_lifetime, resources })
+    }
+
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    pub(crate) fn log(&self, level: &str, message: &str) {
+        if let Some(parent) = self.log.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&self.log) {
+            let _ = writeln!(f, "[{}] [{level}] [client] {message}", rfc3339_now());
+        }
+    }
+
+    // ---- commands ------------------------------------------------------------------------
+
+    fn setup(&self, args: &[String]) -> Res<u8> {
+        let source = match args {
+            [flag, value] if flag == "--headless" => value.clone(),
+            [flag] if flag.starts_with("--headless=") => flag["--headless=".len()..].to_owned(),
+            _ => {
+                eprintln!("Usage: twingate setup --headless <file|->");
+                return Ok(2);
+            }
+        };
+        let mut text = String::new();
+        if source == "-" {
+            std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read stdin: {e}"))?;
+        } else {
+            text = std::fs::read_to_string(&source).map_err(|e| format!("cannot read {source}: {e}"))?;
+        }
+        if self.scenario.setup_fails {
+            self.log("ERROR", "headless setup failed: the controller rejected the service key");
+            return Err("headless setup failed: the controller rejected the service key".to_owned());
+        }
+        let key: serde_json::Value =
+            serde_json::from_str(text.trim()).map_err(|_| "the service key is not valid JSON".to_owned())?;
+        for field in ["network", "service_account_id", "private_key", "key_id"] {
+            if key.get(field).and_then(|v| v.as_str()).is_none_or(str::is_empty) {
+                return Err(format!("the service key has no {field}"));
+            }
+        }
+        write_file(&self.path(KEY_FILE), text.trim().as_bytes(), 0o600)?;
+        let s = |f: &str| key[f].as_str().unwrap_or_default().to_owned();
+        self.log("INFO", &format!("Headless mode configured for network {} (key {})", s("network"), s("key_id")));
+        if self.scenario.leak_log {
+            for line in s("private_key").lines() {
+                self.log("DEBUG", &format!("key material: {line}"));
+            }
+        }
+        println!("Twingate has been configured in headless mode.");
+        Ok(0)
+    }
+
+    fn start(&self) -> Res<u8> {
+        if self.daemon_pid().is_some() {
+            println!("Twingate is already running.");
+            return Ok(0);
+        }
+        if !self.path(KEY_FILE).exists() {
+            return Err("Twingate is not configured; run `twingate setup --headless <file>` first".to_owned());
+        }
+        if self.scenario.start_fails {
+            self.log("ERROR", "failed to start the Twingate service");
+            return Err("Failed to start the Twingate service".to_owned());
+        }
+        let starts = read_number(&self.path(STARTS_FILE)) + 1;
+        write_file(&self.path(STARTS_FILE), starts.to_string().as_bytes(), 0o644)?;
+        let _ = std::fs::remove_file(self.path(STOP_FILE));
+        let _ = std::fs::remove_file(self.path(STATE_FILE));
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find myself: {e}"))?;
+        let mut cmd = std::process::Command::new(exe);
+        {
+            use std::os::unix::process::CommandExt;
+            cmd.arg0("twingated").process_group(0);
+        }
+        let child = cmd
+            .arg(DAEMON_ARG)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start twingated: {e}"))?;
+        write_file(&self.path(PID_FILE), child.id().to_string().as_bytes(), 0o644)?;
+        // Not waited for: the daemon outlives this command, like the real one.
+        drop(child);
+        println!("Twingate has been started.");
+        Ok(0)
+    }
+
+    fn stop(&self) -> Res<u8> {
+        let Some(pid) = self.daemon_pid() else {
+            let _ = std::fs::remove_file(self.path(PID_FILE));
+            println!("Twingate is not running.");
+            return Ok(0);
+        };
+        write_file(&self.path(STOP_FILE), b"stop", 0o644)?;
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while alive(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if alive(pid) {
+            let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
+        let _ = std::fs::remove_file(self.path(PID_FILE));
+        let _ = std::fs::remove_file(self.path(STATE_FILE));
+        self.log("INFO", "Twingate has been stopped");
+        println!("Twingate has been stopped.");
+        Ok(0)
+    }
+
+    fn status(&self) -> Res<u8> {
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(self.path("status-calls")) {
+            let _ = f.write_all(b".");
+        }
+        let word = match self.daemon_pid() {
+            None => "not-running".to_owned(),
+            Some(_) => std::fs::read_to_string(self.path(STATE_FILE))
+                .ok()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "authenticating".to_owned()),
+        };
+        println!("{word}");
+        Ok(0)
+    }
+
+    fn resources(&self) -> Res<u8> {
+        let online = self.daemon_pid().is_some()
+            && std::fs::read_to_string(self.path(STATE_FILE)).is_ok_and(|s| s.trim() == "online");
+        if !online {
+            return Err("Twingate is not running".to_owned());
+        }
+        let rows = match std::fs::read_to_string(self.path(RESOURCES_FILE)) {
+            Ok(text) if self.api_url.is_some() => text,
+            _ => self.resources.iter().map(|(n, a, al)| format!("{n}\t{a}\t{al}\t-\n")).collect(),
+        };
+        print!("MAIN RESOURCES\nName\tAddress\tAlias\tAuth Status\n{rows}");
+        Ok(0)
+    }
+
+    fn reset(&self) -> Res<u8> {
+        if self.daemon_pid().is_some() {
+            self.stop()?;
+        }
+        let existed = self.path(KEY_FILE).exists();
+        let _ = std::fs::remove_file(self.path(KEY_FILE));
+        let _ = std::fs::remove_file(self.path(RESOURCES_FILE));
+        if existed {
+            self.log("INFO", "Headless configuration removed");
+        }
+        println!("Twingate configuration has been reset.");
+        Ok(0)
+    }
+
+    // ---- the daemon ----------------------------------------------------------------------
+
+    /// The daemon's pid, when one is alive.
+    fn daemon_pid(&self) -> Option<u32> {
+        let pid: u32 = std::fs::read_to_string(self.path(PID_FILE)).ok()?.trim().parse().ok()?;
+        alive(pid).then_some(pid)
+    }
+
+    fn owns_pid_file(&self, me: u32) -> bool {
+        std::fs::read_to_string(self.path(PID_FILE)).is_ok_and(|s| s.trim() == me.to_string())
+    }
+
+    fn daemon(&self) -> Res<u8> {
+        let me = std::process::id();
+        let started = Instant::now();
+        let starts = read_number(&self.path(STARTS_FILE));
+        write_file(&self.path(PID_FILE), me.to_string().as_bytes(), 0o644)?;
+        self.log("INFO", &format!("Starting Twingate Client (simulated, pid {me})"));
+        let key: serde_json::Value = std::fs::read_to_string(self.path(KEY_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .ok_or("no headless configuration")?;
+        self.log(
+            "INFO",
+            &format!(
+                "Using service key {} for network {}",
+                key["key_id"].as_str().unwrap_or("?"),
+                key["network"].as_str().unwrap_or("?")
+            ),
+        );
+        let crash = self.scenario.crash_after.filter(|_| self.scenario.crashes.is_none_or(|n| starts <= n));
+        let mut login = self.api_url.as_ref().map(|url| login::Login::new(url, &key));
+        let mut last = String::new();
+        loop {
+            let exit = |sim: &Sim, code: u8| -> Res<u8> {
+                if sim.owns_pid_file(me) {
+                    let _ = std::fs::remove_file(sim.path(PID_FILE));
+                    let _ = std::fs::remove_file(sim.path(STATE_FILE));
+                }
+                Ok(code)
+            };
+            if self.path(STOP_FILE).exists() {
+                let _ = std::fs::remove_file(self.path(STOP_FILE));
+                self.log("INFO", "Stopping Twingate Client");
+                return exit(self, 0);
+            }
+            if !self.dir.exists() || !self.owns_pid_file(me) || started.elapsed() > self.max_lifetime {
+                return exit(self, 0);
+            }
+            let t = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            if crash.is_some_and(|after| t >= after) {
+                self.log("ERROR", "fatal: the tunnel went away (simulated crash); exiting");
+                return exit(self, 1);
+            }
+            let state = match &mut login {
+                Some(l) => l.state(self),
+                None => self.scenario.state_at(t),
+            };
+            if state != last {
+                write_file(&self.path(STATE_FILE), state.as_bytes(), 0o644)?;
+                self.log("INFO", &format!("sdwan_state: {state}"));
+                if state == "online"
+                    && let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(self.path("events"))
+                {
+                    let _ = writeln!(f, "online {}", epoch_ms());
+                }
+                last = state;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+/// True when `pid` is a live (not zombie) `twingated` process.
+fn alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next());
+    if matches!(state, Some('Z' | 'X') | None) {
+        return false;
+    }
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"twingated\0"))
+}
+
+fn read_number(path: &Path) -> u64 {
+    std::fs::read_to_string(path).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0)
+}
+
+/// Writes atomically (temp file + rename) with `mode`.
+pub(crate) fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Res<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp)?;
+        f.write_all(bytes)?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}: {e}", path.display())
+    })
+}
+
+fn epoch_ms() -> u128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
+}
+
+fn rfc3339_now() -> String {
+    let ms = epoch_ms();
+    let secs = i64::try_from(ms / 1000).unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}+00:00", rem / 3_600, rem % 3_600 / 60, rem % 60, ms % 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scenarios_parse_and_drive_the_state() {
+        let s = Scenario::parse("online-after=100").unwrap();
+        assert_eq!(s.state_at(50), "authenticating");
+        assert_eq!(s.state_at(100), "online");
+        assert_eq!(Scenario::parse("never").unwrap().state_at(1_000_000), "authenticating");
+        let f = Scenario::parse("flap=10").unwrap();
+        assert_eq!(
+            [f.state_at(5), f.state_at(15), f.state_at(25), f.state_at(35)],
+            ["authenticating", "online", "not-running", "online"]
+        );
+        assert_eq!(Scenario::parse("weird=Connecting").unwrap().state_at(1), "Connecting");
+        let c = Scenario::parse("crash-after=50,crashes=1,online-after=10").unwrap();
+        assert_eq!((c.crash_after, c.crashes, c.online_after), (Some(50), Some(1), Some(10)));
+        assert!(Scenario::parse("bogus").is_err());
+        assert!(Scenario::parse("online-after=soon").is_err());
+    }
+
+    #[test]
+    fn log_times_look_like_rfc3339() {
+        let t = rfc3339_now();
+        assert_eq!(t.len(), "2026-01-01T00:00:00.000+00:00".len(), "{t}");
+        assert!(t.starts_with("20"));
+    }
+}
