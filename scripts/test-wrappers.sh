@@ -98,7 +98,7 @@ if [ ! -x "$BIN_DIR/tgctl" ] || [ ! -x "$BIN_DIR/tgctl-emulator" ] || [ ! -x "$B
   cargo build --workspace --bins --locked --quiet || true
 fi
 
-# shellcheck source=lib/world.sh
+# shellcheck source=scripts/lib/world.sh
 . scripts/lib/world.sh
 
 # --- Example key scripts against the emulator, as a new user runs them
@@ -201,6 +201,7 @@ gitlab_example_pipeline() (
   repo="$WORK/gitlab-example"
   mkdir -p "$WORK/app/scripts"
   cp examples/gitlab/.gitlab-ci.yml "$WORK/app/"
+  # shellcheck disable=SC2016 # expanded by the job, not here
   printf '#!/bin/sh\necho "migrating through $(tgctl status -o json >/dev/null && echo tgctl)"\n' >"$WORK/app/scripts/migrate.sh"
   chmod +x "$WORK/app/scripts/migrate.sh"
   make_repo "$WORK/app" "$repo" https://gitlab.com/acme/app.git
