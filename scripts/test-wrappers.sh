@@ -90,6 +90,29 @@ check "shellcheck: the scripts inside the GitLab component" shellcheck_component
 check "bats: orb scripts (circleci-orb/src/tests)" bats circleci-orb/src/tests
 check "node --test actions/ (unit, runner protocol, install; e2e needs tgctl connect)" node --test actions/
 
+# The orb's with-connection job, steps run as CircleCI runs them, with the stand-in tgctl: a
+# failing user step is followed by disconnect (when: always); exported variables reach later steps.
+orb_job_with_stand_in() (
+  set -euo pipefail
+  d="$WORK/orb-stand-in"
+  mkdir -p "$d/log" "$d/home"
+  cat >"$d/params.json" <<'JSON'
+{"probe": "db.internal:5432", "timeout": "30s",
+ "steps": [{"run": {"name": "user step", "command": "echo \"proxy=$HTTPS_PROXY\"; exit 3"}}]}
+JSON
+  code=0
+  HOME="$d/home" TGCTL_BIN="$ROOT/actions/tests/fixtures/fake-tgctl" FAKE_TGCTL_LOG="$d/log" TWINGATE_SERVICE_KEY=canary-key-0123 \
+    python3 scripts/lib/orb-run.py "$WORK/orb.yml" with-connection "$d/params.json" >"$d/out" 2>&1 || code=$?
+  cat "$d/out"
+  [ "$code" -eq 1 ]
+  grep -qx 'proxy=http://127.0.0.1:3128' "$d/out"
+  grep -q '^### Disconnect from Twingate: exit 0$' "$d/out"
+  [ "$(cut -d' ' -f1 "$d/log/calls" | tr '\n' ' ')" = "connect disconnect " ]
+  grep -q '^connect --wait --timeout 30s --probe db.internal:5432 ' "$d/log/calls"
+  if grep -q canary-key-0123 "$d/out" "$d/log/calls"; then echo "the key was printed or passed in argv"; exit 1; fi
+)
+check "orb: the with-connection job runs its steps between connect and disconnect (when: always), stand-in tgctl" orb_job_with_stand_in
+
 # --- The binaries
 BIN_DIR="${TGCTL_BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/debug}"
 export BIN_DIR
@@ -221,6 +244,27 @@ gitlab_example_pipeline() (
   world_stop
 )
 check "gitlab-ci-local: the example .gitlab-ci.yml includes the component and connects" gitlab_example_pipeline
+
+# The orb's with-connection job with the real tgctl, the emulator and the simulated client,
+# with a key minted for the job and revoked by disconnect.
+orb_job_real() (
+  set -euo pipefail
+  needs_connect
+  world_start "$WORK/world-orb"
+  tgctl service-account create ci-circle --resource demo-web -q >/dev/null
+  cat >"$WORK/orb-params.json" <<JSON
+{"service_account": "ci-circle", "timeout": "60s", "probe": "127.0.0.1:$EMULATOR_PORT",
+ "steps": [{"run": {"name": "while connected", "command": "tgctl status"}}]}
+JSON
+  HOME="$WORK/world-orb/home" TGCTL_BIN="$BIN_DIR/tgctl" \
+    python3 scripts/lib/orb-run.py "$WORK/orb.yml" with-connection "$WORK/orb-params.json" 2>&1 | tee "$WORK/orb-real.log"
+  grep -q '^### job succeeded$' "$WORK/orb-real.log"
+  if grep -q "$TWINGATE_API_TOKEN" "$WORK/orb-real.log"; then echo "the API token was printed"; exit 1; fi
+  active="$(tgctl service-key list --service-account ci-circle --status active -o id | wc -l)"
+  [ "$active" -eq 0 ] || { echo "the minted key is still active"; exit 1; }
+  world_stop
+)
+check "orb: the with-connection job connects for real with a minted key, and disconnect revokes it" orb_job_real
 
 echo
 if [ "$failed" -gt 0 ]; then
