@@ -125,7 +125,7 @@ async function main(env = process.env) {
 
   const written = gha.namesIn('GITHUB_OUTPUT', env);
   if (code === 0) {
-    if (!written.has('status')) gha.setOutput('status', 'connected', env);
+    if (!written.has('status')) gha.setOutput('status', 'online', env);
     return;
   }
   if (!written.has('status')) gha.setOutput('status', code === 7 ? 'timeout' : 'failed', env);

@@ -33,7 +33,7 @@ test('connect: tgctl connect --wait gets the key in its environment; outputs, st
   assert.equal(h.childEnvSeen(r, 'connect').TWINGATE_SERVICE_KEY, CANARY_KEY);
   assert.equal(h.childEnvSeen(r, 'connect').GITHUB_ACTIONS, 'true');
   assert.equal(h.childEnvSeen(r, 'connect').INPUT_VARS, '0', 'INPUT_* copies of secrets are not passed on');
-  assert.deepEqual(main.outputs, { status: 'connected', 'elapsed-ms': '1234', 'key-id': 'U2VydmljZUFjY291bnRLZXk6ZmFrZQ==' });
+  assert.deepEqual(main.outputs, { status: 'online', 'elapsed-ms': '1234', 'key-id': 'U2VydmljZUFjY291bnRLZXk6ZmFrZQ==' });
   assert.equal(main.state.connect, 'started');
   assert.equal(main.state.tgctl, h.FAKE_TGCTL);
   assert.deepEqual(main.env, { HTTPS_PROXY: 'http://127.0.0.1:3128', NO_PROXY: 'localhost' });
