@@ -22,10 +22,14 @@ step() { printf '\n--- %s\n' "$*"; }
 ok() { passed=$((passed + 1)); printf 'PASS %s\n' "$1"; }
 bad() { failed=$((failed + 1)); failures+=("$1"); printf 'FAIL %s\n' "$1"; }
 check() {
-  local name="$1"
+  local name="$1" rc=0
   shift
   step "$name"
-  if "$@"; then ok "$name"; else bad "$name"; fi
+  # Not in an `if` or `||` list: there, `set -e` inside the checks would be ignored. (This
+  # script runs without -e, so a failing check does not stop it.)
+  ("$@")
+  rc=$?
+  if [ "$rc" -eq 0 ]; then ok "$name"; else bad "$name (exit $rc)"; fi
 }
 
 WORK="$(mktemp -d)"
