@@ -201,7 +201,9 @@ gitlab_component_pipeline() (
   repo="$WORK/gitlab-component"
   make_repo gitlab "$repo" https://gitlab.example.com/tgctl/ci-components.git
   cd "$repo"
-  gitlab-ci-local --no-color --shell-executor-no-image \
+  # One job at a time: with the shell executor both jobs share this machine (on GitLab each job
+  # has its own container or VM), and one job's disconnect would stop the other's client.
+  gitlab-ci-local --no-color --shell-executor-no-image --concurrency 1 \
     --variable "TWINGATE_SERVICE_KEY=$key_b64" \
     --variable "TGCTL_TEST_PROBE=127.0.0.1:$EMULATOR_PORT" \
     --variable "TGCTL_INSTALL_DIR=$WORK/world-gitlab/tgctl-install" \
