@@ -251,6 +251,48 @@ gitlab_example_pipeline() (
 )
 check "gitlab-ci-local: the example .gitlab-ci.yml includes the component and connects" gitlab_example_pipeline
 
+# The rotation job template, extended as in the example, against the emulator and a stand-in
+# for GitLab's variables API: the key is replaced and stored (base64, masked), its ID too.
+gitlab_rotation_job() (
+  set -euo pipefail
+  world_start "$WORK/world-rotate"
+  tgctl service-account create ci-rotate --resource demo-web -q >/dev/null
+  old_id="$(tgctl service-key create --service-account ci-rotate --expires-in-days 1 --key-file "$WORK/rotate-old.json" -o id -q)"
+  python3 scripts/lib/fake-gitlab-api.py gl-canary-token "$WORK/gitlab-vars.json" >"$WORK/fake-gitlab.out" 2>&1 &
+  api_pid=$!
+  trap 'kill "$api_pid" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do grep -q '^port=' "$WORK/fake-gitlab.out" && break; sleep 0.05; done
+  port="$(sed -n 's/^port=//p' "$WORK/fake-gitlab.out")"
+  mkdir -p "$WORK/rotate-app"
+  cp examples/gitlab/.gitlab-ci.yml "$WORK/rotate-app/"
+  make_repo "$WORK/rotate-app" "$WORK/rotate-repo" https://gitlab.com/acme/app.git
+  cd "$WORK/rotate-repo"
+  mkdir -p .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates
+  cp "$ROOT/gitlab/templates/connect.yml" .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates/
+  gitlab-ci-local --no-color --shell-executor-no-image \
+    --variable "TWINGATE_SERVICE_KEY_ID=$old_id" --variable GITLAB_API_TOKEN=gl-canary-token \
+    --variable "CI_API_V4_URL=http://127.0.0.1:$port/api/v4" --variable CI_PROJECT_ID=42 \
+    --variable CI_PIPELINE_SOURCE=schedule \
+    --variable "TGCTL_INSTALL_DIR=$WORK/world-rotate/tgctl-install" \
+    rotate-twingate-key >"$WORK/rotate.log" 2>&1 || true
+  cat "$WORK/rotate.log"
+  grep -Eq '^ *PASS +rotate-twingate-key *$' "$WORK/rotate.log"
+  python3 - "$WORK/gitlab-vars.json" "$old_id" <<'PY'
+import base64, json, sys
+v = json.load(open(sys.argv[1]))
+key = json.loads(base64.b64decode(v["TWINGATE_SERVICE_KEY"]["value"]))
+assert key["private_key"].startswith("-----BEGIN"), key.keys()
+assert v["TWINGATE_SERVICE_KEY"]["masked"] == "true"
+new_id = v["TWINGATE_SERVICE_KEY_ID"]["value"]
+assert new_id and new_id != sys.argv[2], new_id
+print("stored key", new_id)
+PY
+  [ "$(tgctl service-key get "$old_id" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" = revoked ]
+  if grep -q 'gl-canary-token' "$WORK/rotate.log"; then echo "the GitLab token was printed"; exit 1; fi
+  world_stop
+)
+check "gitlab-ci-local: the rotation job template replaces the key and stores it through the GitLab API" gitlab_rotation_job
+
 # The orb's with-connection job with the real tgctl, the emulator and the simulated client,
 # with a key minted for the job and revoked by disconnect.
 orb_job_real() (
