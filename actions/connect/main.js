@@ -1,0 +1,144 @@
+'use strict';
+// main: find or install tgctl, then `tgctl connect --wait` with the inputs mapped one to one.
+// Secrets reach tgctl through its environment (TWINGATE_SERVICE_KEY, TWINGATE_API_TOKEN) only.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const gha = require('../lib/gha');
+const tgctl = require('../lib/tgctl');
+
+/** Reads and checks the inputs; throws UsageError on a combination that cannot work. */
+function readInputs(env = process.env) {
+  const i = {
+    serviceKey: gha.getInput('service-key', env),
+    serviceKeyFile: gha.getInput('service-key-file', env),
+    apiToken: gha.getInput('api-token', env),
+    serviceAccount: gha.getInput('service-account', env),
+    network: gha.getInput('network', env),
+    timeout: gha.getInput('timeout', env),
+    resolve: gha.getList('resolve', env),
+    probe: gha.getList('probe', env),
+    requirePrivate: gha.getBool('require-private', false, env),
+    tgctlVersion: gha.getInput('tgctl-version', env),
+    clientVersion: gha.getInput('client-version', env),
+    cache: gha.getBool('cache', true, env),
+    provider: gha.getInput('provider', env),
+    networkMode: gha.getInput('network-mode', env),
+  };
+  const keySources = [i.serviceKey && 'service-key', i.serviceKeyFile && 'service-key-file', i.serviceAccount && 'service-account'].filter(Boolean);
+  if (keySources.length > 1) {
+    throw new gha.UsageError(`give only one of service-key, service-key-file and api-token + service-account (got ${keySources.join(', ')})`);
+  }
+  if (i.apiToken && !i.serviceAccount) {
+    throw new gha.UsageError('api-token is given without service-account: say which service account to mint this job\'s key for');
+  }
+  if (i.serviceAccount && !i.apiToken && !env.TWINGATE_API_TOKEN) {
+    throw new gha.UsageError('service-account needs api-token (an Admin API token with provision access, from a secret)');
+  }
+  if (keySources.length === 0 && !env.TWINGATE_SERVICE_KEY) {
+    throw new gha.UsageError('no service key: set service-key (from a secret), service-key-file, or api-token + service-account');
+  }
+  return i;
+}
+
+/** The argv of `tgctl connect`: never a secret in it. */
+function connectArgs(i, envFile) {
+  const args = ['connect', '--wait'];
+  if (i.serviceKeyFile) args.push('--service-key-file', i.serviceKeyFile);
+  if (i.serviceAccount) args.push('--mint', '--service-account', i.serviceAccount);
+  if (i.network) args.push('--network', i.network);
+  if (i.timeout) args.push('--timeout', i.timeout);
+  for (const host of i.resolve) args.push('--resolve', host);
+  if (i.requirePrivate) args.push('--require-private');
+  for (const target of i.probe) args.push('--probe', target);
+  if (i.clientVersion) {
+    args.push('--install');
+    if (i.clientVersion !== 'latest') args.push('--client-version', i.clientVersion);
+  }
+  if (i.provider) args.push('--provider', i.provider);
+  if (i.networkMode) args.push('--network-mode', i.networkMode);
+  if (envFile) args.push('--env-file', envFile);
+  return args;
+}
+
+/** Variables tgctl exported (proxy settings and the like) go to the steps after this one. */
+function exportEnvFile(envFile) {
+  if (!envFile || !fs.existsSync(envFile)) return;
+  try {
+    for (const [name, value] of tgctl.parseEnvFile(fs.readFileSync(envFile, 'utf8'))) {
+      gha.exportVariable(name, value);
+      console.log(`Exported ${name} to the following steps`);
+    }
+  } finally {
+    fs.rmSync(envFile, { force: true });
+  }
+}
+
+async function main(env = process.env) {
+  let inputs;
+  try {
+    inputs = readInputs(env);
+  } catch (e) {
+    gha.error(e.message, { title: 'tgctl connect' });
+    process.exitCode = 1;
+    return;
+  }
+  // Masks first: nothing below may print a secret unmasked.
+  tgctl.maskServiceKey(inputs.serviceKey || env.TWINGATE_SERVICE_KEY);
+  gha.mask(inputs.apiToken || env.TWINGATE_API_TOKEN);
+
+  let bin;
+  gha.group('Install tgctl');
+  try {
+    const found = await tgctl.locate({ version: inputs.tgctlVersion, cache: inputs.cache, env, log: (m) => console.log(m) });
+    bin = found.path;
+    console.log(`tgctl ${found.version || '(unknown version)'} from ${found.source}: ${bin}`);
+    if (found.source.startsWith('downloaded')) gha.addPath(path.dirname(bin));
+  } catch (e) {
+    gha.endGroup();
+    gha.error(`could not install tgctl: ${e.message}`, { title: 'tgctl connect' });
+    process.exitCode = 1;
+    return;
+  }
+  gha.endGroup();
+
+  gha.saveState('tgctl', bin);
+  if (inputs.apiToken) gha.saveState('minted', 'true');
+  const tmp = env.RUNNER_TEMP || os.tmpdir();
+  const envFile = path.join(tmp, `tgctl-connect-${crypto.randomUUID()}.env`);
+  const args = connectArgs(inputs, envFile);
+  // Saved before starting, so post cleans up whatever happens from here on.
+  gha.saveState('connect', 'started');
+  console.log(`Running: tgctl ${args.join(' ')}`);
+  const childEnv = tgctl.childEnv(
+    {
+      GITHUB_ACTIONS: env.GITHUB_ACTIONS || 'true',
+      TWINGATE_SERVICE_KEY: inputs.serviceKey,
+      TWINGATE_API_TOKEN: inputs.apiToken,
+    },
+    env,
+  );
+  const { code, error } = await tgctl.run(bin, args, childEnv);
+  exportEnvFile(envFile);
+
+  const written = gha.namesIn('GITHUB_OUTPUT', env);
+  if (code === 0) {
+    if (!written.has('status')) gha.setOutput('status', 'online', env);
+    return;
+  }
+  if (!written.has('status')) gha.setOutput('status', code === 7 ? 'timeout' : 'failed', env);
+  const why = error ? `could not run ${bin}: ${error.message}` : `tgctl connect failed (${tgctl.describeExit(code)})`;
+  gha.error(`${why}; see the lines above. Cleanup runs in this action's post step.`, { title: 'tgctl connect' });
+  process.exitCode = 1;
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    gha.error(`tgctl connect: ${e && e.message ? e.message : e}`);
+    process.exitCode = 1;
+  });
+}
+
+module.exports = { readInputs, connectArgs, main };

@@ -1,0 +1,115 @@
+#!/bin/sh
+# Runs `tgctl connect --wait` for the CircleCI orb and (embedded verbatim) the GitLab component.
+# Everything is decided by tgctl; this maps settings to flags. POSIX sh.
+#   TGCTL_SERVICE_KEY_VAR   name of the variable holding the service key (JSON or base64, or the
+#                           path of a file holding it); default TWINGATE_SERVICE_KEY
+#   TGCTL_API_TOKEN_VAR     name of the variable holding an API token for --mint; default
+#                           TWINGATE_API_TOKEN
+#   TGCTL_SERVICE_ACCOUNT   mint a key for this job for this service account (needs the token)
+#   TGCTL_NETWORK TGCTL_TIMEOUT TGCTL_RESOLVE TGCTL_PROBE (lists: spaces, commas or newlines)
+#   TGCTL_REQUIRE_PRIVATE (true/false) TGCTL_CLIENT_VERSION TGCTL_PROVIDER TGCTL_NETWORK_MODE
+# Secrets go to tgctl in its environment only. Variables tgctl exports (e.g. proxy settings)
+# are set in this shell and, where BASH_ENV is set (CircleCI), for the steps after this one.
+
+tgctl_connect_log() { printf 'tgctl-connect: %s\n' "$*" >&2; }
+
+# Whether $1 can be a variable name.
+tgctl_is_name() {
+  case "$1" in '' | [0-9]* | *[!A-Za-z0-9_]*) return 1 ;; esac
+  return 0
+}
+
+# The value of the variable named $1 (empty if unset).
+tgctl_value_of() {
+  tgctl_is_name "$1" || { tgctl_connect_log "not a variable name: $1"; return 1; }
+  eval "printf '%s' \"\${$1:-}\""
+}
+
+# Prints the tgctl connect arguments, one a line (no secret is ever among them).
+tgctl_connect_args() (
+  set -f
+  echo connect
+  echo --wait
+  if [ -n "${TGCTL_KEY_FILE:-}" ]; then printf '%s\n' --service-key-file "$TGCTL_KEY_FILE"; fi
+  if [ -n "${TGCTL_SERVICE_ACCOUNT:-}" ]; then printf '%s\n' --mint --service-account "$TGCTL_SERVICE_ACCOUNT"; fi
+  if [ -n "${TGCTL_NETWORK:-}" ]; then printf '%s\n' --network "$TGCTL_NETWORK"; fi
+  if [ -n "${TGCTL_TIMEOUT:-}" ]; then printf '%s\n' --timeout "$TGCTL_TIMEOUT"; fi
+  for host in $(printf '%s' "${TGCTL_RESOLVE:-}" | tr ',\n' '  '); do printf '%s\n' --resolve "$host"; done
+  case "${TGCTL_REQUIRE_PRIVATE:-false}" in true | True | TRUE | 1) echo --require-private ;; esac
+  for target in $(printf '%s' "${TGCTL_PROBE:-}" | tr ',\n' '  '); do printf '%s\n' --probe "$target"; done
+  case "${TGCTL_CLIENT_VERSION:-}" in
+    '') ;;
+    latest) echo --install ;;
+    *) printf '%s\n' --install --client-version "$TGCTL_CLIENT_VERSION" ;;
+  esac
+  if [ -n "${TGCTL_PROVIDER:-}" ]; then printf '%s\n' --provider "$TGCTL_PROVIDER"; fi
+  if [ -n "${TGCTL_NETWORK_MODE:-}" ]; then printf '%s\n' --network-mode "$TGCTL_NETWORK_MODE"; fi
+  if [ -n "${TGCTL_ENV_FILE:-}" ]; then printf '%s\n' --env-file "$TGCTL_ENV_FILE"; fi
+)
+
+# Turns NAME=value lines into `export NAME=value` lines (for BASH_ENV).
+tgctl_exports() {
+  sed -e '/^[[:space:]]*export[[:space:]]/b' -e 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*=\)/export \1/' -e '/^export /!d' "$1"
+}
+
+tgctl_connect() {
+  _bin="${TGCTL:-tgctl}"
+  _key="$(tgctl_value_of "${TGCTL_SERVICE_KEY_VAR:-TWINGATE_SERVICE_KEY}")" || return 2
+  _token="$(tgctl_value_of "${TGCTL_API_TOKEN_VAR:-TWINGATE_API_TOKEN}")" || return 2
+  TGCTL_KEY_FILE=""
+  if [ -n "${TGCTL_SERVICE_ACCOUNT:-}" ]; then
+    [ -n "$_token" ] || { tgctl_connect_log "minting a key for ${TGCTL_SERVICE_ACCOUNT} needs an API token in \$${TGCTL_API_TOKEN_VAR:-TWINGATE_API_TOKEN}"; return 2; }
+    _key=""
+  elif [ -z "$_key" ]; then
+    tgctl_connect_log "no service key: set \$${TGCTL_SERVICE_KEY_VAR:-TWINGATE_SERVICE_KEY} (a protected, masked CI variable), or a service account to mint a key for"
+    return 2
+  elif [ "${#_key}" -lt 4096 ] && [ -f "$_key" ]; then
+    # A file-type CI variable holds the path of a file with the key.
+    TGCTL_KEY_FILE="$_key"
+    _key=""
+  fi
+  TGCTL_ENV_FILE="$(mktemp)"
+  _args="$(TGCTL_KEY_FILE="$TGCTL_KEY_FILE" TGCTL_ENV_FILE="$TGCTL_ENV_FILE" tgctl_connect_args)"
+  _old_ifs="$IFS"
+  IFS='
+'
+  set -f
+  # shellcheck disable=SC2086 # one argument a line
+  set -- $_args
+  set +f
+  IFS="$_old_ifs"
+  tgctl_connect_log "running: tgctl $*"
+  _code=0
+  if [ -n "$_key" ]; then
+    TWINGATE_SERVICE_KEY="$_key" "$_bin" "$@" </dev/null || _code=$?
+  elif [ -n "$_token" ]; then
+    TWINGATE_API_TOKEN="$_token" "$_bin" "$@" </dev/null || _code=$?
+  else
+    "$_bin" "$@" </dev/null || _code=$?
+  fi
+  unset _key _token
+  if [ -s "$TGCTL_ENV_FILE" ]; then
+    tgctl_exports "$TGCTL_ENV_FILE" >"$TGCTL_ENV_FILE.sh"
+    # shellcheck disable=SC1090
+    . "$TGCTL_ENV_FILE.sh"
+    if [ -n "${BASH_ENV:-}" ]; then cat "$TGCTL_ENV_FILE.sh" >>"$BASH_ENV"; fi
+    tgctl_connect_log "exported: $(sed -n 's/^export \([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p' "$TGCTL_ENV_FILE.sh" | tr '\n' ' ')"
+  fi
+  rm -f "$TGCTL_ENV_FILE" "$TGCTL_ENV_FILE.sh"
+  if [ "$_code" -ne 0 ]; then
+    case "$_code" in
+      2) _why="bad input or service key" ;;
+      3) _why="authentication failed" ;;
+      7) _why="timed out waiting for the connection" ;;
+      8) _why="the Twingate client is missing or failed" ;;
+      *) _why="see the lines above" ;;
+    esac
+    tgctl_connect_log "tgctl connect failed with exit code $_code ($_why); the cleanup step still disconnects"
+  fi
+  return "$_code"
+}
+
+# Not run when sourced by the bats tests.
+if [ "${TGCTL_SOURCED_FOR_TESTS:-}" != 1 ]; then
+  tgctl_connect
+fi

@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+# src/scripts/connect.sh and disconnect.sh: settings mapped to tgctl flags, secrets kept out of
+# argv, exported variables, and a cleanup that never fails.
+
+load helpers
+
+setup() {
+  common_setup
+  # shellcheck source=../scripts/connect.sh
+  . "$SCRIPTS/connect.sh"
+  # shellcheck source=../scripts/disconnect.sh
+  . "$SCRIPTS/disconnect.sh"
+  export TGCTL="$FAKE_TGCTL"
+  CANARY='{"private_key":"-----BEGIN PRIVATE KEY-----\nCANARY0123456789\n-----END PRIVATE KEY-----"}'
+}
+
+teardown() { common_teardown; }
+
+@test "only the settings given become flags, lists split on spaces, commas and newlines" {
+  run tgctl_connect_args
+  [ "$output" = "$(printf 'connect\n--wait')" ]
+  TGCTL_TIMEOUT=90s TGCTL_RESOLVE="db.internal, web.internal
+api.internal" TGCTL_PROBE="db.internal:5432" TGCTL_REQUIRE_PRIVATE=true TGCTL_NETWORK=acme \
+    TGCTL_PROVIDER=twingate TGCTL_NETWORK_MODE=proxy TGCTL_CLIENT_VERSION=latest run tgctl_connect_args
+  [ "$(echo "$output" | tr '\n' ' ')" = "connect --wait --network acme --timeout 90s --resolve db.internal --resolve web.internal --resolve api.internal --require-private --probe db.internal:5432 --install --provider twingate --network-mode proxy " ]
+  TGCTL_CLIENT_VERSION=2026.1.2 run tgctl_connect_args
+  [[ "$(echo "$output" | tr '\n' ' ')" == *"--install --client-version 2026.1.2 "* ]]
+  TGCTL_RESOLVE='*' run tgctl_connect_args
+  [[ "$output" == *'*'* ]]
+}
+
+@test "the key goes to tgctl's environment, never its argv; exported variables reach BASH_ENV" {
+  export TWINGATE_SERVICE_KEY="$CANARY" TGCTL_PROBE="db:5432" BASH_ENV="$TEST_DIR/bash_env"
+  run tgctl_connect
+  [ "$status" -eq 0 ]
+  grep -q '^connect --wait --probe db:5432 --env-file ' "$FAKE_TGCTL_LOG/calls"
+  [ "$(grep -c CANARY "$FAKE_TGCTL_LOG/calls")" -eq 0 ]
+  grep -qF "TWINGATE_SERVICE_KEY=$CANARY" "$FAKE_TGCTL_LOG/env-connect"
+  [[ "$output" != *CANARY* ]]
+  grep -qx "export HTTPS_PROXY='http://127.0.0.1:3128'" "$BASH_ENV"
+  grep -qx "export NO_PROXY=localhost" "$BASH_ENV"
+}
+
+@test "exported variables are set in the calling shell too (GitLab: before_script and script share it)" {
+  export TWINGATE_SERVICE_KEY=k
+  tgctl_connect
+  [ "$HTTPS_PROXY" = http://127.0.0.1:3128 ]
+  [ "$NO_PROXY" = localhost ]
+}
+
+@test "the key can come from another variable, or from a file (GitLab file variables)" {
+  export MY_KEY="$CANARY" TGCTL_SERVICE_KEY_VAR=MY_KEY
+  run tgctl_connect
+  [ "$status" -eq 0 ]
+  grep -qF "TWINGATE_SERVICE_KEY=$CANARY" "$FAKE_TGCTL_LOG/env-connect"
+  printf '%s' "$CANARY" >"$TEST_DIR/key.json"
+  export MY_KEY="$TEST_DIR/key.json"
+  run tgctl_connect
+  [ "$status" -eq 0 ]
+  grep -q "^connect --wait --service-key-file $TEST_DIR/key.json " "$FAKE_TGCTL_LOG/calls"
+  TGCTL_SERVICE_KEY_VAR='X;rm -rf /' run tgctl_connect
+  [ "$status" -eq 2 ]
+}
+
+@test "minting: the API token goes to the environment of connect and disconnect" {
+  export TWINGATE_API_TOKEN=tgcanary-token TGCTL_SERVICE_ACCOUNT=ci-deployer TGCTL_NETWORK=acme
+  run tgctl_connect
+  [ "$status" -eq 0 ]
+  grep -q '^connect --wait --mint --service-account ci-deployer --network acme ' "$FAKE_TGCTL_LOG/calls"
+  grep -qx 'TWINGATE_API_TOKEN=tgcanary-token' "$FAKE_TGCTL_LOG/env-connect"
+  grep -qx 'TWINGATE_SERVICE_KEY=' "$FAKE_TGCTL_LOG/env-connect"
+  run tgctl_disconnect
+  [ "$status" -eq 0 ]
+  grep -qx 'disconnect --network acme' "$FAKE_TGCTL_LOG/calls"
+  grep -qx 'TWINGATE_API_TOKEN=tgcanary-token' "$FAKE_TGCTL_LOG/env-disconnect"
+  [ "$(grep -c tgcanary "$FAKE_TGCTL_LOG/calls")" -eq 0 ]
+}
+
+@test "no key and no service account: a clear error before tgctl runs" {
+  run tgctl_connect
+  [ "$status" -eq 2 ]
+  [[ "$output" == *'no service key: set $TWINGATE_SERVICE_KEY'* ]]
+  TGCTL_SERVICE_ACCOUNT=ci run tgctl_connect
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"needs an API token"* ]]
+  [ ! -e "$FAKE_TGCTL_LOG/calls" ]
+}
+
+@test "a failed connect returns tgctl's exit code with its meaning" {
+  export TWINGATE_SERVICE_KEY=k FAKE_TGCTL_EXIT=7
+  run tgctl_connect
+  [ "$status" -eq 7 ]
+  [[ "$output" == *"exit code 7 (timed out waiting for the connection)"* ]]
+}
+
+@test "disconnect never fails: tgctl failing, or no tgctl at all" {
+  FAKE_TGCTL_DISCONNECT_EXIT=8 run tgctl_disconnect
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"exited with 8; continuing"* ]]
+  TGCTL="" run tgctl_disconnect
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"nothing to disconnect"* ]]
+}
+
+@test "disconnect finds tgctl through the stable link when PATH was reset (GitLab after_script)" {
+  mkdir -p "$HOME/.tgctl/bin"
+  ln -s "$FAKE_TGCTL" "$HOME/.tgctl/bin/tgctl"
+  TGCTL="" run tgctl_disconnect
+  [ "$status" -eq 0 ]
+  grep -qx disconnect "$FAKE_TGCTL_LOG/calls"
+}

