@@ -626,18 +626,7 @@ fn parse_key(ctx: &Ctx, text: &SecretString, masker: Masker, minted: Option<Mint
     let doc = KeyDocument::parse(text.expose_secret())?;
     let network = ctx.global.network.as_deref().map(|n| n.trim().trim_end_matches(".twingate.com").to_owned());
     doc.validate(Timestamp::now(), network.as_deref())?;
-    let trimmed = text.expose_secret().trim();
-    let json = if trimmed.starts_with('{') {
-        trimmed.to_owned()
-    } else {
-        use base64::Engine;
-        let compact: String = trimmed.chars().filter(|c| !c.is_whitespace()).collect();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(compact.as_bytes())
-            .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(compact.as_bytes()))
-            .map_err(|_| Error::usage("the service key is neither JSON nor base64 of JSON"))?;
-        String::from_utf8(bytes).map_err(|_| Error::usage("the service key's base64 does not decode to text"))?
-    };
+    let json = KeyDocument::json_text(text.expose_secret())?;
     Ok(Key { json: SecretString::from(json), doc, masker, minted })
 }
 
