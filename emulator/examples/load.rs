@@ -66,24 +66,33 @@ async fn main() {
     let pct =
         |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)].as_secs_f64() * 1000.0;
 
-    // Consistency: every acknowledged create is there, once.
-    let all: Value = http
-        .post(&url)
-        .header("X-API-KEY", &token)
-        .json(&json!({"query": "{ groups(first: 100000) { totalCount edges { node { id name } } } }"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let edges = all.pointer("/data/groups/edges").and_then(Value::as_array).cloned().unwrap_or_default();
-    let mut names: Vec<String> = edges
-        .iter()
-        .filter_map(|e| e.pointer("/node/name").and_then(Value::as_str))
-        .filter(|n| n.starts_with("load-"))
-        .map(str::to_owned)
-        .collect();
+    // Consistency: every acknowledged create is there, once (paging 1,000 at a time).
+    let mut names: Vec<String> = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page: Value = http
+            .post(&url)
+            .header("X-API-KEY", &token)
+            .json(&json!({"query": "query P($after: String) { groups(first: 1000, after: $after) { pageInfo { endCursor hasNextPage } edges { node { name } } } }", "variables": {"after": after}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let edges = page.pointer("/data/groups/edges").and_then(Value::as_array).cloned().unwrap_or_default();
+        names.extend(
+            edges
+                .iter()
+                .filter_map(|e| e.pointer("/node/name").and_then(Value::as_str))
+                .filter(|n| n.starts_with("load-"))
+                .map(str::to_owned),
+        );
+        if page.pointer("/data/groups/pageInfo/hasNextPage") != Some(&Value::Bool(true)) {
+            break;
+        }
+        after = page.pointer("/data/groups/pageInfo/endCursor").and_then(Value::as_str).map(str::to_owned);
+    }
     let before = names.len();
     names.sort();
     names.dedup();
