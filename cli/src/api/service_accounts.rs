@@ -4,8 +4,8 @@ use graphql_client::GraphQLQuery;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::one_match;
 use super::paginate::Page;
-use super::resources::one_match;
 use super::service_keys::KeyStatus;
 use super::{Client, DateTime, NameFilter, Ref, ids, wire};
 use crate::error::{Error, Result};

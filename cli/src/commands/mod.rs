@@ -6,7 +6,9 @@
 
 pub mod auth;
 pub mod completions;
+pub mod connector;
 pub mod help;
+pub mod remote_network;
 pub mod service_account;
 pub mod service_key;
 
@@ -86,6 +88,12 @@ pub enum Command {
     /// Log in, show where credentials come from, log out
     #[command(subcommand)]
     Auth(auth::AuthCommand),
+    /// Remote networks: where connectors run and resources live
+    #[command(subcommand, visible_alias = "network")]
+    RemoteNetwork(remote_network::RemoteNetworkCommand),
+    /// Connectors: the processes that give clients a way into a remote network
+    #[command(subcommand)]
+    Connector(connector::ConnectorCommand),
     /// Service accounts: non-user identities for CI/CD and automation
     #[command(subcommand, visible_alias = "service")]
     ServiceAccount(service_account::ServiceAccountCommand),
@@ -213,6 +221,8 @@ fn pace_file_name(session: &Session) -> String {
 pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
     match command {
         Command::Auth(c) => auth::run(ctx, c).await,
+        Command::RemoteNetwork(c) => remote_network::run(ctx, c).await,
+        Command::Connector(c) => connector::run(ctx, c).await,
         Command::ServiceAccount(c) => service_account::run(ctx, c).await,
         Command::ServiceKey(c) => service_key::run(ctx, c).await,
         Command::Completions(a) => completions::run(ctx, a),
@@ -258,6 +268,113 @@ impl ListArgs {
         match self.limit {
             Some(0) => Err(Error::usage("--limit must be at least 1")),
             l => Ok(l),
+        }
+    }
+}
+
+/// `--active` / `--inactive` on lists.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ActiveFilter {
+    /// Only active ones
+    #[arg(long, conflicts_with = "inactive")]
+    pub active: bool,
+    /// Only inactive ones
+    #[arg(long)]
+    pub inactive: bool,
+}
+
+impl ActiveFilter {
+    pub fn get(&self) -> Option<bool> {
+        tri(self.active, self.inactive)
+    }
+}
+
+/// `--active` / `--inactive` on updates.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ActiveSet {
+    /// Turn it on
+    #[arg(long, conflicts_with = "inactive")]
+    pub active: bool,
+    /// Turn it off
+    #[arg(long)]
+    pub inactive: bool,
+}
+
+impl ActiveSet {
+    pub fn get(&self) -> Option<bool> {
+        tri(self.active, self.inactive)
+    }
+}
+
+/// A pair of opposite flags: `Some(true)`, `Some(false)`, or neither given.
+pub fn tri(yes: bool, no: bool) -> Option<bool> {
+    match (yes, no) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
+}
+
+/// Checks that a secret can be written to `path` before the secret is created: not a directory,
+/// not an existing file (unless `force`), in a directory that exists. `consequence` says what
+/// was not done ("nothing was created").
+pub fn check_new_file(path: &std::path::Path, force: bool, consequence: &str) -> Result<()> {
+    if path.is_dir() {
+        return Err(Error::usage(format!("{} is a directory; {consequence}", path.display())));
+    }
+    if path.exists() && !force {
+        return Err(Error::usage(format!("{} already exists; {consequence}", path.display()))
+            .hint("choose another path, or pass --force to replace it"));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    if !parent.is_dir() {
+        return Err(Error::usage(format!("the directory {} does not exist; {consequence}", parent.display())));
+    }
+    Ok(())
+}
+
+/// A usage error for an empty (or blank) value.
+pub fn non_empty(what: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() { Err(Error::usage(format!("the {what} must not be empty"))) } else { Ok(()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every leaf command's help carries examples.
+    #[test]
+    fn every_verb_has_examples() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>, leaves: &mut usize) {
+            let path = format!("{path} {}", cmd.get_name());
+            let subs: Vec<&clap::Command> = cmd.get_subcommands().filter(|c| c.get_name() != "help").collect();
+            if subs.is_empty() {
+                *leaves += 1;
+                let help = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+                if !help.contains("Examples") {
+                    missing.push(path.trim().to_owned());
+                }
+            }
+            for sub in subs {
+                walk(sub, &path, missing, leaves);
+            }
+        }
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut missing = Vec::new();
+        let mut leaves = 0;
+        walk(&cmd, "", &mut missing, &mut leaves);
+        assert!(leaves > 20, "only {leaves} leaves");
+        assert!(missing.is_empty(), "verbs without examples in after_help: {missing:#?}");
+    }
+
+    #[test]
+    fn the_root_help_lists_every_noun() {
+        let help = Cli::command().render_help().to_string();
+        for noun in ["remote-network", "connector", "service-account", "service-key", "completions"] {
+            assert!(help.contains(noun), "{noun} missing from --help");
         }
     }
 }

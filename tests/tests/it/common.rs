@@ -114,6 +114,23 @@ impl World {
             .await;
     }
 
+    /// Answers operation `op` with `data` only when its variables include `vars` (matched
+    /// partially); takes priority over [`World::on`].
+    pub async fn on_vars(&self, op: &str, vars: Value, data: Value) {
+        Mock::given(method("POST"))
+            .and(path("/api/graphql/"))
+            .and(body_partial_json(json!({ "operationName": op, "variables": vars })))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": data })))
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// The variables of every request received for `op`.
+    pub async fn vars(&self, op: &str) -> Vec<Value> {
+        self.requests(op).await.into_iter().map(|b| b["variables"].clone()).collect()
+    }
+
     /// Bodies of the requests received for `op`.
     pub async fn requests(&self, op: &str) -> Vec<Value> {
         self.server
@@ -207,6 +224,27 @@ impl Run {
 pub fn gid(ty: &str, pk: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("{ty}:{pk}"))
+}
+
+/// A connection page: `{pageInfo, totalCount, edges: [{node}]}`; `next` is the end cursor when
+/// there are more pages.
+pub fn conn(nodes: Vec<Value>, next: Option<&str>) -> Value {
+    let total = nodes.len();
+    json!({
+        "pageInfo": {"endCursor": next.map_or_else(|| json!("last"), |c| json!(c)), "hasNextPage": next.is_some()},
+        "totalCount": total,
+        "edges": nodes.into_iter().map(|n| json!({"cursor": "c", "node": n})).collect::<Vec<_>>()
+    })
+}
+
+/// A successful mutation payload.
+pub fn ok_entity(entity: Value) -> Value {
+    json!({"ok": true, "error": null, "entity": entity})
+}
+
+/// A rejected mutation payload.
+pub fn not_ok(message: &str) -> Value {
+    json!({"ok": false, "error": message, "entity": null})
 }
 
 pub const T0: &str = "2026-01-01T00:00:00.000000+00:00";

@@ -5,4 +5,5 @@
 
 mod common;
 
+mod remote_network;
 mod transport;
