@@ -53,6 +53,11 @@ impl World {
         self
     }
 
+    /// The same world (mock, dirs) with one more variable, for a single run.
+    pub fn clone_env(&self, k: &str, v: &str) -> WorldView<'_> {
+        WorldView { world: self, extra: vec![(k.to_owned(), v.to_owned())] }
+    }
+
     /// `tgctl` with a clean environment pointing at the mock.
     pub fn cmd(&self) -> std::process::Command {
         let mut c = std::process::Command::new(bin("tgctl"));
@@ -145,6 +150,23 @@ impl World {
 
     pub fn config_path(&self, name: &str) -> PathBuf {
         self.config_dir.path().join(name)
+    }
+}
+
+/// A world seen with extra environment variables.
+pub struct WorldView<'w> {
+    world: &'w World,
+    extra: Vec<(String, String)>,
+}
+
+impl WorldView<'_> {
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let mut c = self.world.cmd();
+        for (k, v) in &self.extra {
+            c.env(k, v);
+        }
+        c.args(args);
+        run_blocking(c, None).await
     }
 }
 

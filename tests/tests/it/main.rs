@@ -5,5 +5,6 @@
 
 mod common;
 
+mod connector;
 mod remote_network;
 mod transport;
