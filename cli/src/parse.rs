@@ -133,6 +133,12 @@ impl Ports {
     }
 }
 
+impl serde::Serialize for Ports {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_text())
+    }
+}
+
 /// `key=value` (a tag); the key must not be empty, the value may be.
 pub fn key_value(text: &str) -> Result<(String, String)> {
     let Some((k, v)) = text.split_once('=') else {

@@ -11,10 +11,15 @@ pub mod transport;
 
 pub mod auth;
 pub mod connectors;
+pub mod devices;
+pub mod groups;
+pub mod introspection;
 pub mod remote_networks;
 pub mod resources;
+pub mod security_policies;
 pub mod service_accounts;
 pub mod service_keys;
+pub mod users;
 
 pub use pacer::{Limits, OpKind, Pacer};
 pub use paginate::{Page, collect, paginate};
@@ -180,12 +185,53 @@ impl Vars {
         self
     }
 
+    /// Applies a [`Patch`]: absent, null or the value.
+    pub fn patch<T: Serialize>(self, key: &str, patch: Patch<T>) -> Self {
+        match patch {
+            Patch::Keep => self,
+            Patch::Clear => self.null_if(key, true),
+            Patch::Set(v) => self.set(key, v),
+        }
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.0.contains_key(key)
     }
 
     pub fn into_value(self) -> Value {
         Value::Object(self.0)
+    }
+}
+
+/// A change to a field that can be cleared: leave it, clear it (send null), or set it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    /// From `--field VALUE` and `--clear-field` (clap makes them conflict).
+    pub fn from_flags(value: Option<T>, clear: bool) -> Self {
+        match (value, clear) {
+            (Some(v), _) => Patch::Set(v),
+            (None, true) => Patch::Clear,
+            (None, false) => Patch::Keep,
+        }
+    }
+
+    pub fn is_keep(&self) -> bool {
+        matches!(self, Patch::Keep)
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
+        match self {
+            Patch::Keep => Patch::Keep,
+            Patch::Clear => Patch::Clear,
+            Patch::Set(v) => Patch::Set(f(v)),
+        }
     }
 }
 
@@ -198,6 +244,11 @@ pub fn api_enum<E: clap::ValueEnum>(value: &E) -> String {
 pub fn gen_enum<E: clap::ValueEnum, G: DeserializeOwned>(value: &E) -> Result<G> {
     serde_json::from_value(Value::String(api_enum(value)))
         .map_err(|e| Error::internal(format!("enum value not in the schema: {e}")))
+}
+
+/// The flag spelling of an API enum value we keep as text (`MAC_OS` becomes `mac-os`).
+pub fn api_label(value: &str) -> String {
+    value.to_ascii_lowercase().replace('_', "-")
 }
 
 /// The flag spelling of one of our enums (`google-cloud`).
@@ -229,7 +280,6 @@ pub(crate) struct WirePageInfo {
     pub has_next_page: bool,
 }
 
-#[allow(dead_code)] // used by the nouns with nested connections
 impl<T> WireConn<T> {
     pub fn nodes(self) -> Vec<T> {
         self.edges.into_iter().map(|e| e.node).collect()
@@ -250,7 +300,25 @@ pub(crate) fn page_of<C: Serialize, W: DeserializeOwned, T>(conn: C, map: impl F
     Ok(Page { nodes: conn.edges.into_iter().map(|e| map(e.node)).collect::<Result<_>>()?, end_cursor, has_next_page })
 }
 
-#[allow(dead_code)]
+impl<T> WireConn<T> {
+    /// This connection as a [`Page`] of domain values.
+    pub fn into_page<U>(self, map: impl Fn(T) -> Result<U>) -> Result<Page<U>> {
+        let (end_cursor, has_next_page) =
+            self.page_info.as_ref().map_or((None, false), |p| (p.end_cursor.clone(), p.has_next_page));
+        Ok(Page {
+            nodes: self.edges.into_iter().map(|e| map(e.node)).collect::<Result<_>>()?,
+            end_cursor,
+            has_next_page,
+        })
+    }
+}
+
+/// A mutation payload as our wire types read it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WirePayload<T> {
+    pub entity: Option<T>,
+}
+
 /// Loads every page of a nested connection of one object: `fetch(after)` returns one page of it.
 pub(crate) async fn nested_all<T, F, Fut>(first: WireConn<T>, mut fetch: F) -> Result<Vec<T>>
 where
