@@ -154,6 +154,11 @@ pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, 
     page_of(data.devices, |n: Device| Ok(n))
 }
 
+/// Every device matching `filter` (for resolving names and `--filter`; lists stream instead).
+pub async fn all(client: &Client, filter: &Filter) -> Result<Vec<Device>> {
+    super::collect(None, |after, first| list_page(client, filter, after, first)).await
+}
+
 /// The device with this ID, or `None`.
 pub async fn get(client: &Client, id: &str) -> Result<Option<Device>> {
     let data = client.post::<DeviceGet>(device_get::Variables { id: id.to_owned() }).await?;

@@ -4,13 +4,19 @@
 //! through [`Ctx::client`] and hands results to [`Ctx::printer`]. Nothing here writes to stdout
 //! or stderr directly.
 
+pub mod api;
 pub mod auth;
 pub mod completions;
 pub mod connector;
+pub mod device;
+pub mod group;
 pub mod help;
 pub mod remote_network;
+pub mod resource;
+pub mod security_policy;
 pub mod service_account;
 pub mod service_key;
+pub mod user;
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
@@ -94,12 +100,29 @@ pub enum Command {
     /// Connectors: the processes that give clients a way into a remote network
     #[command(subcommand)]
     Connector(connector::ConnectorCommand),
+    /// Resources: addresses clients may reach, and who may reach them (`resource access`)
+    #[command(subcommand)]
+    Resource(resource::ResourceCommand),
+    /// Groups of users, and the resources they may reach
+    #[command(subcommand)]
+    Group(group::GroupCommand),
     /// Service accounts: non-user identities for CI/CD and automation
     #[command(subcommand, visible_alias = "service")]
     ServiceAccount(service_account::ServiceAccountCommand),
     /// Service keys: the credentials a headless client uses to act as a service account
     #[command(subcommand, visible_alias = "key")]
     ServiceKey(service_key::ServiceKeyCommand),
+    /// Devices: trust, archive or block them, one or many at once
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
+    /// Security policies: which groups they apply to
+    #[command(subcommand, visible_alias = "policy")]
+    SecurityPolicy(security_policy::SecurityPolicyCommand),
+    /// Users: invite, change roles, disable, delete
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Send any GraphQL query or mutation to the Admin API, or print its schema
+    Api(api::ApiArgs),
     /// Print shell completions
     Completions(completions::CompletionsArgs),
     /// Help on a command or a topic (environment, exit-codes)
@@ -223,8 +246,14 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Auth(c) => auth::run(ctx, c).await,
         Command::RemoteNetwork(c) => remote_network::run(ctx, c).await,
         Command::Connector(c) => connector::run(ctx, c).await,
+        Command::Resource(c) => resource::run(ctx, c).await,
+        Command::Group(c) => group::run(ctx, c).await,
         Command::ServiceAccount(c) => service_account::run(ctx, c).await,
         Command::ServiceKey(c) => service_key::run(ctx, c).await,
+        Command::Device(c) => device::run(ctx, c).await,
+        Command::SecurityPolicy(c) => security_policy::run(ctx, c).await,
+        Command::User(c) => user::run(ctx, c).await,
+        Command::Api(a) => api::run(ctx, a).await,
         Command::Completions(a) => completions::run(ctx, a),
         Command::Help(a) => help::run(ctx, a),
     }
@@ -366,14 +395,26 @@ mod tests {
         let mut missing = Vec::new();
         let mut leaves = 0;
         walk(&cmd, "", &mut missing, &mut leaves);
-        assert!(leaves > 20, "only {leaves} leaves");
+        assert!(leaves > 45, "only {leaves} leaves");
         assert!(missing.is_empty(), "verbs without examples in after_help: {missing:#?}");
     }
 
     #[test]
     fn the_root_help_lists_every_noun() {
         let help = Cli::command().render_help().to_string();
-        for noun in ["remote-network", "connector", "service-account", "service-key", "completions"] {
+        for noun in [
+            "remote-network",
+            "connector",
+            "resource",
+            "group",
+            "service-account",
+            "service-key",
+            "device",
+            "security-policy",
+            "user",
+            "api",
+            "completions",
+        ] {
             assert!(help.contains(noun), "{noun} missing from --help");
         }
     }
