@@ -131,6 +131,24 @@ impl World {
             .await;
     }
 
+    /// Answers the first request for `op` with `data`; later requests fall through to other mocks.
+    pub async fn on_first(&self, op: &str, data: Value) {
+        Mock::given(method("POST"))
+            .and(path("/api/graphql/"))
+            .and(body_partial_json(json!({ "operationName": op })))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": data })))
+            .up_to_n_times(1)
+            .with_priority(2)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Answers `op` with GraphQL errors.
+    pub async fn on_errors(&self, op: &str, messages: &[&str]) {
+        let errors: Vec<Value> = messages.iter().map(|m| json!({"message": m})).collect();
+        self.on_response(op, ResponseTemplate::new(200).set_body_json(json!({"data": null, "errors": errors}))).await;
+    }
+
     /// The variables of every request received for `op`.
     pub async fn vars(&self, op: &str) -> Vec<Value> {
         self.requests(op).await.into_iter().map(|b| b["variables"].clone()).collect()
