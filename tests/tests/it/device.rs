@@ -165,7 +165,6 @@ async fn unarchive_and_unblock_and_untrust_use_their_mutations() {
     let w = World::new().await;
     w.on("DeviceList", all_devices()).await;
     w.on("DeviceUnarchive", payload("deviceUnarchive", device("3", "old", "ACTIVE", false))).await;
-    w.on("DeviceUntrust", json!({})).await;
     w.on("DeviceTrust", payload("deviceUpdate", device("2", "pc", "ACTIVE", false))).await;
     w.run(&["device", "unarchive", "old"]).await.success().stderr_has("Unarchived 1 device(s).");
     w.run(&["device", "untrust", "pc"]).await.success();

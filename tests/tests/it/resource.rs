@@ -360,3 +360,19 @@ async fn access_set_prints_the_changes_on_stderr_and_the_result_on_stdout() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn service_accounts_with_resources_of_any_kind_still_read() {
+    let w = World::new().await;
+    let id = gid("ServiceAccount", "9");
+    w.on("ServiceAccountGet", json!({"serviceAccount": {
+        "id": id, "name": "ci", "createdAt": T0, "updatedAt": T0,
+        "resources": conn(vec![json!({"__typename": "SSHResource", "id": gid("Resource", "1"), "name": "bastion"})], None),
+        "keys": conn(vec![json!({"id": gid("ServiceAccountKey", "1"), "name": "k", "status": "ACTIVE", "expiresAt": null})], None)
+    }}))
+    .await;
+    let r = w.run(&["service-account", "get", &id, "-o", "json"]).await;
+    r.success();
+    assert_eq!(r.json()["resources"][0]["name"], "bastion");
+    assert_eq!(r.json()["keys"][0]["status"], "active");
+}
