@@ -40,8 +40,20 @@ Examples:
   # Audit keys that expire within a month, as JSON
   tgctl service-key list --expiring-within 30d -o json
 
+  # A resource with restricted ports, and a group's access to it for a week
+  tgctl resource create prod-db --address db.internal --remote-network aws-prod --tcp 5432 --udp none
+  tgctl resource access add prod-db --group Contractors --expires-in 7d
+
+  # A connector's tokens, straight into an env file a deployment can source
+  tgctl connector tokens aws-prod-1 --out connector.env --format env --yes
+
   # Scripts: names or IDs are accepted everywhere; -o id prints IDs only
   tgctl service-account list --name-prefix ci- -o id
+  tgctl device list --untrusted -o id | xargs tgctl device trust
+
+  # Anything else: raw GraphQL, and the live schema
+  tgctl api 'query { users(first: 5) { edges { node { email role } } } }'
+  tgctl api schema
 
 Run `tgctl help environment` for environment variables and `tgctl help exit-codes` for exit codes.";
 
@@ -63,8 +75,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags every command accepts.
+/// Flags every command accepts (listed after each command's own flags in its help).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Twingate network (tenant) name, as in NAME.twingate.com [env: TWINGATE_NETWORK]
     #[arg(long, global = true, value_name = "NAME")]
