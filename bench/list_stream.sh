@@ -56,6 +56,7 @@ def node(i):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stalls
     def log_message(self, *args):
         pass
     def do_POST(self):
