@@ -177,9 +177,19 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Error messages are one line: newlines in server text are folded.
+/// Error messages are one line: newlines in server text are folded, and other control
+/// characters (carriage returns, terminal escapes) become spaces, so that text from a server or
+/// a file can neither break the line nor drive the terminal.
 fn one_line(message: String) -> String {
-    if message.contains('\n') { message.split_whitespace().collect::<Vec<_>>().join(" ") } else { message }
+    if message.chars().any(char::is_control) {
+        message
+            .split(|c: char| c.is_whitespace() || c.is_control())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        message
+    }
 }
 
 #[cfg(test)]
@@ -190,6 +200,9 @@ mod tests {
     fn messages_are_folded_to_one_line() {
         let e = Error::rejected("first\nsecond  third");
         assert_eq!(e.message, "first second third");
+        // Found by fuzzing (cli/src/fuzz): server text with a carriage return or a terminal escape.
+        let e = Error::rejected("ok\rforged \u{1b}[31mred\u{b}");
+        assert_eq!(e.message, "ok forged [31mred");
     }
 
     #[test]

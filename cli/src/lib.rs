@@ -9,6 +9,9 @@ pub mod error;
 pub mod output;
 pub mod parse;
 
+#[cfg(test)]
+mod fuzz;
+
 use clap::Parser;
 
 use crate::commands::{Cli, Ctx};

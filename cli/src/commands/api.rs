@@ -81,13 +81,13 @@ async fn schema(ctx: &Ctx) -> Result<()> {
 
 /// A variable's value from `-F`: typed like gh, plus JSON objects and lists.
 #[derive(Debug, PartialEq)]
-enum FieldValue {
+pub(crate) enum FieldValue {
     Value(Value),
     /// `@path`: the file's text (`@-`: stdin).
     File(String),
 }
 
-fn typed_value(text: &str) -> FieldValue {
+pub(crate) fn typed_value(text: &str) -> FieldValue {
     if let Some(path) = text.strip_prefix('@') {
         return FieldValue::File(path.to_owned());
     }
@@ -112,7 +112,7 @@ fn typed_value(text: &str) -> FieldValue {
 }
 
 /// `NAME=VALUE` with NAME a GraphQL name.
-fn split_field(text: &str, flag: &str) -> Result<(String, String)> {
+pub(crate) fn split_field(text: &str, flag: &str) -> Result<(String, String)> {
     let (name, value) =
         text.split_once('=').ok_or_else(|| Error::usage(format!("{flag} {text:?} is not NAME=VALUE")))?;
     let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')

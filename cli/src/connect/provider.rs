@@ -175,15 +175,7 @@ impl Provider for Twingate {
 
     async fn state(&self, timeout: Duration) -> ClientState {
         match self.runner.run(&self.bin, &["status"], None, timeout, false).await {
-            Ok(out) => {
-                let word = out.stdout.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
-                if word.is_empty() {
-                    let why = out.stderr.lines().next().unwrap_or("no output").trim().to_owned();
-                    ClientState::Other(format!("unknown ({why})"))
-                } else {
-                    ClientState::parse(word)
-                }
-            }
+            Ok(out) => parse_status(&out.stdout, &out.stderr),
             Err(e) => ClientState::Other(format!("unknown (`twingate status`: {e})")),
         }
     }
@@ -195,6 +187,18 @@ impl Provider for Twingate {
 
     async fn forget(&self, timeout: Duration) -> Result<(), ClientError> {
         self.run(TWINGATE_FORGET_ARGS, None, timeout, true).await.map(|_| ())
+    }
+}
+
+/// Parses `twingate status`: its first non-empty line is the state; with none, the state is
+/// unknown and the first line of stderr says why.
+pub fn parse_status(stdout: &str, stderr: &str) -> ClientState {
+    let word = stdout.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
+    if word.is_empty() {
+        let why = stderr.lines().next().unwrap_or("no output").trim().to_owned();
+        ClientState::Other(format!("unknown ({why})"))
+    } else {
+        ClientState::parse(word)
     }
 }
 
