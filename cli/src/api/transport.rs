@@ -191,7 +191,8 @@ impl Client {
             operation_name: Option<&'a str>,
         }
         let body = Body { query, variables, operation_name };
-        self.execute(&body, operation_name.unwrap_or("query"), OpKind::of_document(query)).await
+        let kind = OpKind::of_document(query);
+        self.execute(&body, operation_name.unwrap_or(kind_word(kind)), kind).await
     }
 
     /// The loop: pace, send, classify, maybe wait and retry, within the budget.

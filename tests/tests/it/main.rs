@@ -11,6 +11,7 @@ mod connect;
 mod connector;
 mod device;
 mod emulator;
+mod fault_matrix;
 mod group;
 mod matrix;
 mod output;
