@@ -11,6 +11,7 @@ mod connect;
 mod connector;
 mod device;
 mod emulator;
+mod emulator_nouns;
 mod group;
 mod matrix;
 mod output;
