@@ -243,6 +243,13 @@ impl Run {
         assert_eq!(self.code(), code, "expected exit {code}\nstdout: {}\nstderr: {}", self.stdout(), self.stderr());
         self
     }
+    /// Any failure (non-zero exit), without panicking.
+    #[track_caller]
+    pub fn failure_any(&self) -> &Self {
+        assert_ne!(self.code(), 0, "expected a failure\nstdout: {}\nstderr: {}", self.stdout(), self.stderr());
+        assert!(!self.stderr().contains("panicked"), "{}", self.stderr());
+        self
+    }
     /// No secret canary anywhere in stdout or stderr.
     #[track_caller]
     pub fn no_secrets(&self) -> &Self {

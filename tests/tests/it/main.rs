@@ -11,6 +11,7 @@ mod connect;
 mod connector;
 mod device;
 mod emulator;
+mod emulator_nouns;
 mod fault_matrix;
 mod group;
 mod matrix;
