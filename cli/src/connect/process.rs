@@ -90,8 +90,10 @@ impl Runner {
         cmd.args(args)
             .process_group(0)
             .kill_on_drop(true)
-            // The key reaches the client on stdin only; its environment never carries it.
+            // The key reaches the client on stdin only; its environment never carries it. Nor
+            // the Admin API token: the client (a long-lived daemon, often root) has no use for it.
             .env_remove(env::TWINGATE_SERVICE_KEY)
+            .env_remove(env::TWINGATE_API_TOKEN)
             .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

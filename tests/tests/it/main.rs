@@ -18,9 +18,11 @@ mod matrix;
 mod output;
 mod remote_network;
 mod resource;
+mod secret_hygiene;
 mod security_policy;
 mod service_account;
 mod service_key;
+mod sim_machine;
 mod transport;
 mod user;
 
