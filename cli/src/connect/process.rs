@@ -99,6 +99,9 @@ impl Runner {
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().map_err(RunError::Spawn)?;
         let pgid = child.id();
+        // Abandoned before it ends (tgctl interrupted while the command runs): kill_on_drop
+        // reaches only the direct child, so the guard ends its whole group.
+        let mut guard = GroupGuard(pgid);
         if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
             // A client that exits without reading is reported by its exit status, not here.
             let _ = pipe.write_all(bytes).await;
@@ -107,7 +110,10 @@ impl Runner {
         }
         let out = child.stdout.take().map(|p| tokio::spawn(read_to_string(p)));
         let err = child.stderr.take().map(|p| tokio::spawn(read_to_string(p)));
-        let status = match tokio::time::timeout(timeout, child.wait()).await {
+        let waited = tokio::time::timeout(timeout, child.wait()).await;
+        // It ended (or is killed below): what it left in its group (a daemon `start` forked) stays.
+        guard.0 = None;
+        let status = match waited {
             Ok(Ok(status)) => status,
             Ok(Err(e)) => return Err(RunError::Spawn(e)),
             Err(_) => {
@@ -139,6 +145,17 @@ impl Runner {
         let stdout = collect(out).await;
         let stderr = collect(err).await;
         Ok(Captured { code: status.code(), stdout, stderr, pgid })
+    }
+}
+
+/// Kills a process group with SIGKILL when dropped, unless disarmed (`.0 = None`).
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0 {
+            kill_group(pgid, nix::sys::signal::Signal::SIGKILL);
+        }
     }
 }
 
@@ -238,6 +255,25 @@ mod tests {
             r.run(Path::new("/nonexistent/x"), &[], None, Duration::from_secs(1), false).await,
             Err(RunError::Spawn(_))
         ));
+    }
+
+    /// Found by tests/tests/it/signals.rs: a client call abandoned mid-run (tgctl interrupted)
+    /// left the rest of its process group running.
+    #[tokio::test]
+    async fn an_abandoned_command_takes_its_whole_group_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let script = format!("sleep 30 & echo $! > {}; sleep 30", pid_file.display());
+        let r = Runner::new(None);
+        let args = ["-c", script.as_str()];
+        let run = r.run(Path::new("/bin/sh"), &args, None, Duration::from_secs(60), false);
+        assert!(tokio::time::timeout(Duration::from_millis(500), run).await.is_err(), "still running");
+        let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while process_alive(pid) {
+            assert!(std::time::Instant::now() < deadline, "the background sleep {pid} survived");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     #[test]

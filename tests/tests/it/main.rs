@@ -22,6 +22,7 @@ mod secret_hygiene;
 mod security_policy;
 mod service_account;
 mod service_key;
+mod signals;
 mod sim_machine;
 mod transport;
 mod user;
