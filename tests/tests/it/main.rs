@@ -14,6 +14,7 @@ mod emulator;
 mod emulator_nouns;
 mod fault_matrix;
 mod group;
+mod load;
 mod matrix;
 mod output;
 mod remote_network;
