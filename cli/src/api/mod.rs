@@ -16,7 +16,7 @@ pub mod service_keys;
 
 pub use pacer::{Limits, OpKind, Pacer};
 pub use paginate::{Page, collect, paginate};
-pub use transport::{Client, ClientOptions, RetryPolicy};
+pub use transport::{Client, ClientOptions, Dialect, RetryPolicy};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
