@@ -10,6 +10,7 @@ pub mod paginate;
 pub mod transport;
 
 pub mod auth;
+pub mod firezone;
 pub mod resources;
 pub mod service_accounts;
 pub mod service_keys;

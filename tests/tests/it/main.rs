@@ -8,6 +8,7 @@ mod common;
 mod auth;
 mod connect;
 mod emulator;
+mod firezone;
 mod matrix;
 mod output;
 mod service_account;
