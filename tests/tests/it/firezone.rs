@@ -469,3 +469,311 @@ async fn validation_errors_are_shown_and_exit_5() {
     let r = w.run(&["service-account", "create", "ci"]).await;
     r.failure(5).stderr_has("HTTP 422").stderr_has("name: has already been taken");
 }
+
+// ---- connect --provider firezone ---------------------------------------------------------------
+
+/// The service-account token given to connect: carries the canary.
+fn fz_token() -> String {
+    format!("fz-sa-token-{CANARY_KEY}")
+}
+
+/// A fake machine (TUN, CAP_NET_ADMIN) with `firezone-sim` as the client.
+struct FzRig {
+    world: World,
+    dir: tempfile::TempDir,
+}
+
+impl FzRig {
+    async fn new(scenario: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("dev/net")).unwrap();
+        std::fs::create_dir_all(root.join("proc/self")).unwrap();
+        std::fs::create_dir_all(dir.path().join("sim")).unwrap();
+        std::fs::write(root.join("dev/net/tun"), "").unwrap();
+        std::fs::write(root.join("proc/self/status"), "CapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n")
+            .unwrap();
+        // No API token unless a test adds one (--mint, client record deletion).
+        let world = World::new().await;
+        let uri = world.server.uri();
+        let world = world
+            .env("TGCTL_PROVIDER", "firezone")
+            .env("FIREZONE_API_URL", &uri)
+            .env("TGCTL_SYSROOT", root.to_str().unwrap())
+            .env("TGCTL_FIREZONE_BIN", bin("firezone-sim").to_str().unwrap())
+            .env("FIREZONE_SIM_DIR", dir.path().join("sim").to_str().unwrap())
+            .env("FIREZONE_SIM_SCENARIO", scenario)
+            .env("FIREZONE_SIM_MAX_LIFETIME", "60")
+            .env("GITLAB_CI", "true")
+            .env("CI_PROJECT_PATH", "group/app")
+            .env("CI_JOB_ID", "4242");
+        Self { world, dir }
+    }
+
+    fn with_env(mut self, k: &str, v: &str) -> Self {
+        self.world = self.world.env(k, v);
+        self
+    }
+
+    fn sim(&self, file: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join("sim").join(file)).unwrap_or_default()
+    }
+
+    fn state_file(&self) -> std::path::PathBuf {
+        self.world.state_dir.path().join("connect.json")
+    }
+
+    async fn connect(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["connect", "--wait"];
+        args.extend_from_slice(extra);
+        let token = fz_token();
+        self.world.run_env(&args, &[("FIREZONE_TOKEN", token.as_str())]).await
+    }
+
+    /// Nothing of the connection is left: no client, no state, no notify socket, no log.
+    #[track_caller]
+    fn all_undone(&self, pid: Option<u32>) {
+        assert!(!self.state_file().exists(), "the state file was left");
+        if let Some(pid) = pid {
+            assert!(!alive(pid), "the client {pid} is still running");
+        }
+        let left: Vec<String> = std::fs::read_dir(self.world.state_dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with("pace-"))
+            .collect();
+        assert!(left.is_empty(), "left in the state dir: {left:?}");
+    }
+
+    /// No argv of the client ever carried the token.
+    #[track_caller]
+    fn token_never_in_argv(&self, token: &str) {
+        let calls = self.sim("calls");
+        assert!(!calls.is_empty(), "the client never ran");
+        assert!(!calls.contains(token) && !calls.contains(CANARY_KEY), "token in argv: {calls}");
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !matches!(s.rsplit_once(')').and_then(|(_, r)| r.trim_start().chars().next()), Some('Z' | 'X') | None)
+    })
+}
+
+fn stage_names(v: &Value) -> Vec<String> {
+    v["stages"].as_array().unwrap().iter().map(|s| s["stage"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_waits_for_ready_then_status_and_disconnect() {
+    let rig = FzRig::new("ready-after=300").await;
+    let started = std::time::Instant::now();
+    let r = rig.connect(&["-o", "json"]).await;
+    r.success().no_secrets();
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let v = r.json();
+    assert_eq!(v["status"], "online");
+    assert_eq!(v["provider"], "firezone");
+    assert_eq!(stage_names(&v), ["preflight", "key", "start", "online"]);
+    assert_eq!(v["firezoneId"], "tgctl-gitlab-group-app-4242");
+    assert_eq!(v["clientStatus"], "Connecting to the portal");
+    let pid = v["clientPid"].as_u64().unwrap() as u32;
+    assert!(alive(pid));
+    // The client got its identity and the token in its environment, never in argv.
+    let env = rig.sim("env");
+    assert!(env.contains("FIREZONE_ID=tgctl-gitlab-group-app-4242\n"), "{env}");
+    assert!(env.contains("FIREZONE_NAME=tgctl-gitlab-group-app-4242\n"), "{env}");
+    assert!(env.contains("TOKEN=present"));
+    rig.token_never_in_argv(&fz_token());
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    assert!(!String::from_utf8_lossy(&cmdline).contains(CANARY_KEY));
+    let environ = String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/environ")).unwrap()).into_owned();
+    assert!(!environ.contains("FIREZONE_API_TOKEN="), "the API token reached the client");
+    // The notify socket lived in a private directory, gone once the client was ready.
+    let socket = env.lines().find_map(|l| l.strip_prefix("NOTIFY_SOCKET=")).unwrap().to_owned();
+    assert!(socket.starts_with(rig.world.state_dir.path().to_str().unwrap()), "{socket}");
+    assert!(!std::path::Path::new(&socket).exists());
+    assert_eq!(file_mode(&rig.state_file()), 0o600);
+    assert_eq!(file_mode(std::path::Path::new(v["clientLog"].as_str().unwrap())), 0o600);
+
+    let r = rig.world.run(&["status", "-o", "json"]).await;
+    r.success();
+    assert_eq!(r.json()["clientState"], "online");
+    assert_eq!(r.json()["connected"], true);
+    // A second connect is refused.
+    rig.connect(&[]).await.failure(2).stderr_has("already connected");
+
+    let r = rig.world.run(&["disconnect", "-o", "json"]).await;
+    r.success().no_secrets();
+    assert_eq!(r.json()["stoppedClient"], true);
+    rig.all_undone(Some(pid));
+    let r = rig.world.run(&["status", "-o", "json"]).await;
+    assert_eq!(r.json()["connected"], false);
+    assert_eq!(r.json()["clientState"], "not-running");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn never_ready_times_out_with_exit_7_and_stops_the_client() {
+    let rig = FzRig::new("never").await;
+    let started = std::time::Instant::now();
+    let r = rig.connect(&["--timeout", "1"]).await;
+    r.failure(7).no_secrets();
+    assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
+    r.stderr_has("timed out at stage online").stderr_has("did not send READY=1");
+    let pid: u32 = rig.sim("client.pid").trim().parse().unwrap();
+    rig.all_undone(Some(pid));
+    rig.world.run(&["disconnect"]).await.success();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crash_before_ready_exits_8_with_the_clients_error() {
+    let rig = FzRig::new("ready-after=5000,crash-after=100").await;
+    let r = rig.connect(&["--timeout", "10"]).await;
+    r.failure(8).no_secrets();
+    r.stderr_has("failed at stage online").stderr_has("exited with status 1").stderr_has("Firezone disconnected");
+    rig.all_undone(None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_token_exits_8_and_its_log_is_masked() {
+    let rig = FzRig::new("bad-token,leak-log").await;
+    let r = rig.connect(&[]).await;
+    r.failure(8).no_secrets();
+    r.stderr_has("401 Unauthorized").stderr_has("the portal rejected the token").stderr_has("using token ***");
+    rig.token_never_in_argv(&fz_token());
+    rig.all_undone(None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_comes_from_a_file_stdin_or_the_environment_never_argv() {
+    let rig = FzRig::new("ready-after=20").await;
+    // From a file.
+    let file = rig.dir.path().join("token");
+    std::fs::write(&file, format!("{}\n", fz_token())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    rig.world.run(&["connect", "--wait", "--token-file", file.to_str().unwrap()]).await.success().no_secrets();
+    rig.world.run(&["disconnect"]).await.success();
+    // From stdin.
+    rig.world.run_with_stdin(&["connect", "--wait", "--token", "-"], &fz_token()).await.success().no_secrets();
+    rig.world.run(&["disconnect"]).await.success();
+    rig.token_never_in_argv(&fz_token());
+    // Never from argv, never a Twingate key, never nothing.
+    let before = rig.sim("calls").lines().count();
+    rig.world.run(&["connect", "--wait", "--token", "abc"]).await.failure(2).stderr_has("takes only `-`");
+    rig.world.run(&["connect", "--wait"]).await.failure(2).stderr_has("no Firezone token");
+    rig.world
+        .run(&["connect", "--wait", "--service-key-file", file.to_str().unwrap()])
+        .await
+        .failure(2)
+        .stderr_has("--token-file");
+    assert_eq!(rig.sim("calls").lines().count(), before, "the client was run");
+    rig.all_undone(None);
+    // Twingate's connect refuses the Firezone flags.
+    let tw = World::new().await;
+    tw.run(&["connect", "--wait", "--token", "-"]).await.failure(2).stderr_has("--provider firezone only");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn github_actions_masks_the_token_before_anything_else() {
+    let rig = FzRig::new("ready-after=20").await.with_env("GITHUB_ACTIONS", "true");
+    let out = rig.dir.path().join("github_output");
+    let rig = rig.with_env("GITHUB_OUTPUT", out.to_str().unwrap());
+    let r = rig.connect(&[]).await;
+    r.success();
+    // The masks (the token and its base64) come first, before any other line.
+    let stderr = r.stderr();
+    let masks: Vec<&str> = stderr.lines().take_while(|l| l.starts_with("::add-mask::")).collect();
+    assert!(masks.contains(&format!("::add-mask::{}", fz_token()).as_str()), "{stderr}");
+    assert!(stderr.lines().filter(|l| !l.starts_with("::add-mask::")).all(|l| !l.contains(CANARY_KEY)));
+    assert!(std::fs::read_to_string(&out).unwrap().contains("status=online"));
+    rig.world.run(&["disconnect"]).await.success();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_command_runs_inside_the_connection_then_everything_is_undone() {
+    let rig = FzRig::new("ready-after=20").await;
+    let r = rig.connect(&["--", "sh", "-c", "test -z \"$FIREZONE_TOKEN\" && exit 3"]).await;
+    r.failure(3).no_secrets().stderr_has("Disconnected.");
+    let pid: u32 = rig.sim("client.pid").trim().parse().unwrap();
+    rig.all_undone(Some(pid));
+}
+
+/// Mocks for --mint: the account by name, the token, and (on disconnect) the client record.
+async fn mount_mint(w: &World, firezone_id: &str) {
+    mount(w, "GET", "/actors", ok(list(vec![actor(SA, "ci")], None))).await;
+    let created = json!({"data": {"id": TOKEN_ID, "actor_id": SA, "expires_at": "2999-01-01T00:00:00Z",
+        "inserted_at": FZ_T0, "token": client_token_secret()}});
+    Mock::given(method("POST"))
+        .and(path(format!("/actors/{SA}/client_tokens")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(created))
+        .expect(1)
+        .named("mint")
+        .mount(&w.server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("/actors/{SA}/client_tokens/{TOKEN_ID}")))
+        .respond_with(ok(json!({"data": {"id": TOKEN_ID}})))
+        .expect(1)
+        .named("delete the minted token")
+        .mount(&w.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/clients"))
+        .and(wiremock::matchers::query_param("firezone_id", firezone_id))
+        .respond_with(ok(list(vec![client(CLIENT, firezone_id)], None)))
+        .expect(1)
+        .named("find the client record")
+        .mount(&w.server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("/clients/{CLIENT}")))
+        .respond_with(ok(json!({"data": client(CLIENT, firezone_id)})))
+        .expect(1)
+        .named("delete the client record")
+        .mount(&w.server)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mint_creates_a_job_token_and_disconnect_deletes_it_and_the_client_record() {
+    let rig = FzRig::new("ready-after=50")
+        .await
+        .with_env("FIREZONE_SIM_VALID_TOKEN", &client_token_secret())
+        .with_env("FIREZONE_API_TOKEN", CANARY_TOKEN);
+    let fid = "tgctl-gitlab-group-app-4242";
+    mount_mint(&rig.world, fid).await;
+    let r = rig.world.run(&["connect", "--wait", "--mint", "--service-account", "ci", "-o", "json"]).await;
+    r.success().no_secrets();
+    assert_eq!(r.json()["mintedTokenId"], TOKEN_ID);
+    let body: Value = serde_json::from_slice(
+        &rig.world.server.received_requests().await.unwrap().iter().find(|q| q.method.as_str() == "POST").unwrap().body,
+    )
+    .unwrap();
+    let at: jiff::Timestamp = body["client_token"]["expires_at"].as_str().unwrap().parse().unwrap();
+    let hours = (at.as_second() - jiff::Timestamp::now().as_second()) as f64 / 3600.0;
+    assert!((5.9..6.1).contains(&hours), "a minted token lives 6 h by default, not {hours}");
+    rig.token_never_in_argv(&client_token_secret());
+    let state = std::fs::read_to_string(rig.state_file()).unwrap();
+    assert!(!state.contains(CANARY_KEY), "the token is in the state file");
+    let pid = r.json()["clientPid"].as_u64().unwrap() as u32;
+
+    let r = rig.world.run(&["disconnect", "-o", "json"]).await;
+    r.success().no_secrets();
+    let v = r.json();
+    assert_eq!(v["revokedKeyId"], TOKEN_ID);
+    assert_eq!(v["deletedClientIds"][0], CLIENT);
+    rig.all_undone(Some(pid));
+    // The expectations (each exactly once) are checked when the mock server drops.
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_minted_token_and_client_record_are_deleted_when_connect_fails() {
+    let rig = FzRig::new("bad-token").await.with_env("FIREZONE_API_TOKEN", CANARY_TOKEN);
+    let fid = "tgctl-gitlab-group-app-4242";
+    mount_mint(&rig.world, fid).await;
+    let r = rig.world.run(&["connect", "--wait", "--mint", "--service-account", "ci"]).await;
+    r.failure(8).no_secrets();
+    rig.all_undone(None);
+}

@@ -6,6 +6,8 @@
 //! Verbs Firezone has no equivalent for fail with [`twingate_only`].
 
 pub mod client;
+pub mod connect;
+pub mod disconnect;
 pub mod service_account;
 pub mod service_key;
 
