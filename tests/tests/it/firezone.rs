@@ -406,6 +406,7 @@ async fn twingate_only_verbs_say_so() {
         let r = w.run(&args).await;
         r.failure(2).stderr_has(&format!("`tgctl {verb}` is not available with --provider firezone"));
     }
+    w.run(&["auth", "login"]).await.failure(2).stderr_has("FIREZONE_API_TOKEN");
     // And the other way round.
     let tw = World::new().await;
     tw.run(&["client", "list"]).await.failure(2).stderr_has("available with --provider firezone only");
