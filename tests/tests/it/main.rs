@@ -12,6 +12,7 @@ mod connector;
 mod device;
 mod emulator;
 mod emulator_nouns;
+mod firezone;
 mod group;
 mod matrix;
 mod output;
