@@ -12,6 +12,7 @@ pub mod transport;
 pub mod auth;
 pub mod connectors;
 pub mod devices;
+pub mod firezone;
 pub mod groups;
 pub mod introspection;
 pub mod remote_networks;
@@ -23,7 +24,7 @@ pub mod users;
 
 pub use pacer::{Limits, OpKind, Pacer};
 pub use paginate::{Page, collect, paginate};
-pub use transport::{Client, ClientOptions, RetryPolicy};
+pub use transport::{Client, ClientOptions, Dialect, RetryPolicy};
 
 use std::future::Future;
 

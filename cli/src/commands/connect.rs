@@ -41,6 +41,9 @@ Examples:
   # Key on stdin (never on the command line)
   vault read -field=key secret/twingate | tgctl connect --wait --service-key -
 
+  # Firezone: a service-account token from the environment (see docs/firezone.md)
+  FIREZONE_TOKEN=\"$TOKEN\" tgctl connect --provider firezone --wait --probe db.internal:5432
+
 Exit codes: 0 connected, 2 bad key or flags (nothing started), 7 not usable within --timeout,
 8 client missing or failed, 130 interrupted; with `-- CMD`, CMD's status (128+N if killed by
 signal N). See docs/connect.md.";
@@ -92,6 +95,15 @@ pub struct ConnectArgs {
     /// file (GitLab dotenv, CircleCI $BASH_ENV, `source`)
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
+    /// Firezone: read the service-account token from this file
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["token", "mint", "service_key_file", "service_key"])]
+    pub token_file: Option<PathBuf>,
+    /// Firezone: `-` reads the token from stdin; without a token flag, FIREZONE_TOKEN is used
+    #[arg(long, value_name = "-", conflicts_with_all = ["mint", "service_key_file", "service_key"])]
+    pub token: Option<String>,
+    /// Firezone, with --mint: how long the minted token lives (default 6h; deleted at disconnect)
+    #[arg(long, value_name = "DURATION", requires = "mint")]
+    pub mint_expires_in: Option<String>,
     /// A command to run inside the connection; tgctl disconnects afterwards and exits with its
     /// status
     #[arg(last = true, value_name = "CMD")]
@@ -162,6 +174,10 @@ struct Key {
 }
 
 pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
+    if ctx.provider()? == crate::config::ProviderKind::Firezone {
+        return super::firezone::connect::run(ctx, args).await;
+    }
+    super::firezone::connect::reject_firezone_flags(&args)?;
     let t0 = Instant::now();
     let timeout = parse::duration(&args.timeout)?;
     if timeout.is_zero() {
@@ -345,7 +361,7 @@ struct Outcome {
 }
 
 /// Why the ladder stopped short.
-enum Climb {
+pub(crate) enum Climb {
     Timeout(String, Vec<String>),
     Client(String, Vec<String>),
     Interrupted(nix::sys::signal::Signal),
@@ -456,7 +472,11 @@ async fn climb(
     Ok(())
 }
 
-async fn resolve_until(host: &str, require_private: bool, deadline: Instant) -> std::result::Result<Resolved, Climb> {
+pub(crate) async fn resolve_until(
+    host: &str,
+    require_private: bool,
+    deadline: Instant,
+) -> std::result::Result<Resolved, Climb> {
     let t = Instant::now();
     let mut backoff = Backoff::default();
     let mut attempts = 0;
@@ -478,7 +498,12 @@ async fn resolve_until(host: &str, require_private: bool, deadline: Instant) -> 
     }
 }
 
-async fn probe_until(text: &str, host: &str, port: u16, deadline: Instant) -> std::result::Result<Probed, Climb> {
+pub(crate) async fn probe_until(
+    text: &str,
+    host: &str,
+    port: u16,
+    deadline: Instant,
+) -> std::result::Result<Probed, Climb> {
     let t = Instant::now();
     let mut backoff = Backoff::default();
     let mut attempts = 0;
@@ -694,7 +719,7 @@ pub fn job_key_name(env: &env::Env) -> String {
 }
 
 /// Step outputs under GitHub Actions, and the --env-file.
-fn write_outputs(
+pub(crate) fn write_outputs(
     ctx: &Ctx,
     env_file: Option<&Path>,
     status: &str,
@@ -733,7 +758,7 @@ fn append(path: &Path, text: &str) -> Result<()> {
 
 /// Runs CMD in its own process group, forwarding SIGINT/SIGTERM to it; returns its status
 /// (128+N when killed by signal N).
-async fn run_command(
+pub(crate) async fn run_command(
     ctx: &Ctx,
     argv: &[String],
     signals: &mut Signals,
@@ -742,7 +767,11 @@ async fn run_command(
 ) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     let mut cmd = tokio::process::Command::new(&argv[0]);
-    cmd.args(&argv[1..]).process_group(0).env_remove(env::TWINGATE_SERVICE_KEY).env("TGCTL_CONNECT_STATUS", "online");
+    cmd.args(&argv[1..])
+        .process_group(0)
+        .env_remove(env::TWINGATE_SERVICE_KEY)
+        .env_remove(env::FIREZONE_TOKEN)
+        .env("TGCTL_CONNECT_STATUS", "online");
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -842,7 +871,7 @@ fn print_result(ctx: &Ctx, r: &ConnectResult) -> Result<()> {
     }
 }
 
-fn shell_words(argv: &[String]) -> String {
+pub(crate) fn shell_words(argv: &[String]) -> String {
     argv.iter()
         .map(|a| {
             if a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:".contains(c)) {
@@ -855,7 +884,7 @@ fn shell_words(argv: &[String]) -> String {
         .join(" ")
 }
 
-fn ms(d: Duration) -> u64 {
+pub(crate) fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 

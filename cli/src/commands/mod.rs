@@ -11,6 +11,7 @@ pub mod connect;
 pub mod connector;
 pub mod device;
 pub mod disconnect;
+pub mod firezone;
 pub mod group;
 pub mod help;
 pub mod remote_network;
@@ -103,6 +104,9 @@ pub struct GlobalArgs {
     /// Log each API request (never secrets) to stderr
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// The service: twingate (default) or firezone [env: TGCTL_PROVIDER; profile: provider]
+    #[arg(long, global = true, value_enum, value_name = "NAME")]
+    pub provider: Option<config::ProviderKind>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,6 +149,9 @@ pub enum Command {
     Disconnect(disconnect::DisconnectArgs),
     /// Show the local connection: client status, key, uptime, resources
     Status(status::StatusArgs),
+    /// Firezone clients (devices): list them, remove a CI job's after the job (--provider firezone)
+    #[command(subcommand)]
+    Client(firezone::client::ClientCommand),
     /// Print shell completions
     Completions(completions::CompletionsArgs),
     /// Help on a command or a topic (environment, exit-codes)
@@ -292,6 +299,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Connect(a) => connect::run(ctx, *a).await,
         Command::Disconnect(a) => disconnect::run(ctx, a).await,
         Command::Status(a) => status::run(ctx, a).await,
+        Command::Client(c) => firezone::client::run(ctx, c).await,
         Command::Completions(a) => completions::run(ctx, a),
         Command::Help(a) => help::run(ctx, a),
     }

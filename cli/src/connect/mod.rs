@@ -4,15 +4,19 @@
 //! preflight -> key -> setup (key on stdin) -> start -> status `online` -> names resolve ->
 //! ports accept connections. See docs/connect.md.
 //!
-//! - [`provider`]: the headless clients behind a trait (Twingate now, Firezone later).
+//! - [`provider`]: the headless clients behind a trait (Twingate).
+//! - [`firezone`], [`notify`]: firezone-headless-client, ready when it sends `READY=1` to our
+//!   notify socket (docs/firezone.md).
 //! - [`preflight`]: privileges, binary, TUN, CAP_NET_ADMIN, systemd; the apt install.
 //! - [`ladder`]: waiting for `online` with fast polls, log-triggered polls and restarts.
 //! - [`probe`]: `--resolve` and `--probe`.
 //! - [`state`]: `connect.json`, what `disconnect` undoes.
 //! - [`process`]: child processes without orphans or zombies.
 
+pub mod firezone;
 pub mod ladder;
 pub mod logs;
+pub mod notify;
 pub mod preflight;
 pub mod probe;
 pub mod process;

@@ -13,6 +13,7 @@ mod device;
 mod emulator;
 mod emulator_nouns;
 mod fault_matrix;
+mod firezone;
 mod group;
 mod load;
 mod matrix;
