@@ -18,6 +18,7 @@ fn config_toml() -> impl Strategy<Value = String> {
         "token_store",
         "reads_per_minute",
         "writes_per_minute",
+        "provider",
         "token",
         "profile",
         "",
@@ -26,6 +27,9 @@ fn config_toml() -> impl Strategy<Value = String> {
         Just("\"acme\"".to_owned()),
         Just("\"keyring\"".to_owned()),
         Just("\"file\"".to_owned()),
+        Just("\"firezone\"".to_owned()),
+        Just("\"twingate\"".to_owned()),
+        Just("\"wss://api.firezone.dev/\"".to_owned()),
         (0i64..100_000).prop_map(|n| n.to_string()),
         Just("-1".to_owned()),
         Just("[1, 2]".to_owned()),
@@ -184,5 +188,36 @@ proptest! {
         }
         prop_assert_eq!(parse_target(&format!("{host}:{port}")), Ok((host.clone(), port)));
         prop_assert_eq!(parse_target(&format!("[::1]:{port}")), Ok(("::1".to_owned(), port)));
+    }
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// What a Firezone client sends to our notify socket: any datagrams, then `READY=1`. The wait
+    /// ends exactly at the first datagram with a `READY=1` line, and keeps the last `STATUS=`.
+    #[test]
+    fn firezone_notify_datagrams(datagrams in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 0..6), status in "[ -~]{0,20}") {
+        use crate::connect::notify::{NotifySocket, Notified};
+        let datagrams: Vec<Vec<u8>> = datagrams
+            .into_iter()
+            .filter(|d| !String::from_utf8_lossy(d).lines().any(|l| l.trim() == "READY=1"))
+            .collect();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let parent = tempfile::tempdir().unwrap();
+        let seen = rt.block_on(async {
+            let sock = NotifySocket::bind(parent.path()).unwrap();
+            let client = std::os::unix::net::UnixDatagram::unbound().unwrap();
+            for d in &datagrams {
+                client.send_to(d, sock.path()).unwrap();
+            }
+            client.send_to(format!("STATUS={status}\nREADY=1").as_bytes(), sock.path()).unwrap();
+            let mut seen = Notified::default();
+            tokio::time::timeout(std::time::Duration::from_secs(5), sock.ready(&mut seen)).await.unwrap().unwrap();
+            seen
+        });
+        prop_assert_eq!(seen.messages as usize, datagrams.len() + 1);
+        let line = format!("STATUS={status}");
+        prop_assert_eq!(seen.status.as_deref(), line.trim().strip_prefix("STATUS="));
     }
 }
