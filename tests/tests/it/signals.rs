@@ -2,7 +2,8 @@
 //! (preflight, setup, waiting for online, resolve, probe, and while running a `--` command) leave
 //! no client process and no process of the connection behind, no key in the client, and no state
 //! file pointing at nothing (either none, or one that `disconnect` cleans up); tgctl exits 130,
-//! or with the command's 128+signal when it ran one.
+//! or with the command's 128+signal when it ran one. For the Twingate client and, with
+//! `--provider firezone`, Firezone's (whose stages are preflight, start/online, resolve, probe).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,9 +11,15 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::*;
-use crate::sim_machine::{SimMachine, alive};
+use crate::sim_machine::{SimMachine, alive, processes_of};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Provider {
+    Twingate,
+    Firezone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Stage {
     Preflight,
     Setup,
@@ -23,34 +30,22 @@ enum Stage {
 }
 
 /// A client whose `--version` (preflight) or `setup` hangs in a child process of its own, after
-/// leaving a mark, so the test knows the stage has been reached.
-fn hanging_client(m: &SimMachine, on: &str) {
-    let path = m.path("bin/twingate");
-    std::fs::remove_file(&path).unwrap();
+/// leaving a mark, so the test knows the stage has been reached; other calls go to `real`.
+fn hanging_client(m: &SimMachine, path: &std::path::Path, real: &std::path::Path, on: &str) {
+    let _ = std::fs::remove_file(path);
     let script = format!(
-        "#!/bin/sh\nif [ \"$1\" = \"{on}\" ]; then\n  cat >/dev/null &\n  touch \"{mark}\"\n  sleep 60\n  exit 1\nfi\nexec \"{sim}\" \"$@\"\n",
+        "#!/bin/sh\nif [ \"$1\" = \"{on}\" ]; then\n  cat >/dev/null &\n  touch \"{mark}\"\n  sleep 60\n  exit 1\nfi\nexec \"{real}\" \"$@\"\n",
         mark = m.path("work/hanging").display(),
-        sim = bin(SIM_BIN).display(),
+        real = real.display(),
     );
-    std::fs::write(&path, script).unwrap();
+    std::fs::write(path, script).unwrap();
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-/// Processes still alive (not zombies) that carry this machine's sim dir in their environment:
-/// tgctl's children and everything they started.
+/// What is still running of the machine: tgctl's children and everything they started.
 fn leftovers(m: &SimMachine) -> Vec<String> {
-    let marker = m.path("sim").to_string_lossy().into_owned();
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-        if String::from_utf8_lossy(&environ).contains(&marker) && alive(pid) {
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            out.push(format!("{pid}: {}", String::from_utf8_lossy(&cmdline).replace('\0', " ")));
-        }
-    }
-    out
+    processes_of(m).into_iter().map(|(pid, argv)| format!("{pid}: {argv}")).collect()
 }
 
 fn closed_port() -> u16 {
@@ -65,23 +60,49 @@ fn state_has(m: &SimMachine, pointer: &str) -> bool {
         .is_some_and(|v| v.pointer(pointer).is_some_and(|x| !x.is_null()))
 }
 
-fn spawn(m: &SimMachine, stage: Stage) -> Child {
-    let key = m.key_file("key.json", &key_token("acme"));
-    let mut args: Vec<String> =
-        ["connect", "--wait", "--service-key-file", &key, "--timeout", "60"].map(String::from).to_vec();
+fn spawn(m: &SimMachine, provider: Provider, stage: Stage) -> Child {
+    let mut args: Vec<String> = ["connect", "--wait", "--timeout", "60"].map(String::from).to_vec();
+    let mut c: Command = m.cmd();
+    match provider {
+        Provider::Twingate => {
+            let key = m.key_file("key.json", &key_token("acme"));
+            args.extend(["--service-key-file".to_owned(), key]);
+        }
+        Provider::Firezone => {
+            c.env("FIREZONE_TOKEN", format!("fz-sa-token-{CANARY_KEY}"));
+        }
+    }
     match stage {
         Stage::Resolve => args.extend(["--resolve", "192.0.2.1", "--require-private"].map(String::from)),
         Stage::Probe => args.extend(["--probe".to_owned(), format!("127.0.0.1:{}", closed_port())]),
         Stage::Command => args.extend(["--", "sh", "-c", "sleep 60"].map(String::from)),
         _ => {}
     }
-    let mut c: Command = m.cmd();
     c.args(&args).stdout(Stdio::null()).stderr(Stdio::piped());
     c.spawn().unwrap()
 }
 
+fn fz_client_up(m: &SimMachine) -> bool {
+    std::fs::read_to_string(m.path("fzsim/client.pid")).ok().and_then(|p| p.trim().parse().ok()).is_some_and(alive)
+}
+
+fn fz_ready(m: &SimMachine) -> bool {
+    std::fs::read_to_string(m.path("fzsim/events")).is_ok_and(|e| e.contains("ready"))
+}
+
 /// Waits until tgctl is in `stage`.
-fn reach(m: &SimMachine, stage: Stage) {
+fn reach(m: &SimMachine, provider: Provider, stage: Stage) {
+    match (provider, stage) {
+        (Provider::Firezone, Stage::Online) => m.wait_for("the client to start", 15, fz_client_up),
+        (Provider::Firezone, Stage::Resolve | Stage::Probe) => {
+            m.wait_for("READY=1", 15, fz_ready);
+            std::thread::sleep(Duration::from_millis(400));
+        }
+        _ => {}
+    }
+    if provider == Provider::Firezone && matches!(stage, Stage::Online | Stage::Resolve | Stage::Probe) {
+        return;
+    }
     match stage {
         Stage::Preflight | Stage::Setup => {
             m.wait_for("the hanging client call", 15, |m| m.path("work/hanging").exists())
@@ -111,20 +132,30 @@ fn wait_exit(child: &mut Child, secs: u64) -> i32 {
     }
 }
 
-async fn interrupt(stage: Stage, signal: &str) {
-    let scenario = match stage {
-        Stage::Online => "never",
-        _ => "online-after=50",
+async fn interrupt(provider: Provider, stage: Stage, signal: &str) {
+    let m = match (provider, stage) {
+        (Provider::Twingate, Stage::Online) => SimMachine::new("never", None),
+        (Provider::Twingate, _) => SimMachine::new("online-after=50", None),
+        (Provider::Firezone, Stage::Online) => SimMachine::firezone("never"),
+        (Provider::Firezone, _) => SimMachine::firezone("ready-after=50"),
     };
-    let m = SimMachine::new(scenario, None);
-    match stage {
-        Stage::Preflight => hanging_client(&m, "--version"),
-        Stage::Setup => hanging_client(&m, "setup"),
-        _ => {}
-    }
-    let mut child = spawn(&m, stage);
-    reach(&m, stage);
-    let label = format!("SIG{signal} during {stage:?}");
+    let m = match (provider, stage) {
+        (Provider::Twingate, Stage::Preflight | Stage::Setup) => {
+            let on = if stage == Stage::Setup { "setup" } else { "--version" };
+            hanging_client(&m, &m.path("bin/twingate"), &bin(SIM_BIN), on);
+            m
+        }
+        (Provider::Firezone, Stage::Preflight) => {
+            let path = m.path("bin/firezone-headless-client");
+            hanging_client(&m, &path, &bin("firezone-sim"), "--version");
+            let path = path.to_string_lossy().into_owned();
+            m.with_env("TGCTL_FIREZONE_BIN", &path)
+        }
+        _ => m,
+    };
+    let mut child = spawn(&m, provider, stage);
+    reach(&m, provider, stage);
+    let label = format!("{provider:?}: SIG{signal} during {stage:?}");
     assert!(Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap().success());
     let code = tokio::task::spawn_blocking(move || {
         let code = wait_exit(&mut child, 20);
@@ -156,30 +187,50 @@ async fn interrupt(stage: Stage, signal: &str) {
     if m.state_file().exists() {
         m.run(&["disconnect"]).await.success();
     }
-    m.all_undone();
+    match provider {
+        Provider::Twingate => m.all_undone(),
+        Provider::Firezone => {
+            assert!(!m.state_file().exists(), "{label}: the state file was left");
+            assert!(!fz_client_up(&m), "{label}: the client is still running");
+            let notify: Vec<_> = std::fs::read_dir(m.path("state"))
+                .unwrap()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("fz-notify"))
+                .collect();
+            assert!(notify.is_empty(), "{label}: the notify socket's directory was left");
+        }
+    }
     assert!(leftovers(&m).is_empty());
 }
 
 macro_rules! signal_tests {
-    ($($name:ident: $stage:expr, $sig:expr;)*) => {$(
+    ($($name:ident: $provider:ident, $stage:expr, $sig:expr;)*) => {$(
         #[tokio::test(flavor = "multi_thread")]
         async fn $name() {
-            interrupt($stage, $sig).await;
+            interrupt(Provider::$provider, $stage, $sig).await;
         }
     )*};
 }
 
 signal_tests! {
-    sigint_during_preflight: Stage::Preflight, "INT";
-    sigterm_during_preflight: Stage::Preflight, "TERM";
-    sigint_during_setup: Stage::Setup, "INT";
-    sigterm_during_setup: Stage::Setup, "TERM";
-    sigint_while_waiting_for_online: Stage::Online, "INT";
-    sigterm_while_waiting_for_online: Stage::Online, "TERM";
-    sigint_during_resolve: Stage::Resolve, "INT";
-    sigterm_during_resolve: Stage::Resolve, "TERM";
-    sigint_during_probe: Stage::Probe, "INT";
-    sigterm_during_probe: Stage::Probe, "TERM";
-    sigint_while_running_the_command: Stage::Command, "INT";
-    sigterm_while_running_the_command: Stage::Command, "TERM";
+    sigint_during_preflight: Twingate, Stage::Preflight, "INT";
+    sigterm_during_preflight: Twingate, Stage::Preflight, "TERM";
+    sigint_during_setup: Twingate, Stage::Setup, "INT";
+    sigterm_during_setup: Twingate, Stage::Setup, "TERM";
+    sigint_while_waiting_for_online: Twingate, Stage::Online, "INT";
+    sigterm_while_waiting_for_online: Twingate, Stage::Online, "TERM";
+    sigint_during_resolve: Twingate, Stage::Resolve, "INT";
+    sigterm_during_resolve: Twingate, Stage::Resolve, "TERM";
+    sigint_during_probe: Twingate, Stage::Probe, "INT";
+    sigterm_during_probe: Twingate, Stage::Probe, "TERM";
+    sigint_while_running_the_command: Twingate, Stage::Command, "INT";
+    sigterm_while_running_the_command: Twingate, Stage::Command, "TERM";
+    firezone_sigint_during_preflight: Firezone, Stage::Preflight, "INT";
+    firezone_sigterm_during_preflight: Firezone, Stage::Preflight, "TERM";
+    firezone_sigint_while_waiting_for_ready: Firezone, Stage::Online, "INT";
+    firezone_sigterm_while_waiting_for_ready: Firezone, Stage::Online, "TERM";
+    firezone_sigint_during_resolve: Firezone, Stage::Resolve, "INT";
+    firezone_sigterm_during_probe: Firezone, Stage::Probe, "TERM";
+    firezone_sigint_while_running_the_command: Firezone, Stage::Command, "INT";
+    firezone_sigterm_while_running_the_command: Firezone, Stage::Command, "TERM";
 }

@@ -49,6 +49,8 @@ impl SimMachine {
             ("TWINGATE_SIM_LOG".to_owned(), p("root/var/log/twingated.log")),
             ("TWINGATE_SIM_SCENARIO".to_owned(), scenario.to_owned()),
             ("TWINGATE_SIM_MAX_LIFETIME".to_owned(), "120".to_owned()),
+            // Inherited by everything tgctl starts: how the tests find this machine's processes.
+            ("TGCTL_TEST_MACHINE".to_owned(), dir.path().to_string_lossy().into_owned()),
         ];
         match emu {
             Some(emu) => {
@@ -59,6 +61,27 @@ impl SimMachine {
             None => env.push(("TGCTL_API_URL".to_owned(), "http://127.0.0.1:9/api/graphql/".to_owned())),
         }
         Self { dir, env }
+    }
+
+    /// One more variable in tgctl's environment (and so its children's).
+    pub fn with_env(mut self, k: &str, v: &str) -> Self {
+        self.env.retain(|(key, _)| key != k);
+        self.env.push((k.to_owned(), v.to_owned()));
+        self
+    }
+
+    /// The same machine with `firezone-sim` as the client (`--provider firezone` through
+    /// `TGCTL_PROVIDER`), in `fzsim/`, behaving as `scenario` says; no Firezone API.
+    pub fn firezone(scenario: &str) -> Self {
+        let m = Self::new("", None);
+        std::fs::create_dir_all(m.path("fzsim")).unwrap();
+        let fzsim = m.path("fzsim").to_string_lossy().into_owned();
+        m.with_env("TGCTL_PROVIDER", "firezone")
+            .with_env("TGCTL_FIREZONE_BIN", bin("firezone-sim").to_str().unwrap())
+            .with_env("FIREZONE_SIM_DIR", &fzsim)
+            .with_env("FIREZONE_SIM_SCENARIO", scenario)
+            .with_env("FIREZONE_SIM_MAX_LIFETIME", "60")
+            .with_env("FIREZONE_API_URL", "http://127.0.0.1:9")
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -177,22 +200,27 @@ pub fn alive(pid: u32) -> bool {
     })
 }
 
-/// Processes whose argv[0] is `twingated` (the simulated daemon) and whose environment names
-/// this machine's sim dir.
-pub fn daemons_of(machine: &SimMachine) -> Vec<u32> {
-    let marker = machine.path("sim").to_string_lossy().into_owned();
+/// Live processes (not zombies) started, directly or not, by this machine's tgctl runs (they
+/// carry its `TGCTL_TEST_MACHINE` in their environment), with their argv.
+pub fn processes_of(machine: &SimMachine) -> Vec<(u32, String)> {
+    let marker = format!("TGCTL_TEST_MACHINE={}\0", machine.dir.path().display());
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-        if String::from_utf8_lossy(&environ).contains(&marker)
-            && !cmdline.is_empty()
-            && alive(pid)
-            && String::from_utf8_lossy(&cmdline).contains("twingate")
-        {
-            out.push(pid);
+        if String::from_utf8_lossy(&environ).contains(&marker) && alive(pid) {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            out.push((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ")));
         }
     }
     out
+}
+
+/// The machine's client processes (`twingate*` or `firezone*` in argv).
+pub fn daemons_of(machine: &SimMachine) -> Vec<u32> {
+    processes_of(machine)
+        .into_iter()
+        .filter(|(_, argv)| argv.contains("twingate") || argv.contains("firezone"))
+        .map(|(pid, _)| pid)
+        .collect()
 }
