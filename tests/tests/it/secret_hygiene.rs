@@ -294,3 +294,57 @@ async fn a_leaky_client_log_and_bad_keys_are_masked() {
     m.all_undone();
     s.files(&m, &[]);
 }
+
+// ---- --provider firezone -------------------------------------------------------------------------
+
+/// Firezone's client gets its token in its environment (FIREZONE_TOKEN, as the real client reads
+/// it), never in argv; tgctl's API tokens never reach it; nothing tgctl prints or writes holds it,
+/// but the 0600 token file the user gave.
+#[tokio::test(flavor = "multi_thread")]
+async fn firezone_tokens_never_leak() {
+    let token = format!("fz-sa-token-{CANARY_KEY}");
+    let m = SimMachine::firezone("ready-after=50")
+        .with_env("FIREZONE_API_TOKEN", CANARY_TOKEN)
+        .with_env("TWINGATE_API_TOKEN", CANARY_TOKEN)
+        // disconnect tries to delete the job's client record at an API that is not there.
+        .with_env("TGCTL_BACKOFF_SCALE", "0");
+    let mut s = Secrets::new();
+    s.values.insert(token.clone());
+    let file = m.key_file("token", &token);
+    s.allow(file.clone().into());
+    for how in ["file", "env", "stdin"] {
+        let r = match how {
+            "file" => m.run(&["connect", "--wait", "--token-file", &file, "-v"]).await,
+            "env" => m.run_env(&["connect", "--wait", "-v"], &[("FIREZONE_TOKEN", &token)]).await,
+            _ => m.run_stdin(&["connect", "--wait", "--token", "-", "-v"], &token).await,
+        };
+        s.run(&format!("firezone connect ({how})"), r.success());
+        // The client process: the token in its environment (by design), never in argv; no API token.
+        let clients = crate::sim_machine::daemons_of(&m);
+        assert!(!clients.is_empty(), "the client is running");
+        for pid in clients {
+            let cmdline = String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default())
+                .into_owned();
+            s.clean(&format!("/proc/{pid}/cmdline"), &cmdline);
+            let environ = String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default())
+                .into_owned();
+            assert!(!environ.contains(CANARY_TOKEN), "an API token in the client's environment");
+        }
+        let calls = std::fs::read_to_string(m.path("fzsim/calls")).unwrap_or_default();
+        s.clean("firezone client argv", &calls);
+        for f in walk(&m.path("state")) {
+            let mode = file_mode(&f);
+            assert_eq!(mode & 0o077, 0, "{} is readable by others ({mode:o})", f.display());
+        }
+        s.files(&m, &[]);
+        s.run("firezone status", m.run(&["status", "-v", "-o", "json"]).await.success());
+        s.run("firezone disconnect", m.run(&["disconnect", "-v"]).await.success());
+        assert!(!m.state_file().exists());
+        assert!(crate::sim_machine::daemons_of(&m).is_empty(), "the client survived disconnect");
+    }
+    // A token the portal rejects: the failure report (with the client's output) is masked.
+    let m = SimMachine::firezone("bad-token,leak-log");
+    let r = m.run_env(&["connect", "--wait", "-v", "-o", "json"], &[("FIREZONE_TOKEN", &token)]).await;
+    s.run("firezone connect (rejected, leaky client)", r.failure(8));
+    assert!(!m.state_file().exists());
+}
