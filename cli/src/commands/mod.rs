@@ -8,6 +8,7 @@ pub mod auth;
 pub mod completions;
 pub mod connect;
 pub mod disconnect;
+pub mod forward;
 pub mod help;
 pub mod service_account;
 pub mod service_key;
@@ -101,6 +102,8 @@ pub enum Command {
     Disconnect(disconnect::DisconnectArgs),
     /// Show the local connection: client status, key, uptime, resources
     Status(status::StatusArgs),
+    /// Serve a local TCP port tunnelled through the connection (proxy mode's way for any TCP tool)
+    Forward(forward::ForwardArgs),
     /// Print shell completions
     Completions(completions::CompletionsArgs),
     /// Help on a command or a topic (environment, exit-codes)
@@ -240,6 +243,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Connect(a) => connect::run(ctx, *a).await,
         Command::Disconnect(a) => disconnect::run(ctx, a).await,
         Command::Status(a) => status::run(ctx, a).await,
+        Command::Forward(a) => forward::run(ctx, a).await,
         Command::Completions(a) => completions::run(ctx, a),
         Command::Help(a) => help::run(ctx, a),
     }

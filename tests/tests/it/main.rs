@@ -10,6 +10,7 @@ mod connect;
 mod emulator;
 mod matrix;
 mod output;
+mod proxy;
 mod service_account;
 mod service_key;
 mod transport;
