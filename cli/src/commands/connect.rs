@@ -351,7 +351,9 @@ pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
     state::save(&state_path, &st)?;
     let status = st.status.clone();
     write_outputs(ctx, args.env_file.as_deref(), &status, elapsed, Some(&key.doc.key_id))?;
-    let job_env = provider.proxy.as_ref().map(|p| proxy::job_env(p.addr, &ctx.env)).unwrap_or_default();
+    // The network's host bypasses the proxy (the daemon and tgctl's API calls reach it directly).
+    let network_host: Vec<String> = Some(key.doc.network.clone()).filter(|n| n.contains('.')).into_iter().collect();
+    let job_env = provider.proxy.as_ref().map(|p| proxy::job_env(p.addr, &ctx.env, &network_host)).unwrap_or_default();
     write_job_env(ctx, args.env_file.as_deref(), &job_env, mode.0)?;
     let result = ConnectResult {
         status,

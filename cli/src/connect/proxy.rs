@@ -270,14 +270,17 @@ fn find_head_end(buf: &[u8]) -> Option<usize> {
 /// metadata.google.internal, Azure's platform address 168.63.129.16), and the CI service's own
 /// hosts (the runner reaches them without Twingate already): `GITHUB_SERVER_URL`,
 /// `GITHUB_API_URL`, `ACTIONS_RUNTIME_URL`, `ACTIONS_RESULTS_URL`,
-/// `ACTIONS_ID_TOKEN_REQUEST_URL`, GitLab's `CI_SERVER_HOST`. Then whatever `NO_PROXY` or
-/// `no_proxy` held already.
+/// `ACTIONS_ID_TOKEN_REQUEST_URL`, GitLab's `CI_SERVER_HOST`; the Twingate network's own host
+/// and the Admin API's (`TGCTL_API_URL`), so that tgctl's API calls (revoking a minted key at
+/// disconnect, after the daemon is gone) never depend on the proxy. Then `extra`, then
+/// whatever `NO_PROXY` or `no_proxy` held already.
 pub const NO_PROXY_BASE: &[&str] =
     &["localhost", "127.0.0.1", "::1", "169.254.169.254", "169.254.170.2", "metadata.google.internal", "168.63.129.16"];
 
-pub fn no_proxy(env: &Env) -> String {
+pub fn no_proxy(env: &Env, extra: &[String]) -> String {
     let mut hosts: Vec<String> = NO_PROXY_BASE.iter().map(|s| (*s).to_owned()).collect();
     for var in [
+        env::TGCTL_API_URL,
         env::GITHUB_SERVER_URL,
         env::GITHUB_API_URL,
         env::ACTIONS_RUNTIME_URL,
@@ -291,6 +294,7 @@ pub fn no_proxy(env: &Env) -> String {
     if let Some(h) = env.get(env::CI_SERVER_HOST) {
         hosts.push(h.trim().to_owned());
     }
+    hosts.extend(extra.iter().filter_map(|h| url_host(h)));
     for var in [env::NO_PROXY, env::NO_PROXY_LOWER] {
         if let Some(list) = env.get(var) {
             hosts.extend(list.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned));
@@ -319,9 +323,9 @@ fn url_host(url: &str) -> Option<String> {
 
 /// What the job needs in proxy mode: the proxy URL in `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`
 /// and their lower-case twins, and `NO_PROXY`/`no_proxy`.
-pub fn job_env(addr: SocketAddr, env: &Env) -> Vec<(&'static str, String)> {
+pub fn job_env(addr: SocketAddr, env: &Env, extra_no_proxy: &[String]) -> Vec<(&'static str, String)> {
     let url = format!("http://{addr}");
-    let no = no_proxy(env);
+    let no = no_proxy(env, extra_no_proxy);
     vec![
         ("HTTP_PROXY", url.clone()),
         ("HTTPS_PROXY", url.clone()),
@@ -362,7 +366,8 @@ mod tests {
             .with(env::CI_SERVER_HOST, "gitlab.example.com")
             .with(env::NO_PROXY, "corp.example, localhost")
             .with(env::NO_PROXY_LOWER, ".internal.example");
-        let n = no_proxy(&env);
+        let n =
+            no_proxy(&env.with(env::TGCTL_API_URL, "http://127.0.0.1:9/api/graphql/"), &["acme.twingate.com".into()]);
         assert!(n.starts_with("localhost,127.0.0.1,::1,169.254.169.254,"), "{n}");
         for h in [
             "github.example.com",

@@ -128,6 +128,15 @@ impl Rig {
     }
 }
 
+impl Drop for Rig {
+    /// A test that failed half-way leaves no daemon or forwarder behind.
+    fn drop(&mut self) {
+        if self.state_file().exists() {
+            let _ = self.world.cmd().arg("disconnect").output();
+        }
+    }
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else { return out };
@@ -218,6 +227,16 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     while !f() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A child process that is killed and reaped if the test fails before it ends it.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -585,15 +604,15 @@ async fn tgctl_forward_runs_in_the_foreground_until_interrupted() {
             .args(&extra)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped());
-        let mut child = c.spawn().unwrap();
+        let mut child = Reaped(c.spawn().unwrap());
         let addr = format!("127.0.0.1:{port}");
         wait_until("the forward to listen", || TcpStream::connect(&addr).is_ok());
         assert_eq!(round_trip(&addr, b"through the proxy"), b"through the proxy");
-        let signal = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+        let signal = std::process::Command::new("kill").args(["-INT", &child.0.id().to_string()]).status().unwrap();
         assert!(signal.success());
-        let status = child.wait().unwrap();
+        let status = child.0.wait().unwrap();
         let mut err = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        child.0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
         assert_eq!(status.code(), Some(0), "{err}");
         assert!(err.contains(&format!("through the proxy {proxy}")), "{err}");
         assert!(TcpStream::connect(&addr).is_err(), "still listening after Ctrl-C");
@@ -604,7 +623,7 @@ async fn tgctl_forward_runs_in_the_foreground_until_interrupted() {
     c.args(["forward", &port.to_string(), "10.9.9.9:22"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
+    let mut child = Reaped(c.spawn().unwrap());
     let addr = format!("127.0.0.1:{port}");
     wait_until("the forward to listen", || TcpStream::connect(&addr).is_ok());
     let mut s = TcpStream::connect(&addr).unwrap();
@@ -613,10 +632,10 @@ async fn tgctl_forward_runs_in_the_foreground_until_interrupted() {
     // Closed (EOF, or a reset) once the proxy refuses: nothing comes back.
     assert!(!matches!(s.read(&mut buf), Ok(n) if n > 0));
     assert!(TcpStream::connect(&addr).is_ok());
-    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    std::process::Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().unwrap();
+    assert_eq!(child.0.wait().unwrap().code(), Some(0));
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child.0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
     assert!(err.contains("403 Forbidden"), "{err}");
 
     let pids = rig.pids();
@@ -681,4 +700,119 @@ impl Rig {
         std::fs::remove_file(client_log).unwrap();
         self.canary_in_no_file();
     }
+}
+
+// ---- emulator mode: the proxy reaches resources only while the login is accepted ---------------
+
+/// A running `tgctl-emulator`, ended and reaped on drop.
+struct Emulator {
+    child: std::process::Child,
+    api_url: String,
+    token: String,
+    base_url: String,
+}
+
+impl Emulator {
+    fn start() -> Self {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(bin("tgctl-emulator"))
+            .args(["serve", "--quiet", "--reads-per-minute", "0", "--writes-per-minute", "0"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn tgctl-emulator");
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut api_url, mut token, mut base_url) = (String::new(), String::new(), String::new());
+        while base_url.is_empty() {
+            let line = lines.next().expect("the emulator printed its URLs").unwrap();
+            if let Some((k, v)) = line.split_once('=') {
+                match k {
+                    "TGCTL_API_URL" => api_url = v.to_owned(),
+                    "TWINGATE_API_TOKEN" => token = v.to_owned(),
+                    "TGCTL_EMULATOR_URL" => base_url = v.to_owned(),
+                    _ => {}
+                }
+            }
+        }
+        Self { child, api_url, token, base_url }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_emulator_a_valid_key_reaches_resources_and_a_revoked_one_is_refused() {
+    let emu = Emulator::start();
+    let echo = echo_server(None);
+    let mut rig = Rig::new("").await;
+    for (k, v) in
+        [("TGCTL_API_URL", &emu.api_url), ("TWINGATE_API_TOKEN", &emu.token), ("TWINGATE_SIM_API_URL", &emu.base_url)]
+    {
+        rig.world.extra_env.push((k.to_owned(), v.clone()));
+    }
+    rig.run(&["service-account", "create", "ci", "--resource", "demo-web"]).await.success();
+
+    // A minted key: the daemon logs in, the proxy carries the probe and a forward.
+    let probe = format!("127.0.0.1:{echo}");
+    let forward = format!("0:127.0.0.1:{echo}");
+    let r = rig
+        .run(&[
+            "connect",
+            "--wait",
+            "--mint",
+            "--service-account",
+            "ci",
+            "--probe",
+            &probe,
+            "--forward",
+            &forward,
+            "--timeout",
+            "20",
+            "-o",
+            "json",
+        ])
+        .await;
+    r.success().no_secrets();
+    assert_eq!(r.json()["networkMode"], "proxy");
+    let listen = r.json()["forwards"][0]["listen"].as_str().unwrap().to_owned();
+    assert_eq!(round_trip(&listen, b"via the emulator"), b"via the emulator");
+    assert!(
+        std::fs::read_to_string(rig.root().join("var/log/twingated.log")).unwrap().contains("headless login accepted")
+    );
+    let pids = rig.pids();
+    let proxy = rig.proxy();
+    let d = rig.run(&["disconnect", "-o", "json"]).await;
+    d.success();
+    assert!(d.json()["revokedKeyId"].is_string());
+    rig.assert_all_undone(&pids, &[proxy, listen]);
+
+    // A revoked key: the login is refused, so the proxy refuses tunnels and connect times out
+    // at the probe, showing why.
+    let key_file = rig.path("revoked.json");
+    let r =
+        rig.run(&["service-key", "create", "--service-account", "ci", "--key-file", key_file.to_str().unwrap()]).await;
+    r.success();
+    let id = r.stdout().lines().find_map(|l| l.strip_prefix("id\t")).unwrap().to_owned();
+    rig.run(&["service-key", "revoke", &id, "--yes"]).await.success();
+    let r = rig
+        .run(&[
+            "connect",
+            "--wait",
+            "--service-key-file",
+            key_file.to_str().unwrap(),
+            "--probe",
+            &probe,
+            "--timeout",
+            "2",
+        ])
+        .await;
+    r.failure(7).no_secrets().stderr_has("stage probe").stderr_has("403 Forbidden");
+    r.stderr_has("headless login refused: HTTP 401 key revoked");
+    assert!(!rig.state_file().exists());
 }
