@@ -204,7 +204,9 @@ fn round_trip(addr: &str, payload: &[u8]) -> Vec<u8> {
         w.shutdown(Shutdown::Write).unwrap();
     });
     let mut back = Vec::new();
-    (&s).read_to_end(&mut back).unwrap();
+    if let Err(e) = (&s).read_to_end(&mut back) {
+        panic!("{addr}: reading back {} of {} bytes: {e}", back.len(), payload.len());
+    }
     writer.join().unwrap();
     back
 }
@@ -533,7 +535,11 @@ async fn forwards_carry_real_tcp_traffic_and_stop_at_disconnect() {
 
     // A large payload with half-close: everything comes back, then EOF.
     let big: Vec<u8> = (0..16 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
-    let back = round_trip(&a, &big);
+    let back = std::thread::scope(|t| t.spawn(|| round_trip(&a, &big)).join());
+    let Ok(back) = back else {
+        let log = std::fs::read_to_string(rig.world.state_dir.path().join("forward.log")).unwrap_or_default();
+        panic!("the large payload failed; forward.log:\n{log}");
+    };
     assert_eq!(back.len(), big.len());
     assert!(back == big, "the payload came back changed");
 
@@ -551,8 +557,14 @@ async fn forwards_carry_real_tcp_traffic_and_stop_at_disconnect() {
             })
         })
         .collect();
-    for h in handles {
-        h.join().unwrap();
+    let failed = handles.into_iter().filter_map(|h| h.join().err()).count();
+    if failed > 0 {
+        // Say what the forwarder and the proxy saw.
+        let logs: Vec<String> = ["forward.log", "twingated-proxy.log"]
+            .iter()
+            .map(|l| std::fs::read_to_string(rig.world.state_dir.path().join(l)).unwrap_or_default())
+            .collect();
+        panic!("{failed} of 48 concurrent connections failed\nforward.log:\n{}\nproxy log:\n{}", logs[0], logs[1]);
     }
 
     // status shows them; disconnect ends the forwarder and the daemon.
@@ -815,4 +827,56 @@ async fn with_the_emulator_a_valid_key_reaches_resources_and_a_revoked_one_is_re
     r.failure(7).no_secrets().stderr_has("stage probe").stderr_has("403 Forbidden");
     r.stderr_has("headless login refused: HTTP 401 key revoked");
     assert!(!rig.state_file().exists());
+}
+
+// ---- no orphans --------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_with_a_command_tears_down_the_daemon_and_the_forwards_when_it_ends() {
+    let echo = echo_server(None);
+    let rig = Rig::new("online-after=20").await;
+    let port = free_port();
+    // The command talks through the forward, then exits 3: connect exits 3 and leaves nothing.
+    let script = format!(
+        "python3 -c \"import socket; s=socket.create_connection(('127.0.0.1',{port})); s.sendall(b'cmd'); s.shutdown(1); print(s.recv(10).decode())\"; exit 3"
+    );
+    let forward = format!("{port}:127.0.0.1:{echo}");
+    let r = rig.connect(&["--forward", &forward, "--", "sh", "-c", &script]).await;
+    r.failure(3).no_secrets();
+    assert_eq!(r.stdout().trim(), "cmd");
+    assert!(!rig.state_file().exists());
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "the forward outlived the command");
+    assert_eq!(
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+            .filter(|c| String::from_utf8_lossy(c).contains(&forward))
+            .count(),
+        0,
+        "a forwarder for {forward} is still running"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_while_probing_in_proxy_mode_stops_the_daemon_and_exits_130() {
+    let rig = Rig::new("never").await;
+    let probe = format!("127.0.0.1:{}", free_port());
+    let mut c = rig.connect_cmd(&["--probe", &probe, "--timeout", "30"]);
+    c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+    let child = c.spawn().unwrap();
+    wait_until("the daemon's proxy", || {
+        std::fs::read_to_string(rig.state_file())
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .and_then(|v| v["proxy"].as_str().map(str::to_owned))
+            .is_some_and(|p| TcpStream::connect(p).is_ok())
+    });
+    let pids = rig.pids();
+    let proxy = rig.proxy();
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    rig.assert_all_undone(&pids, &[proxy]);
 }
