@@ -16,6 +16,7 @@ mod firezone;
 mod group;
 mod matrix;
 mod output;
+mod proxy;
 mod remote_network;
 mod resource;
 mod security_policy;
