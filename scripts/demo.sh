@@ -37,16 +37,14 @@ echo "A local Twingate Admin API is running at $TGCTL_API_URL (network \"$TWINGA
 echo "A simulated Twingate client (twingate-sim) stands in for the real one: it logs in to the"
 echo "emulator with the service key and is online only while that key is valid."
 
-# The simulated client, found on PATH as `twingate`, in emulator mode.
-mkdir -p "$work/bin" "$work/machine/dev/net" "$work/machine/proc/self" "$work/machine/var/log"
+# The simulated client, found on PATH as `twingate` (and its daemon as `twingated`), in emulator
+# mode. The demo uses proxy mode: the client's userspace HTTP proxy needs no root and no TUN
+# device, so it runs the same on a laptop and on any CI runner (`--network-mode auto`, the
+# default, picks TUN where the machine allows it).
+mkdir -p "$work/bin"
 ln -s "$bin/twingate-sim" "$work/bin/twingate"
+ln -s "$bin/twingate-sim" "$work/bin/twingated"
 export PATH="$work/bin:$PATH" TWINGATE_SIM_DIR="$work/sim" TWINGATE_SIM_API_URL="$TGCTL_EMULATOR_URL"
-export TWINGATE_SIM_LOG="$work/machine/var/log/twingated.log"
-# The simulated client needs no TUN device: point connect's preflight at a simulated machine that
-# has one (a real run checks the real /dev/net/tun and CAP_NET_ADMIN).
-: >"$work/machine/dev/net/tun"
-printf 'CapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n' >"$work/machine/proc/self/status"
-export TGCTL_SYSROOT="$work/machine"
 # The emulator listens on 127.0.0.1, the address of the seeded resource demo-web: the probe
 # below proves a TCP connection to it works.
 port="${TGCTL_EMULATOR_URL##*:}"
@@ -59,7 +57,7 @@ step() {
 step tgctl auth status
 step tgctl service-account create ci-demo --resource demo-web
 step tgctl service-account get ci-demo
-step tgctl connect --wait --mint --service-account ci-demo --timeout 30s --resolve localhost --probe "127.0.0.1:$port"
+step tgctl connect --wait --network-mode proxy --mint --service-account ci-demo --timeout 30s --probe "127.0.0.1:$port"
 step tgctl status
 step tgctl service-key list --service-account ci-demo
 step tgctl disconnect

@@ -314,6 +314,86 @@ JSON
 )
 check "orb: the with-connection job connects for real with a minted key, and disconnect revokes it" orb_job_real
 
+# --- Proxy mode: a machine without TUN (a container executor), where network-mode auto makes
+# tgctl run the client's userspace HTTP proxy (the simulated `twingated`) and export it.
+world_without_tun() {
+  world_start "$1"
+  rm -f "$WORLD/sysroot/dev/net/tun"
+  ln -sf "$BIN_DIR/twingate-sim" "$WORLD/bin/twingated"
+}
+
+# The example .gitlab-ci.yml (network-mode: auto) on such a runner: the probe is proven through
+# the proxy, the job's script gets HTTPS_PROXY and reaches a resource through it.
+gitlab_example_proxy_mode() (
+  set -euo pipefail
+  needs_connect
+  world_without_tun "$WORK/world-gitlab-proxy"
+  tgctl service-account create ci-app --resource demo-web -q >/dev/null
+  tgctl service-key create --service-account ci-app --expires-in-days 1 --key-file "$WORK/proxy-key.json" -q >/dev/null
+  mkdir -p "$WORK/proxy-app/scripts"
+  cp examples/gitlab/.gitlab-ci.yml "$WORK/proxy-app/"
+  cat >"$WORK/proxy-app/scripts/migrate.sh" <<'SH'
+#!/bin/sh
+set -e
+echo "proxy=$HTTPS_PROXY mode=$(tgctl status -o json | grep -o '"networkMode":"[a-z]*"')"
+code=$(curl -s -p -x "$HTTPS_PROXY" --noproxy "" -o /dev/null -w "%{http_code}" "http://127.0.0.1:$TGCTL_TEST_EMULATOR_PORT/")
+echo "through the proxy: HTTP $code"
+[ "$code" != 000 ]
+SH
+  chmod +x "$WORK/proxy-app/scripts/migrate.sh"
+  make_repo "$WORK/proxy-app" "$WORK/proxy-repo" https://gitlab.com/acme/app.git
+  cd "$WORK/proxy-repo"
+  mkdir -p .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates
+  cp "$ROOT/gitlab/templates/connect.yml" .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates/
+  gitlab-ci-local --no-color --shell-executor-no-image \
+    --variable "TWINGATE_SERVICE_KEY=$(base64 -w0 "$WORK/proxy-key.json")" \
+    --variable "TGCTL_INSTALL_DIR=$WORK/world-gitlab-proxy/tgctl-install" \
+    --variable "CI_COMMIT_BRANCH=main" --variable "CI_DEFAULT_BRANCH=main" \
+    --variable "TGCTL_PROBE=127.0.0.1:$EMULATOR_PORT" \
+    --variable "TGCTL_TEST_EMULATOR_PORT=$EMULATOR_PORT" \
+    migrate >"$WORK/gitlab-proxy.log" 2>&1 || true
+  cat "$WORK/gitlab-proxy.log"
+  grep -Eq '^ *PASS +migrate *$' "$WORK/gitlab-proxy.log"
+  grep -q -- '--network-mode auto' "$WORK/gitlab-proxy.log"
+  grep -q 'Network mode: proxy (auto: /dev/net/tun does not exist' "$WORK/gitlab-proxy.log"
+  grep -q 'tgctl-connect: exported: .*HTTPS_PROXY' "$WORK/gitlab-proxy.log"
+  grep -Eq 'proxy=http://127\.0\.0\.1:[0-9]+ mode="networkMode":"proxy"' "$WORK/gitlab-proxy.log"
+  grep -Eq 'through the proxy: HTTP [1-5][0-9][0-9]' "$WORK/gitlab-proxy.log"
+  grep -q 'tgctl-disconnect: running: tgctl disconnect' "$WORK/gitlab-proxy.log"
+  # Gone, or a zombie (an exited daemon whose new parent does not reap it) is fine.
+  if [ -f "$WORLD/sim/twingated.pid" ] && ps -o stat= -p "$(cat "$WORLD/sim/twingated.pid")" | grep -q '^[^Z]'; then
+    echo "the proxy daemon survived the job"
+    exit 1
+  fi
+  world_stop
+)
+check "gitlab-ci-local: the example (network-mode auto) on a runner without TUN uses the client's proxy" gitlab_example_proxy_mode
+
+# The orb's with-connection job on a docker-executor-like machine: later steps get the proxy
+# settings through $BASH_ENV, and a forward reaches a resource through the proxy.
+orb_job_proxy_mode() (
+  set -euo pipefail
+  needs_connect
+  world_without_tun "$WORK/world-orb-proxy"
+  tgctl service-account create ci-circle --resource demo-web -q >/dev/null
+  fwd_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  cat >"$WORK/orb-proxy-params.json" <<JSON
+{"service_account": "ci-circle", "timeout": "60s", "probe": "127.0.0.1:$EMULATOR_PORT", "network_mode": "auto",
+ "steps": [{"run": {"name": "proxy settings from BASH_ENV", "command": "echo \"proxy=\$ALL_PROXY no_proxy=\$NO_PROXY\""}},
+           {"run": {"name": "a forward", "command": "tgctl forward $fwd_port 127.0.0.1:$EMULATOR_PORT & until curl -s -o /dev/null http://127.0.0.1:$fwd_port/; do sleep 0.1; done; echo \"forward: HTTP \$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$fwd_port/)\"; kill %1"}}]}
+JSON
+  HOME="$WORK/world-orb-proxy/home" TGCTL_BIN="$BIN_DIR/tgctl" \
+    python3 scripts/lib/orb-run.py "$WORK/orb.yml" with-connection "$WORK/orb-proxy-params.json" 2>&1 | tee "$WORK/orb-proxy.log"
+  grep -q '^### job succeeded$' "$WORK/orb-proxy.log"
+  grep -q 'Network mode: proxy (auto:' "$WORK/orb-proxy.log"
+  grep -Eq '^proxy=http://127\.0\.0\.1:[0-9]+ no_proxy=localhost,127\.0\.0\.1,' "$WORK/orb-proxy.log"
+  grep -Eq '^forward: HTTP [1-5][0-9][0-9]$' "$WORK/orb-proxy.log"
+  active="$(tgctl service-key list --service-account ci-circle --status active -o id | wc -l)"
+  [ "$active" -eq 0 ] || { echo "the minted key is still active"; exit 1; }
+  world_stop
+)
+check "orb: with-connection (network_mode auto) on a machine without TUN exports the proxy to later steps" orb_job_proxy_mode
+
 echo
 if [ "$failed" -gt 0 ]; then
   printf 'Failed:\n'

@@ -25,12 +25,20 @@
 //!   returns 200, checking every second; `resources` lists what the 200 answer lists.
 //! - `TWINGATE_SIM_MAX_LIFETIME`: seconds after which a forgotten daemon exits (default 600).
 //!
+//! Invoked as `twingated` (argv[0], e.g. through a symlink) with `--http-proxy ADDR --tun off`
+//! (or `TWINGATE_HTTP_PROXY`/`TWINGATE_TUN=off`), it is the daemon in userspace mode: it runs in
+//! the foreground, takes the key from `TWINGATE_SERVICE_KEY` (else from `setup`), logs to
+//! stderr as well as the log file, and serves an HTTP CONNECT proxy on ADDR that reaches local
+//! listeners only while the key is valid (see `proxy.rs`). It writes the same pid and state files,
+//! so `status`, `resources` and `stop` see it.
+//!
 //! Files in the state dir: `service_key.json` (0600), `twingated.pid`, `state`, `starts`,
 //! `events` (`online <epoch ms>` lines, for benchmarks), `status-calls` (one byte per call),
 //! `calls` (the argv of every invocation, one per line).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod login;
+mod proxy;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -47,8 +55,9 @@ pub(crate) const RESOURCES_FILE: &str = "resources.tsv";
 const DAEMON_ARG: &str = "__daemon";
 
 fn main() -> ExitCode {
+    let argv0 = std::env::args().next().unwrap_or_default();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let sim = match Sim::from_env() {
+    let mut sim = match Sim::from_env() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("twingate-sim: {e}");
@@ -56,14 +65,24 @@ fn main() -> ExitCode {
         }
     };
     let first = args.first().map(String::as_str).unwrap_or("");
+    let as_daemon = Path::new(&argv0).file_name().is_some_and(|n| n == "twingated") && first != DAEMON_ARG;
     // Every invocation's argv, so tests can check what the client was asked (and that no
     // secret ever travelled in argv).
     if first != DAEMON_ARG
         && let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(sim.path("calls"))
     {
-        let _ = writeln!(f, "{}", args.join(" "));
+        let prefix = if as_daemon { "twingated " } else { "" };
+        let _ = writeln!(f, "{prefix}{}", args.join(" "));
     }
     let result = match first {
+        "--version" | "-V" if as_daemon => {
+            println!("{VERSION}");
+            Ok(0)
+        }
+        _ if as_daemon => {
+            sim.log_to_stderr = true;
+            sim.userspace_daemon(&args)
+        }
         "--version" | "-V" | "version" => {
             println!("{VERSION}");
             Ok(0)
@@ -157,6 +176,9 @@ pub(crate) struct Sim {
     api_url: Option<String>,
     max_lifetime: Duration,
     resources: Vec<(String, String, String)>,
+    /// The userspace daemon logs to stderr too (the real one logs to its output when run in the
+    /// foreground).
+    log_to_stderr: bool,
 }
 
 impl Sim {
@@ -182,7 +204,15 @@ impl Sim {
             ],
         };
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        Ok(Sim { dir, log, scenario, api_url: var("TWINGATE_SIM_API_URL"), max_lifetime, resources })
+        Ok(Sim {
+            dir,
+            log,
+            scenario,
+            api_url: var("TWINGATE_SIM_API_URL"),
+            max_lifetime,
+            resources,
+            log_to_stderr: false,
+        })
     }
 
     pub(crate) fn path(&self, name: &str) -> PathBuf {
@@ -193,8 +223,12 @@ impl Sim {
         if let Some(parent) = self.log.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
+        let line = format!("[{}] [{level}] [client] {message}", rfc3339_now());
         if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&self.log) {
-            let _ = writeln!(f, "[{}] [{level}] [client] {message}", rfc3339_now());
+            let _ = writeln!(f, "{line}");
+        }
+        if self.log_to_stderr {
+            eprintln!("{line}");
         }
     }
 
@@ -352,15 +386,81 @@ impl Sim {
     }
 
     fn daemon(&self) -> Res<u8> {
+        let key: Option<serde_json::Value> =
+            std::fs::read_to_string(self.path(KEY_FILE)).ok().and_then(|t| serde_json::from_str(&t).ok());
+        self.run_daemon(key, None)
+    }
+
+    /// `twingated --http-proxy ADDR --tun off`: the daemon in the foreground, in userspace mode.
+    fn userspace_daemon(&self, args: &[String]) -> Res<u8> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let opts = match proxy::Options::parse(args, var) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("twingated: {e}\nUsage: twingated --http-proxy HOST:PORT --tun off");
+                return Ok(2);
+            }
+        };
+        if opts.tun {
+            self.log("ERROR", "TUN mode needs root and /dev/net/tun (simulated: only --tun off is supported)");
+            return Ok(1);
+        }
+        let Some(addr) = opts.http_proxy else {
+            eprintln!("twingated: --http-proxy HOST:PORT (or TWINGATE_HTTP_PROXY) is required with --tun off");
+            return Ok(2);
+        };
+        if self.daemon_pid().is_some() {
+            self.log("ERROR", "another twingated is running");
+            return Ok(1);
+        }
+        // The key: TWINGATE_SERVICE_KEY (raw JSON, or base64 of it), else what setup stored.
+        let key = match var("TWINGATE_SERVICE_KEY") {
+            Some(text) => Some(parse_key_text(&text).ok_or("TWINGATE_SERVICE_KEY is not a service key")?),
+            None => std::fs::read_to_string(self.path(KEY_FILE)).ok().and_then(|t| serde_json::from_str(&t).ok()),
+        };
+        let starts = read_number(&self.path(STARTS_FILE)) + 1;
+        write_file(&self.path(STARTS_FILE), starts.to_string().as_bytes(), 0o644)?;
+        let _ = std::fs::remove_file(self.path(STOP_FILE));
+        let _ = std::fs::remove_file(self.path(STATE_FILE));
+        let shared = std::sync::Arc::new(proxy::Shared::default());
+        let log_sim =
+            Sim { log_to_stderr: true, scenario: Scenario::default(), resources: Vec::new(), ..self.shallow() };
+        let logger: proxy::Logger = std::sync::Arc::new(move |level: &str, message: &str| log_sim.log(level, message));
+        // `crash-after=0`: the daemon dies at start-up, before its proxy listens.
+        if self.scenario.crash_after == Some(0) && self.scenario.crashes.is_none_or(|n| starts <= n) {
+            self.log("ERROR", "fatal: cannot start (simulated crash at start-up); exiting");
+            return Ok(1);
+        }
+        match proxy::serve(&addr, shared.clone(), logger) {
+            Ok(local) => self.log("INFO", &format!("HTTP proxy listening on {local} (tun off)")),
+            Err(e) => {
+                self.log("ERROR", &e);
+                return Ok(1);
+            }
+        }
+        self.run_daemon(key, Some(shared))
+    }
+
+    /// A copy that shares paths and settings (for the proxy threads' logger).
+    fn shallow(&self) -> Sim {
+        Sim {
+            dir: self.dir.clone(),
+            log: self.log.clone(),
+            scenario: self.scenario.clone(),
+            api_url: self.api_url.clone(),
+            max_lifetime: self.max_lifetime,
+            resources: self.resources.clone(),
+            log_to_stderr: self.log_to_stderr,
+        }
+    }
+
+    fn run_daemon(&self, key: Option<serde_json::Value>, proxy: Option<std::sync::Arc<proxy::Shared>>) -> Res<u8> {
         let me = std::process::id();
         let started = Instant::now();
         let starts = read_number(&self.path(STARTS_FILE));
         write_file(&self.path(PID_FILE), me.to_string().as_bytes(), 0o644)?;
         self.log("INFO", &format!("Starting Twingate Client (simulated, pid {me})"));
-        let key: serde_json::Value = std::fs::read_to_string(self.path(KEY_FILE))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .ok_or("no headless configuration")?;
+        let key = key.ok_or("no headless configuration")?;
         self.log(
             "INFO",
             &format!(
@@ -369,6 +469,11 @@ impl Sim {
                 key["network"].as_str().unwrap_or("?")
             ),
         );
+        if proxy.is_some() && self.scenario.leak_log {
+            for line in key["private_key"].as_str().unwrap_or_default().lines() {
+                self.log("DEBUG", &format!("key material: {line}"));
+            }
+        }
         let crash = self.scenario.crash_after.filter(|_| self.scenario.crashes.is_none_or(|n| starts <= n));
         let mut login = self.api_url.as_ref().map(|url| login::Login::new(url, &key));
         let mut last = String::new();
@@ -398,6 +503,12 @@ impl Sim {
                 None => self.scenario.state_at(t),
             };
             if state != last {
+                if let Some(shared) = &proxy {
+                    if let Ok(mut s) = shared.state.lock() {
+                        s.clone_from(&state);
+                    }
+                    shared.online.store(state == "online", std::sync::atomic::Ordering::Release);
+                }
                 write_file(&self.path(STATE_FILE), state.as_bytes(), 0o644)?;
                 self.log("INFO", &format!("sdwan_state: {state}"));
                 if state == "online"
@@ -421,7 +532,22 @@ fn alive(pid: u32) -> bool {
     if matches!(state, Some('Z' | 'X') | None) {
         return false;
     }
-    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"twingated\0"))
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+        let argv0 = c.split(|b| *b == 0).next().unwrap_or_default();
+        argv0 == b"twingated" || argv0.ends_with(b"/twingated")
+    })
+}
+
+/// A service key given as raw JSON or base64 of it.
+fn parse_key_text(text: &str) -> Option<serde_json::Value> {
+    use base64::Engine;
+    let t = text.trim();
+    if t.starts_with('{') {
+        return serde_json::from_str(t).ok();
+    }
+    let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 fn read_number(path: &Path) -> u64 {

@@ -13,12 +13,14 @@ use crate::api::service_accounts;
 use crate::api::service_keys::{self, KeyDocument};
 use crate::config::env;
 use crate::connect::Stage;
+use crate::connect::forward::{self as fwd, Forward};
 use crate::connect::ladder::{self, Failure, cap};
 use crate::connect::logs::LogMark;
 use crate::connect::preflight::{self, Machine};
 use crate::connect::probe::{self, Backoff, Probed, Resolved};
-use crate::connect::process::{end_group, human, kill_group};
+use crate::connect::process::{Runner, end_group, human, kill_group};
 use crate::connect::provider::{ClientResource, Provider, Twingate};
+use crate::connect::proxy::{self, NetworkMode, ProxyDaemon};
 use crate::connect::secret::Masker;
 use crate::connect::state::{self, ConnectState, MintedKey};
 use crate::error::{Error, Kind, Result};
@@ -43,6 +45,10 @@ Examples:
 
   # Firezone: a service-account token from the environment (see docs/firezone.md)
   FIREZONE_TOKEN=\"$TOKEN\" tgctl connect --provider firezone --wait --probe db.internal:5432
+  # A container without TUN or root: the client's HTTP proxy, exported to this shell, and a
+  # local port for tools that do not speak HTTP proxies
+  eval \"$(tgctl connect --wait --network-mode proxy --probe db.internal:5432 --forward 15432:db.internal:5432 --print-env)\"
+  psql -h 127.0.0.1 -p 15432 ...
 
 Exit codes: 0 connected, 2 bad key or flags (nothing started), 7 not usable within --timeout,
 8 client missing or failed, 130 interrupted; with `-- CMD`, CMD's status (128+N if killed by
@@ -104,6 +110,24 @@ pub struct ConnectArgs {
     /// Firezone, with --mint: how long the minted token lives (default 6h; deleted at disconnect)
     #[arg(long, value_name = "DURATION", requires = "mint")]
     pub mint_expires_in: Option<String>,
+    /// auto: TUN where preflight allows it (root or sudo, /dev/net/tun, CAP_NET_ADMIN), else the
+    /// client's userspace HTTP proxy on loopback (no root); tun; proxy
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = NetworkMode::Auto)]
+    pub network_mode: NetworkMode,
+    /// Proxy mode: the loopback port of the client's HTTP proxy [default: a free port]
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub proxy_port: Option<u16>,
+    /// Proxy mode: the daemon [default: TGCTL_TWINGATED_BIN, else `twingated` next to the
+    /// client, on PATH, or in /usr/sbin]
+    #[arg(long, value_name = "PATH")]
+    pub daemon_bin: Option<PathBuf>,
+    /// Serve 127.0.0.1:LOCAL_PORT, tunnelled to HOST:PORT, until `disconnect` (repeatable)
+    #[arg(long = "forward", value_name = "LOCAL_PORT:HOST:PORT")]
+    pub forward: Vec<String>,
+    /// Print `export NAME=value` lines on stdout (the proxy settings in proxy mode) instead of
+    /// the result, for `eval "$(tgctl connect ... --print-env)"`
+    #[arg(long, conflicts_with = "command")]
+    pub print_env: bool,
     /// A command to run inside the connection; tgctl disconnects afterwards and exits with its
     /// status
     #[arg(last = true, value_name = "CMD")]
@@ -139,6 +163,14 @@ pub struct ConnectResult {
     pub probes: Vec<Probed>,
     pub resources: Vec<ClientResource>,
     pub state_file: String,
+    /// `tun` or `proxy`, and why (what `auto` found).
+    pub network_mode: NetworkMode,
+    pub network_mode_reason: String,
+    /// Proxy mode: the proxy URL the job's HTTP_PROXY/HTTPS_PROXY/ALL_PROXY point at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy_url: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub forwards: Vec<state::ForwardRecord>,
 }
 
 /// SIGINT and SIGTERM, caught for the whole of connect.
@@ -175,6 +207,15 @@ struct Key {
 
 pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
     if ctx.provider()? == crate::config::ProviderKind::Firezone {
+        // The Firezone client has no userspace proxy: only its TUN mode exists.
+        let proxy_only = args.network_mode == crate::connect::proxy::NetworkMode::Proxy
+            || args.proxy_port.is_some()
+            || !args.forward.is_empty()
+            || args.print_env;
+        if proxy_only {
+            return Err(Error::usage("--network-mode proxy, --proxy-port, --forward and --print-env are for the Twingate client; the Firezone client has no userspace proxy mode")
+                .hint("run the Firezone client where it can create its TUN device (root or CAP_NET_ADMIN, /dev/net/tun)"));
+        }
         return super::firezone::connect::run(ctx, args).await;
     }
     super::firezone::connect::reject_firezone_flags(&args)?;
@@ -191,7 +232,15 @@ pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
     for p in &args.probe {
         targets.push((p.clone(), probe::parse_target(p).map_err(Error::usage)?));
     }
-    let wait = args.wait || !args.resolve.is_empty() || !args.probe.is_empty() || !args.command.is_empty();
+    let mut forwards = Vec::new();
+    for f in &args.forward {
+        forwards.push(fwd::parse_spec(f).map_err(|e| Error::usage(format!("--forward {e}")))?);
+    }
+    let wait = args.wait
+        || !args.resolve.is_empty()
+        || !args.probe.is_empty()
+        || !args.command.is_empty()
+        || !forwards.is_empty();
     let mut signals = Signals::new()?;
 
     // The key is read and masked before anything else is printed.
@@ -236,7 +285,7 @@ pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
     let stage_t = Instant::now();
     let machine = Machine::from_env(&ctx.env);
     let checks = preflight_all(ctx, &args, &machine, &progress);
-    let (provider, version, install_time) = tokio::select! {
+    let (provider, version, install_time, mode) = tokio::select! {
         r = checks => r?,
         sig = signals.recv() => {
             progress.finish();
@@ -247,9 +296,26 @@ pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
     let runner = provider.runner.clone();
     stages.push(StageTime { stage: Stage::Preflight, ms: ms(stage_t.elapsed().saturating_sub(install_time)) });
     let deadline = t0 + timeout + install_time;
+    progress.println(&format!("Network mode: {} ({})", mode.0, mode.1));
+    if let Some(p) = &provider.proxy {
+        if args.require_private {
+            ctx.printer.warn("--require-private is not checked in proxy mode: names resolve on the far side of the proxy, inside Twingate");
+        }
+        if wait && targets.is_empty() && args.resolve.is_empty() {
+            ctx.printer.info(&format!(
+                "In proxy mode, readiness means the daemon runs and its proxy ({}) accepts connections; add --probe HOST:PORT to prove a resource is reachable",
+                p.addr
+            ));
+        }
+    }
 
     let mut st = ConnectState::new(provider.name(), &bin, runner.sudo.is_some(), provider.log_source().to_string());
     st.network = ctx.global.network.clone();
+    st.network_mode = Some(mode.0.to_string());
+    if let Some(p) = &provider.proxy {
+        st.proxy = Some(p.addr.to_string());
+        st.logs.push(p.log.clone());
+    }
 
     // Key: validated already, or minted now.
     let key = match parsed_key {
@@ -280,6 +346,7 @@ pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
             &key,
             &args,
             &targets,
+            &forwards,
             wait,
             deadline,
             stall_after,
@@ -308,6 +375,10 @@ pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
     state::save(&state_path, &st)?;
     let status = st.status.clone();
     write_outputs(ctx, args.env_file.as_deref(), &status, elapsed, Some(&key.doc.key_id))?;
+    // The network's host bypasses the proxy (the daemon and tgctl's API calls reach it directly).
+    let network_host: Vec<String> = Some(key.doc.network.clone()).filter(|n| n.contains('.')).into_iter().collect();
+    let job_env = provider.proxy.as_ref().map(|p| proxy::job_env(p.addr, &ctx.env, &network_host)).unwrap_or_default();
+    write_job_env(ctx, args.env_file.as_deref(), &job_env, mode.0)?;
     let result = ConnectResult {
         status,
         provider: provider.name().to_owned(),
@@ -324,9 +395,19 @@ pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
         probes: outcome.probes,
         resources: outcome.resources,
         state_file: state_path.display().to_string(),
+        network_mode: mode.0,
+        network_mode_reason: mode.1.clone(),
+        proxy_url: provider.proxy.as_ref().map(|p| format!("http://{}", p.addr)),
+        forwards: st.forwards.clone(),
     };
     if args.command.is_empty() {
-        ctx.printer.success(&format!("Connected in {} ({})", human(elapsed), result.status));
+        ctx.printer.success(&format!("Connected in {} ({}, {} mode)", human(elapsed), result.status, mode.0));
+        if args.print_env {
+            let mut vars =
+                vec![("TGCTL_CONNECT_STATUS", result.status.clone()), ("TGCTL_NETWORK_MODE", mode.0.to_string())];
+            vars.extend(job_env);
+            return ctx.printer.raw(&proxy::env_lines(&vars, true));
+        }
         return print_result(ctx, &result);
     }
     // stdout belongs to the command: the summary goes to stderr.
@@ -336,7 +417,7 @@ pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
         result.resources.len(),
         shell_words(&args.command)
     ));
-    let code = run_command(ctx, &args.command, &mut signals, &mut st, &state_path).await;
+    let code = run_command(ctx, &args.command, &job_env, &mut signals, &mut st, &state_path).await;
     let undone = super::disconnect::undo(ctx, &mut st, &state_path, false).await;
     match undone {
         Ok(report) => {
@@ -374,6 +455,7 @@ async fn climb(
     key: &Key,
     args: &ConnectArgs,
     targets: &[(String, (String, u16))],
+    forwards: &[Forward],
     wait: bool,
     deadline: Instant,
     stall_after: Duration,
@@ -397,18 +479,28 @@ async fn climb(
 
     // setup
     *current = Stage::Setup;
-    progress.set_message("Configuring the client (twingate setup --headless -)");
+    let via = provider.proxy.as_ref().map(|p| p.addr);
+    progress.set_message(if via.is_some() {
+        "Configuring the client (the key goes to the daemon's environment)"
+    } else {
+        "Configuring the client (twingate setup --headless -)"
+    });
     let t = Instant::now();
-    st.ran_setup = true;
+    // In proxy mode nothing is stored (the key lives in the daemon's environment) and the
+    // daemon is stopped through its process group, not `twingate stop`.
+    st.ran_setup = via.is_none();
     save(st)?;
     provider.setup(key.json.expose_secret().as_bytes(), cap(deadline)).await.map_err(client_err)?;
     stages.push(StageTime { stage: Stage::Setup, ms: ms(t.elapsed()) });
 
     // start
     *current = Stage::Start;
-    progress.set_message("Starting the client (twingate start)");
+    progress.set_message(&match via {
+        Some(addr) => format!("Starting the client (twingated --http-proxy {addr} --tun off)"),
+        None => "Starting the client (twingate start)".to_owned(),
+    });
     let t = Instant::now();
-    st.ran_start = true;
+    st.ran_start = via.is_none();
     save(st)?;
     let out = provider.start(cap(deadline)).await.map_err(client_err)?;
     if let Some(pg) = out.pgid {
@@ -448,7 +540,21 @@ async fn climb(
         let t = Instant::now();
         for host in &args.resolve {
             progress.set_message(&format!("Resolving {host}"));
-            outcome.resolved.push(resolve_until(host, args.require_private, deadline).await?);
+            let resolved = match via {
+                // Through the proxy: a tunnel to the host (port: a --probe's for it, else 443).
+                Some(proxy) => {
+                    let port = targets.iter().find(|(_, (h, _))| h == host).map_or(443, |(_, (_, p))| *p);
+                    let text = proxy::authority(host, port);
+                    probe_until(&text, host, port, deadline, Some(proxy)).await.map(|p| Resolved {
+                        host: host.clone(),
+                        addresses: Vec::new(),
+                        attempts: p.attempts,
+                        ms: p.ms,
+                    })?
+                }
+                None => resolve_until(host, args.require_private, deadline).await?,
+            };
+            outcome.resolved.push(resolved);
         }
         stages.push(StageTime { stage: Stage::Resolve, ms: ms(t.elapsed()) });
     }
@@ -459,9 +565,45 @@ async fn climb(
         let t = Instant::now();
         for (text, (host, port)) in targets {
             progress.set_message(&format!("Connecting to {text}"));
-            outcome.probes.push(probe_until(text, host, *port, deadline).await?);
+            outcome.probes.push(probe_until(text, host, *port, deadline, via).await?);
         }
         stages.push(StageTime { stage: Stage::Probe, ms: ms(t.elapsed()) });
+    }
+
+    // forward
+    if !forwards.is_empty() {
+        *current = Stage::Forward;
+        progress.set_message("Starting the port forwards");
+        let t = Instant::now();
+        let dir = state_path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let log = dir.join("forward.log");
+        st.logs.push(log.clone());
+        let started = spawn_forwarder(forwards, via, &log, deadline).await;
+        match started {
+            Ok((pid, bound)) => {
+                st.pids.push(pid);
+                for f in &bound {
+                    progress.println(&format!(
+                        "Forwarding {f}{}",
+                        via.map(|p| format!(" through {p}")).unwrap_or_default()
+                    ));
+                    st.forwards.push(state::ForwardRecord {
+                        listen: format!("127.0.0.1:{}", f.local),
+                        target: f.target(),
+                        pid,
+                    });
+                }
+                save(st)?;
+            }
+            Err((pid, why)) => {
+                if let Some(pid) = pid {
+                    st.pids.push(pid);
+                }
+                let _ = save(st);
+                return Err(Climb::Client(format!("the port forwards did not start: {why}"), Vec::new()));
+            }
+        }
+        stages.push(StageTime { stage: Stage::Forward, ms: ms(t.elapsed()) });
     }
 
     // The resource list is information, not a gate.
@@ -503,6 +645,7 @@ pub(crate) async fn probe_until(
     host: &str,
     port: u16,
     deadline: Instant,
+    via: Option<std::net::SocketAddr>,
 ) -> std::result::Result<Probed, Climb> {
     let t = Instant::now();
     let mut backoff = Backoff::default();
@@ -510,14 +653,26 @@ pub(crate) async fn probe_until(
     loop {
         attempts += 1;
         let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
-        match probe::probe_once(host, port, left.min(Duration::from_secs(10))).await {
+        let once = match via {
+            // In proxy mode the address is the proxy's: the far side is not visible.
+            Some(proxy) => {
+                proxy::connect_via(proxy, host, port, left.min(Duration::from_secs(10))).await.map(|_| proxy)
+            }
+            None => probe::probe_once(host, port, left.min(Duration::from_secs(10))).await,
+        };
+        match once {
             Ok(address) => {
                 return Ok(Probed { target: text.to_owned(), address, attempts, ms: ms(t.elapsed()) });
             }
             Err(why) => {
                 if Instant::now() >= deadline {
                     return Err(Climb::Timeout(
-                        format!("{text} did not accept a TCP connection ({why}; {attempts} attempts)"),
+                        match via {
+                            Some(p) => format!(
+                                "{text} could not be reached through the proxy {p} ({why}; {attempts} attempts)"
+                            ),
+                            None => format!("{text} did not accept a TCP connection ({why}; {attempts} attempts)"),
+                        },
                         Vec::new(),
                     ));
                 }
@@ -578,19 +733,31 @@ async fn fail(
     error
 }
 
-/// Preflight: privileges, the client (installed if asked), the machine, the client's version.
-/// Returns the provider, its version and the time the install took.
+/// Preflight: privileges, the client (installed if asked), the machine, the client's version,
+/// and the network mode (with why). Returns the provider, its version, the time the install
+/// took and the mode.
 async fn preflight_all(
     ctx: &Ctx,
     args: &ConnectArgs,
     machine: &Machine,
     progress: &Progress,
-) -> Result<(Twingate, String, Duration)> {
-    let runner = preflight::privileges(&ctx.env).await?;
+) -> Result<(Twingate, String, Duration, (NetworkMode, String))> {
+    // Proxy mode needs no privileges; auto asks, and falls back to proxy without them.
+    let privileges = match args.network_mode {
+        NetworkMode::Proxy => None,
+        _ => Some(preflight::privileges(&ctx.env).await),
+    };
+    if let (NetworkMode::Tun, Some(Err(e))) = (args.network_mode, &privileges) {
+        return Err(e.clone());
+    }
     let mut install_time = Duration::ZERO;
     let bin = match preflight::find_client(&ctx.env, args.client_bin.as_deref()) {
         Ok(b) => b,
         Err(_) if args.install && args.client_bin.is_none() && ctx.env.get(env::TGCTL_TWINGATE_BIN).is_none() => {
+            let runner = match privileges.clone() {
+                Some(r) => r?,
+                None => preflight::privileges(&ctx.env).await?,
+            };
             let it = Instant::now();
             progress.set_message("Installing the Twingate client (apt)");
             preflight::install(&ctx.env, &runner, machine, &|m| progress.println(m)).await?;
@@ -600,13 +767,57 @@ async fn preflight_all(
         }
         Err(e) => return Err(e),
     };
-    preflight::machine_checks(machine, runner.sudo.is_none())?;
-    let provider = Twingate { bin: bin.clone(), runner, log: machine.log_source() };
+    let (mode, reason, runner) = match (args.network_mode, privileges) {
+        (NetworkMode::Proxy, _) => (NetworkMode::Proxy, "--network-mode proxy".to_owned(), Runner::new(None)),
+        (NetworkMode::Tun, Some(Ok(runner))) => {
+            preflight::machine_checks(machine, runner.sudo.is_none())?;
+            (NetworkMode::Tun, "--network-mode tun".to_owned(), runner)
+        }
+        (_, Some(Ok(runner))) => match preflight::machine_checks(machine, runner.sudo.is_none()) {
+            Ok(()) => (NetworkMode::Tun, "auto: TUN is available".to_owned(), runner),
+            Err(e) => (NetworkMode::Proxy, auto_reason(&e), Runner::new(None)),
+        },
+        (_, Some(Err(e))) => (NetworkMode::Proxy, auto_reason(&e), Runner::new(None)),
+        (_, None) => (NetworkMode::Proxy, "auto".to_owned(), Runner::new(None)),
+    };
+    let mut provider = Twingate { bin: bin.clone(), runner, log: machine.log_source(), proxy: None };
+    if mode == NetworkMode::Proxy {
+        let daemon = proxy::find_daemon(&ctx.env, args.daemon_bin.as_deref(), &bin).map_err(|e| {
+            if args.network_mode == NetworkMode::Auto {
+                // Say why TUN was not used, and both ways out.
+                let tun_hint = preflight::machine_checks(machine, true).err().and_then(|t| t.hint);
+                let hint = match tun_hint {
+                    Some(h) => format!("for TUN mode: {h}; for proxy mode: {}", proxy::DAEMON_HINT),
+                    None => e.hint.clone().unwrap_or_default(),
+                };
+                Error::new(
+                    Kind::ClientFailed,
+                    format!("{} ({reason}; {})", e.message, "proxy mode was chosen because TUN cannot be used"),
+                )
+                .hint(hint)
+            } else {
+                e
+            }
+        })?;
+        let port = match args.proxy_port {
+            Some(p) => p,
+            None => proxy::free_port()?,
+        };
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let log = state::path(&ctx.env)?.with_file_name("twingated-proxy.log");
+        provider.log = crate::connect::logs::LogSource::File(log.clone());
+        provider.proxy = Some(ProxyDaemon::new(daemon, addr, log));
+    }
     let version = provider.version().await.map_err(|e| {
         Error::new(Kind::ClientFailed, format!("preflight: cannot run the client {}: {}", bin.display(), e.reason))
             .hint(preflight::INSTALL_HINT)
     })?;
-    Ok((provider, version, install_time))
+    Ok((provider, version, install_time, (mode, reason)))
+}
+
+/// Why `auto` chose proxy mode, from the preflight failure that ruled TUN out.
+fn auto_reason(e: &Error) -> String {
+    format!("auto: {}", e.message.trim_start_matches("preflight: "))
 }
 
 /// The key's text from --service-key-file, --service-key - or TWINGATE_SERVICE_KEY (None with
@@ -756,11 +967,105 @@ fn append(path: &Path, text: &str) -> Result<()> {
     f.write_all(text.as_bytes()).map_err(|e| Error::io(format!("writing {}", path.display()), &e))
 }
 
+/// The job's environment in proxy mode: appended to `$GITHUB_ENV` under GitHub Actions, and to
+/// the --env-file (`export` lines when that file is CircleCI's `$BASH_ENV`, else `NAME=value`
+/// lines). `TGCTL_NETWORK_MODE` goes to the --env-file in every mode.
+fn write_job_env(ctx: &Ctx, env_file: Option<&Path>, vars: &[(&'static str, String)], mode: NetworkMode) -> Result<()> {
+    if !vars.is_empty()
+        && ctx.env.in_github_actions()
+        && let Some(path) = ctx.env.get(env::GITHUB_ENV)
+    {
+        append(Path::new(path), &proxy::env_lines(vars, false))?;
+    }
+    if let Some(path) = env_file {
+        let bash_env = ctx.env.get(env::BASH_ENV).map(Path::new);
+        let export = bash_env.is_some_and(|b| b == path || (b.exists() && same_file(b, path)));
+        let mut all = vec![("TGCTL_NETWORK_MODE", mode.to_string())];
+        all.extend(vars.iter().cloned());
+        append(path, &proxy::env_lines(&all, export))?;
+    }
+    Ok(())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Starts `tgctl forward` in the background (its own process group, no terminal, output to
+/// `log`) and waits until it says its listeners are bound. Returns its pid and the forwards
+/// with their bound ports; on failure, the pid (if it started) and why.
+async fn spawn_forwarder(
+    forwards: &[Forward],
+    via: Option<std::net::SocketAddr>,
+    log: &Path,
+    deadline: Instant,
+) -> std::result::Result<(u32, Vec<Forward>), (Option<u32>, String)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    use tokio::io::AsyncBufReadExt;
+    let exe = std::env::current_exe().map_err(|e| (None, format!("cannot find tgctl itself: {e}")))?;
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(log)
+        .map_err(|e| (None, format!("cannot open {}: {e}", log.display())))?;
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.args(["forward", "--ready-line"]);
+    if let Some(p) = via {
+        cmd.args(["--proxy", &p.to_string()]);
+    } else {
+        cmd.arg("--direct");
+    }
+    for f in forwards {
+        cmd.args(["--forward", &f.spec()]);
+    }
+    cmd.process_group(0)
+        .env_remove(env::TWINGATE_SERVICE_KEY)
+        .env_remove(env::TWINGATE_API_TOKEN)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(log_file);
+    let mut child = cmd.spawn().map_err(|e| (None, format!("cannot start `tgctl forward`: {e}")))?;
+    let pid = child.id();
+    let Some(out) = child.stdout.take() else {
+        return Err((pid, "no pipe to `tgctl forward`".to_owned()));
+    };
+    let mut line = String::new();
+    let mut reader = tokio::io::BufReader::new(out);
+    let read = reader.read_line(&mut line);
+    let why = match tokio::time::timeout(cap(deadline), read).await {
+        Ok(Ok(_)) if line.starts_with("ready") => {
+            let ports: Vec<u16> = line.split_whitespace().skip(1).filter_map(|p| p.parse().ok()).collect();
+            let bound = forwards
+                .iter()
+                .enumerate()
+                .map(|(i, f)| Forward { local: ports.get(i).copied().unwrap_or(f.local), ..f.clone() })
+                .collect();
+            // Not waited for: it runs until `disconnect` ends its process group.
+            drop(child);
+            return Ok((pid.unwrap_or_default(), bound));
+        }
+        Ok(_) => {
+            let said = std::fs::read_to_string(log).unwrap_or_default();
+            let last = said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("it exited").trim().to_owned();
+            last.trim_start_matches("error: ").to_owned()
+        }
+        Err(_) => "it did not report ready within the time budget".to_owned(),
+    };
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+    Err((pid, why))
+}
+
 /// Runs CMD in its own process group, forwarding SIGINT/SIGTERM to it; returns its status
 /// (128+N when killed by signal N).
 pub(crate) async fn run_command(
     ctx: &Ctx,
     argv: &[String],
+    job_env: &[(&'static str, String)],
     signals: &mut Signals,
     st: &mut ConnectState,
     state_path: &Path,
@@ -772,6 +1077,8 @@ pub(crate) async fn run_command(
         .env_remove(env::TWINGATE_SERVICE_KEY)
         .env_remove(env::FIREZONE_TOKEN)
         .env("TGCTL_CONNECT_STATUS", "online");
+    // Proxy mode: the proxy settings, so the command's HTTP clients use the connection.
+    cmd.envs(job_env.iter().map(|(k, v)| (*k, v.as_str())));
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -830,6 +1137,13 @@ fn print_result(ctx: &Ctx, r: &ConnectResult) -> Result<()> {
                 rows.push(("minted key", m.clone()));
             }
             rows.push(("restarts", r.restarts.to_string()));
+            rows.push(("network mode", format!("{} ({})", r.network_mode, r.network_mode_reason)));
+            if let Some(p) = &r.proxy_url {
+                rows.push(("proxy", p.clone()));
+            }
+            for f in &r.forwards {
+                rows.push(("forward", format!("{} -> {}", f.listen, f.target)));
+            }
             for res in &r.resolved {
                 let addrs: Vec<String> = res.addresses.iter().map(ToString::to_string).collect();
                 rows.push(("resolved", format!("{} -> {}", res.host, addrs.join(", "))));

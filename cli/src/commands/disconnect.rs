@@ -37,6 +37,8 @@ pub struct UndoReport {
     pub stopped_client: bool,
     pub removed_client_key: bool,
     pub ended_process_groups: u32,
+    /// Forwards started by `connect --forward` that were stopped.
+    pub stopped_forwards: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoked_key_id: Option<String>,
     /// Firezone: the client records deleted from the portal.
@@ -93,6 +95,8 @@ pub(crate) async fn undo(ctx: &Ctx, st: &mut ConnectState, path: &Path, quiet: b
         bin: st.client_bin.clone(),
         runner: Runner::new(sudo),
         log: Machine::from_env(&ctx.env).log_source(),
+        // Proxy mode: the daemon and the forwarder are ended through their process groups.
+        proxy: None,
     };
     let say = |m: &str| {
         if !quiet {
@@ -123,12 +127,19 @@ pub(crate) async fn undo(ctx: &Ctx, st: &mut ConnectState, path: &Path, quiet: b
         st.ran_start = false;
         state::save(path, st)?;
     }
+    let proxy_mode = st.network_mode.as_deref() == Some("proxy");
+    if proxy_mode && !st.pids.is_empty() {
+        say("Stopping the client's proxy daemon and the port forwards");
+    }
     for pg in std::mem::take(&mut st.pids) {
         if group_exists(pg) {
             end_group(pg).await;
             report.ended_process_groups += 1;
+            report.stopped_client |= proxy_mode;
         }
     }
+    report.stopped_forwards = u32::try_from(std::mem::take(&mut st.forwards).len()).unwrap_or(u32::MAX);
+    state::save(path, st)?;
     if st.ran_setup {
         if client_present {
             say("Removing the client's headless configuration");
@@ -157,6 +168,10 @@ pub(crate) async fn undo(ctx: &Ctx, st: &mut ConnectState, path: &Path, quiet: b
         report.revoked_key_id = Some(minted.id);
         st.minted_key = None;
         state::save(path, st)?;
+    }
+    // Our own logs (the proxy daemon's output may hold what a leaky client printed).
+    for log in std::mem::take(&mut st.logs) {
+        let _ = std::fs::remove_file(log);
     }
     state::remove(path)?;
     Ok(report)

@@ -12,6 +12,7 @@ pub mod connector;
 pub mod device;
 pub mod disconnect;
 pub mod firezone;
+pub mod forward;
 pub mod group;
 pub mod help;
 pub mod remote_network;
@@ -152,6 +153,8 @@ pub enum Command {
     /// Firezone clients (devices): list them, remove a CI job's after the job (--provider firezone)
     #[command(subcommand)]
     Client(firezone::client::ClientCommand),
+    /// Serve a local TCP port tunnelled through the connection (proxy mode's way for any TCP tool)
+    Forward(forward::ForwardArgs),
     /// Print shell completions
     Completions(completions::CompletionsArgs),
     /// Help on a command or a topic (environment, exit-codes)
@@ -300,6 +303,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Disconnect(a) => disconnect::run(ctx, a).await,
         Command::Status(a) => status::run(ctx, a).await,
         Command::Client(c) => firezone::client::run(ctx, c).await,
+        Command::Forward(a) => forward::run(ctx, a).await,
         Command::Completions(a) => completions::run(ctx, a),
         Command::Help(a) => help::run(ctx, a),
     }

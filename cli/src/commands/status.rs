@@ -52,6 +52,26 @@ pub struct StatusOutput {
     pub resources: Vec<ClientResource>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_file: Option<String>,
+    /// `tun` or `proxy`, as connect recorded it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_mode: Option<String>,
+    /// Proxy mode: the client's HTTP proxy, and whether it accepts connections now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy_accepting: Option<bool>,
+    /// Forwards started by `connect --forward`, and whether each still listens.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub forwards: Vec<ForwardStatus>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForwardStatus {
+    pub listen: String,
+    pub target: String,
+    pub pid: u32,
+    pub listening: bool,
 }
 
 impl Tabular for StatusOutput {
@@ -85,6 +105,17 @@ impl Tabular for StatusOutput {
         if let Some(u) = self.uptime_seconds {
             d.push(("uptime", human(Duration::from_secs(u.unsigned_abs()))));
         }
+        if let Some(m) = &self.network_mode {
+            d.push(("network mode", m.clone()));
+        }
+        if let Some(p) = &self.proxy {
+            let up = if self.proxy_accepting == Some(true) { "accepting" } else { "not accepting" };
+            d.push(("proxy", format!("http://{p} ({up})")));
+        }
+        for f in &self.forwards {
+            let up = if f.listening { "" } else { " (not listening)" };
+            d.push(("forward", format!("{} -> {}{up}", f.listen, f.target)));
+        }
         let names: Vec<String> = self.resources.iter().map(|r| format!("{} ({})", r.name, r.address)).collect();
         d.push(("resources", names.join(", ")));
         d
@@ -110,14 +141,36 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     let (client_state, live_resources) = match &bin {
         None => ("not-installed".to_owned(), None),
         Some(b) => {
-            let provider =
-                Twingate { bin: b.clone(), runner: Runner::new(sudo), log: Machine::from_env(&ctx.env).log_source() };
+            let provider = Twingate {
+                bin: b.clone(),
+                runner: Runner::new(sudo),
+                log: Machine::from_env(&ctx.env).log_source(),
+                proxy: None,
+            };
             let s = provider.state(Duration::from_secs(10)).await;
             let resources =
                 if s == ClientState::Online { provider.resources(Duration::from_secs(10)).await.ok() } else { None };
             (s.to_string(), resources)
         }
     };
+    let accepts = |addr: &str| {
+        let addr = addr.to_owned();
+        async move {
+            tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(addr))
+                .await
+                .is_ok_and(|r| r.is_ok())
+        }
+    };
+    let proxy = st.as_ref().and_then(|s| s.proxy.clone());
+    let proxy_accepting = match &proxy {
+        Some(p) => Some(accepts(p).await),
+        None => None,
+    };
+    let mut forwards = Vec::new();
+    for f in st.as_ref().map(|s| s.forwards.clone()).unwrap_or_default() {
+        let listening = accepts(&f.listen).await;
+        forwards.push(ForwardStatus { listen: f.listen, target: f.target, pid: f.pid, listening });
+    }
     let now = Timestamp::now();
     let out = StatusOutput {
         client_state,
@@ -132,6 +185,10 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
         uptime_seconds: st.as_ref().and_then(|s| s.online_at).map(|t| (now.as_second() - t.as_second()).max(0)),
         resources: live_resources.or_else(|| st.as_ref().map(|s| s.resources.clone())).unwrap_or_default(),
         state_file: st.as_ref().map(|_| path.display().to_string()),
+        network_mode: st.as_ref().map(|s| s.network_mode.clone().unwrap_or_else(|| "tun".to_owned())),
+        proxy,
+        proxy_accepting,
+        forwards,
     };
     ctx.printer.object(&out)
 }

@@ -67,6 +67,17 @@ vars! {
     CIRCLE_PROJECT_REPONAME = "CIRCLE_PROJECT_REPONAME", "Set by CircleCI; names keys minted by connect --mint.", true;
     BUILDKITE_BUILD_NUMBER = "BUILDKITE_BUILD_NUMBER", "Set by Buildkite; with BUILDKITE_PIPELINE_SLUG names keys minted by connect --mint.", true;
     BUILDKITE_PIPELINE_SLUG = "BUILDKITE_PIPELINE_SLUG", "Set by Buildkite; names keys minted by connect --mint.", true;
+    TGCTL_TWINGATED_BIN = "TGCTL_TWINGATED_BIN", "The Twingate daemon for connect's proxy mode (default: `twingated` next to the client, on PATH, or in /usr/sbin); same as --daemon-bin.", true;
+    GITHUB_ENV = "GITHUB_ENV", "Set by GitHub Actions; connect in proxy mode appends HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY (and lower-case twins) for the steps after it.", true;
+    BASH_ENV = "BASH_ENV", "Set by CircleCI; when connect --env-file names this file, it writes `export NAME=value` lines.", true;
+    NO_PROXY = "NO_PROXY", "Hosts that bypass the proxy; connect in proxy mode keeps them in the NO_PROXY it exports.", true;
+    NO_PROXY_LOWER = "no_proxy", "Same as NO_PROXY.", true;
+    GITHUB_SERVER_URL = "GITHUB_SERVER_URL", "Set by GitHub Actions; its host goes into the NO_PROXY connect exports in proxy mode.", true;
+    GITHUB_API_URL = "GITHUB_API_URL", "Set by GitHub Actions; its host goes into NO_PROXY in proxy mode.", true;
+    ACTIONS_RUNTIME_URL = "ACTIONS_RUNTIME_URL", "Set by GitHub Actions; its host goes into NO_PROXY in proxy mode.", true;
+    ACTIONS_RESULTS_URL = "ACTIONS_RESULTS_URL", "Set by GitHub Actions; its host goes into NO_PROXY in proxy mode.", true;
+    ACTIONS_ID_TOKEN_REQUEST_URL = "ACTIONS_ID_TOKEN_REQUEST_URL", "Set by GitHub Actions; its host goes into NO_PROXY in proxy mode.", true;
+    CI_SERVER_HOST = "CI_SERVER_HOST", "Set by GitLab CI; goes into NO_PROXY in proxy mode.", true;
     TGCTL_SYSROOT = "TGCTL_SYSROOT", "Root under which connect's preflight reads /dev/net/tun, /proc/self/status, /run/systemd/system and /var/log/twingated.log (default /; for tests).", false;
     TGCTL_TWINGATE_APT_KEY_URL = "TGCTL_TWINGATE_APT_KEY_URL", "Where connect --install downloads the apt repository key (default https://packages.twingate.com/apt/gpg.key; for tests).", false;
     TGCTL_BACKOFF_SCALE = "TGCTL_BACKOFF_SCALE", "Multiplier for retry waits, for tests (default 1; 0 makes retries immediate).", false;

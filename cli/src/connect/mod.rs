@@ -12,8 +12,11 @@
 //! - [`probe`]: `--resolve` and `--probe`.
 //! - [`state`]: `connect.json`, what `disconnect` undoes.
 //! - [`process`]: child processes without orphans or zombies.
+//! - [`proxy`]: proxy mode (the client's userspace HTTP proxy, no TUN, no root).
+//! - [`forward`]: local TCP listeners tunnelled through the proxy (`tgctl forward`).
 
 pub mod firezone;
+pub mod forward;
 pub mod ladder;
 pub mod logs;
 pub mod notify;
@@ -21,6 +24,7 @@ pub mod preflight;
 pub mod probe;
 pub mod process;
 pub mod provider;
+pub mod proxy;
 pub mod secret;
 pub mod state;
 
@@ -37,6 +41,7 @@ pub enum Stage {
     Online,
     Resolve,
     Probe,
+    Forward,
 }
 
 impl Stage {
@@ -49,6 +54,7 @@ impl Stage {
             Stage::Online => "online",
             Stage::Resolve => "resolve",
             Stage::Probe => "probe",
+            Stage::Forward => "forward",
         }
     }
 }

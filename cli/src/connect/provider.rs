@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::logs::LogSource;
 use super::process::{Captured, RunError, Runner};
+use super::proxy::ProxyDaemon;
 
 /// What the client says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +115,9 @@ pub struct Twingate {
     pub bin: PathBuf,
     pub runner: Runner,
     pub log: LogSource,
+    /// Proxy mode: the daemon is run directly with its HTTP proxy and no TUN (see
+    /// [`super::proxy`]); setup, start, stop and status go to it instead of the CLI.
+    pub proxy: Option<ProxyDaemon>,
 }
 
 impl Twingate {
@@ -162,18 +166,33 @@ impl Provider for Twingate {
     }
 
     async fn setup(&self, key: &[u8], timeout: Duration) -> Result<(), ClientError> {
+        if let Some(p) = &self.proxy {
+            // The daemon gets the key in its environment when it starts.
+            p.set_key(key);
+            return Ok(());
+        }
         self.run(&["setup", "--headless", "-"], Some(key), timeout, true).await.map(|_| ())
     }
 
     async fn start(&self, timeout: Duration) -> Result<Captured, ClientError> {
+        if let Some(p) = &self.proxy {
+            return p.start();
+        }
         self.run(&["start"], None, timeout, true).await
     }
 
     async fn stop(&self, timeout: Duration) -> Result<(), ClientError> {
+        if let Some(p) = &self.proxy {
+            p.stop().await;
+            return Ok(());
+        }
         self.run(&["stop"], None, timeout, true).await.map(|_| ())
     }
 
     async fn state(&self, timeout: Duration) -> ClientState {
+        if let Some(p) = &self.proxy {
+            return p.state(timeout).await;
+        }
         match self.runner.run(&self.bin, &["status"], None, timeout, false).await {
             Ok(out) => parse_status(&out.stdout, &out.stderr),
             Err(e) => ClientState::Other(format!("unknown (`twingate status`: {e})")),
@@ -186,6 +205,10 @@ impl Provider for Twingate {
     }
 
     async fn forget(&self, timeout: Duration) -> Result<(), ClientError> {
+        if self.proxy.is_some() {
+            // Nothing was stored: the key lived in the daemon's environment only.
+            return Ok(());
+        }
         self.run(TWINGATE_FORGET_ARGS, None, timeout, true).await.map(|_| ())
     }
 }

@@ -79,6 +79,28 @@ pub struct ConnectState {
     /// Set for `provider: firezone`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firezone: Option<FirezoneState>,
+    /// `tun` or `proxy` (absent: tun, from before proxy mode existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_mode: Option<String>,
+    /// Proxy mode: the daemon's HTTP proxy (`127.0.0.1:PORT`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+    /// Forwards served by a background `tgctl forward` (its process group is in `pids`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forwards: Vec<ForwardRecord>,
+    /// Log files of ours (the proxy daemon's output, the forwarder's), removed by `disconnect`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<PathBuf>,
+}
+
+/// A forward that `connect --forward` started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForwardRecord {
+    /// `127.0.0.1:PORT`.
+    pub listen: String,
+    pub target: String,
+    pub pid: u32,
 }
 
 impl ConnectState {
@@ -103,6 +125,10 @@ impl ConnectState {
             log,
             resources: Vec::new(),
             firezone: None,
+            network_mode: None,
+            proxy: None,
+            forwards: Vec::new(),
+            logs: Vec::new(),
         }
     }
 

@@ -778,3 +778,15 @@ async fn a_minted_token_and_client_record_are_deleted_when_connect_fails() {
     r.failure(8).no_secrets();
     rig.all_undone(None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn proxy_mode_is_refused_for_the_firezone_client() {
+    let w = World::new().await.env("FIREZONE_TOKEN", "fz-canary-token");
+    for flags in [vec!["--network-mode", "proxy"], vec!["--forward", "15432:db:5432"], vec!["--print-env"]] {
+        let mut args = vec!["connect", "--provider", "firezone", "--wait"];
+        args.extend(flags);
+        let r = w.run(&args).await;
+        r.failure(2).stderr_has("no userspace proxy mode");
+        assert!(!r.stderr().contains("fz-canary-token"));
+    }
+}

@@ -18,6 +18,7 @@ mod group;
 mod load;
 mod matrix;
 mod output;
+mod proxy;
 mod remote_network;
 mod resource;
 mod secret_hygiene;

@@ -253,7 +253,7 @@ pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
         human(elapsed),
         shell_words(&args.command)
     ));
-    let code = run_command(ctx, &args.command, &mut signals, &mut st, &state_path).await;
+    let code = run_command(ctx, &args.command, &[], &mut signals, &mut st, &state_path).await;
     match super::super::disconnect::undo(ctx, &mut st, &state_path, false).await {
         Ok(report) => {
             for w in &report.warnings {
@@ -393,7 +393,7 @@ async fn climb(
             let t = Instant::now();
             for (text, (host, port)) in targets {
                 progress.set_message(&format!("Connecting to {text}"));
-                outcome.probes.push(probe_until(text, host, *port, deadline).await?);
+                outcome.probes.push(probe_until(text, host, *port, deadline, None).await?);
             }
             stages.push(StageTime { stage: Stage::Probe, ms: ms(t.elapsed()) });
         }
@@ -620,6 +620,11 @@ pub fn status(ctx: &Ctx, st: Option<&ConnectState>, path: &Path) -> Result<()> {
         uptime_seconds: st.and_then(|s| s.online_at).map(|t| (now.as_second() - t.as_second()).max(0)),
         resources: Vec::new(),
         state_file: st.map(|_| path.display().to_string()),
+        // Proxy mode and forwards are Twingate's.
+        network_mode: None,
+        proxy: None,
+        proxy_accepting: None,
+        forwards: Vec::new(),
     };
     ctx.printer.object(&out)
 }
