@@ -301,9 +301,10 @@ pub fn no_proxy(env: &Env, extra: &[String]) -> String {
         }
     }
     let mut seen = Vec::new();
-    for h in hosts {
-        if !h.is_empty() && !seen.iter().any(|s: &String| s.eq_ignore_ascii_case(&h)) {
-            seen.push(h);
+    // A value with commas in it (CI_SERVER_HOST=",") adds its parts, never an empty entry.
+    for h in hosts.iter().flat_map(|h| h.split(',')).map(str::trim) {
+        if !h.is_empty() && !seen.iter().any(|s: &String| s.eq_ignore_ascii_case(h)) {
+            seen.push(h.to_owned());
         }
     }
     seen.join(",")
@@ -379,6 +380,9 @@ mod tests {
             assert!(n.split(',').any(|x| x == h), "{h} missing from {n}");
         }
         assert_eq!(n.matches("localhost").count(), 1);
+        // Found by fuzzing (cli/src/fuzz/proxy.rs): a value with commas never adds an empty entry.
+        let odd = no_proxy(&Env::default().with(env::CI_SERVER_HOST, ", gitlab.example ,"), &[",".to_owned()]);
+        assert!(odd.ends_with(",gitlab.example") && !odd.contains(",,"), "{odd}");
         assert_eq!(url_host("http://[fd00::1]:8080/p"), Some("fd00::1".into()));
         assert_eq!(url_host("https://u:p@h.example/"), Some("h.example".into()));
     }

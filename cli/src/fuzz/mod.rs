@@ -15,9 +15,12 @@
 //! - [`responses`]: Admin API answers into domain types, through the real transport (a local
 //!   HTTP server answers every request with the generated response).
 //! - [`sdl`]: introspection answers into SDL.
+//! - [`proxy`]: proxy mode: forward specs, the daemon's answers to `CONNECT`, the job
+//!   environment written as shell.
 
 mod files;
 mod inputs;
+mod proxy;
 mod responses;
 mod sdl;
 
