@@ -348,3 +348,61 @@ async fn firezone_tokens_never_leak() {
     s.run("firezone connect (rejected, leaky client)", r.failure(8));
     assert!(!m.state_file().exists());
 }
+
+// ---- proxy network mode --------------------------------------------------------------------------
+
+/// Proxy mode starts the daemon itself with the key in its environment (as Twingate documents
+/// it): never in argv, never in output or files, never in the job command's environment; and
+/// the Admin API token never reaches the daemon.
+#[tokio::test(flavor = "multi_thread")]
+async fn proxy_mode_keeps_the_key_to_the_daemon() {
+    let m = SimMachine::new("online-after=50", None).with_env("TWINGATE_API_TOKEN", CANARY_TOKEN);
+    let mut s = Secrets::new();
+    let key = m.key_file("key.json", &key_token("acme"));
+    s.allow(key.clone().into());
+    let resource = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = format!("127.0.0.1:{}", resource.local_addr().unwrap().port());
+    let r = m
+        .run(&["connect", "--wait", "--service-key-file", &key, "--network-mode", "proxy", "--probe", &target, "-v"])
+        .await;
+    s.run("connect (proxy mode)", r.success());
+    let daemons = daemons_of(&m);
+    assert!(!daemons.is_empty(), "the daemon is running");
+    for pid in daemons {
+        let cmdline =
+            String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default()).into_owned();
+        s.clean(&format!("/proc/{pid}/cmdline"), &cmdline);
+        let environ =
+            String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default()).into_owned();
+        assert!(!environ.contains(CANARY_TOKEN), "the Admin API token in the daemon's environment ({pid}: {cmdline})");
+    }
+    s.files(&m, &[]);
+    s.run("status (proxy mode)", m.run(&["status", "-v"]).await.success());
+    s.run("disconnect (proxy mode)", m.run(&["disconnect", "-v"]).await.success());
+    m.all_undone();
+
+    // A command inside the connection sees the proxy, not the key.
+    let r = m
+        .run(&[
+            "connect",
+            "--wait",
+            "--service-key-file",
+            &key,
+            "--network-mode",
+            "proxy",
+            "-v",
+            "--",
+            "sh",
+            "-c",
+            "env",
+        ])
+        .await;
+    r.success();
+    // stdout is the command's: its environment is the job's (the API token the job exported is
+    // its own business), plus the proxy, minus the key.
+    s.clean("connect -- env (proxy mode): stderr", &r.stderr());
+    assert!(r.stdout().contains("HTTPS_PROXY=http://127.0.0.1:"), "{}", r.stdout());
+    assert!(!r.stdout().contains("TWINGATE_SERVICE_KEY") && !r.stdout().contains(CANARY_KEY), "{}", r.stdout());
+    m.all_undone();
+    s.files(&m, &[]);
+}

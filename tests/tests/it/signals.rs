@@ -16,6 +16,8 @@ use crate::sim_machine::{SimMachine, alive, processes_of};
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Provider {
     Twingate,
+    /// Twingate in proxy network mode (`--network-mode proxy`: the daemon's userspace proxy).
+    TwingateProxy,
     Firezone,
 }
 
@@ -64,9 +66,12 @@ fn spawn(m: &SimMachine, provider: Provider, stage: Stage) -> Child {
     let mut args: Vec<String> = ["connect", "--wait", "--timeout", "60"].map(String::from).to_vec();
     let mut c: Command = m.cmd();
     match provider {
-        Provider::Twingate => {
+        Provider::Twingate | Provider::TwingateProxy => {
             let key = m.key_file("key.json", &key_token("acme"));
             args.extend(["--service-key-file".to_owned(), key]);
+            if provider == Provider::TwingateProxy {
+                args.extend(["--network-mode".to_owned(), "proxy".to_owned()]);
+            }
         }
         Provider::Firezone => {
             c.env("FIREZONE_TOKEN", format!("fz-sa-token-{CANARY_KEY}"));
@@ -134,8 +139,8 @@ fn wait_exit(child: &mut Child, secs: u64) -> i32 {
 
 async fn interrupt(provider: Provider, stage: Stage, signal: &str) {
     let m = match (provider, stage) {
-        (Provider::Twingate, Stage::Online) => SimMachine::new("never", None),
-        (Provider::Twingate, _) => SimMachine::new("online-after=50", None),
+        (Provider::Twingate | Provider::TwingateProxy, Stage::Online) => SimMachine::new("never", None),
+        (Provider::Twingate | Provider::TwingateProxy, _) => SimMachine::new("online-after=50", None),
         (Provider::Firezone, Stage::Online) => SimMachine::firezone("never"),
         (Provider::Firezone, _) => SimMachine::firezone("ready-after=50"),
     };
@@ -188,7 +193,7 @@ async fn interrupt(provider: Provider, stage: Stage, signal: &str) {
         m.run(&["disconnect"]).await.success();
     }
     match provider {
-        Provider::Twingate => m.all_undone(),
+        Provider::Twingate | Provider::TwingateProxy => m.all_undone(),
         Provider::Firezone => {
             assert!(!m.state_file().exists(), "{label}: the state file was left");
             assert!(!fz_client_up(&m), "{label}: the client is still running");
@@ -225,6 +230,11 @@ signal_tests! {
     sigterm_during_probe: Twingate, Stage::Probe, "TERM";
     sigint_while_running_the_command: Twingate, Stage::Command, "INT";
     sigterm_while_running_the_command: Twingate, Stage::Command, "TERM";
+    // (In proxy mode "online" is the daemon's proxy accepting connections: no wait to interrupt.)
+    proxy_sigint_during_probe: TwingateProxy, Stage::Probe, "INT";
+    proxy_sigterm_during_resolve: TwingateProxy, Stage::Resolve, "TERM";
+    proxy_sigint_while_running_the_command: TwingateProxy, Stage::Command, "INT";
+    proxy_sigterm_while_running_the_command: TwingateProxy, Stage::Command, "TERM";
     firezone_sigint_during_preflight: Firezone, Stage::Preflight, "INT";
     firezone_sigterm_during_preflight: Firezone, Stage::Preflight, "TERM";
     firezone_sigint_while_waiting_for_ready: Firezone, Stage::Online, "INT";

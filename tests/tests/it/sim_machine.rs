@@ -32,7 +32,10 @@ impl SimMachine {
             "Name:\ttgctl\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n",
         )
         .unwrap();
-        std::os::unix::fs::symlink(bin(SIM_BIN), dir.path().join("bin/twingate")).unwrap();
+        // `twingate` for the CLI, `twingated` for the daemon proxy mode starts directly.
+        for name in ["twingate", "twingated"] {
+            std::os::unix::fs::symlink(bin(SIM_BIN), dir.path().join("bin").join(name)).unwrap();
+        }
         let path = format!("{}:{}", dir.path().join("bin").display(), std::env::var("PATH").unwrap_or_default());
         let p = |rel: &str| dir.path().join(rel).to_string_lossy().into_owned();
         let mut env = vec![
