@@ -81,7 +81,7 @@ proptest! {
     /// Whatever the daemon answers, connect_via returns (within its timeout) a tunnel only for a
     /// 200, and otherwise a one-line reason.
     #[test]
-    fn connect_answers(answer in proxy_answer(), close in any::<bool>()) {
+    fn connect_answers(answer in proxy_answer(), close in prop::bool::weighted(0.8)) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let outcome = rt.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -93,10 +93,10 @@ proptest! {
                 let _ = s.read(&mut buf).await;
                 let _ = s.write_all(&reply).await;
                 if !close {
-                    tokio::time::sleep(Duration::from_millis(150)).await;
+                    tokio::time::sleep(Duration::from_millis(80)).await;
                 }
             });
-            let r = connect_via(addr, "db.internal", 5432, Duration::from_millis(100)).await;
+            let r = connect_via(addr, "db.internal", 5432, Duration::from_millis(50)).await;
             server.abort();
             r
         });
