@@ -9,18 +9,26 @@
 #   naive  - what the official GitHub Action does: `start`, sleep 5 s, check `status` once
 # and print the median, min and max of each, and the ratio of the medians.
 #
+# Firezone: the simulated headless client (firezone-sim) sends READY=1 to tgctl's notify
+# socket 1 s after it starts, recording the moment just before it sends. We take the time
+# `tgctl connect --provider firezone --wait` returns minus that moment:
+#   fz     - `tgctl connect --provider firezone --wait` (target: median under 20 ms)
+#
 # Usage: bench/connect_latency.sh [RUNS]   (default 10; needs `cargo build --workspace --bins`)
-# Env:   TGCTL_BIN, SIM_BIN (default: $CARGO_TARGET_DIR or ./target, debug build)
+# Env:   TGCTL_BIN, SIM_BIN, FZ_SIM_BIN (default: $CARGO_TARGET_DIR or ./target, debug build)
 #        ONLINE_AFTER_MS (default 1000), NAIVE_SLEEP (default 5)
+#        ONLY=twingate|firezone to run one provider's cases
 set -euo pipefail
 
 runs=${1:-10}
 target=${CARGO_TARGET_DIR:-$(cd "$(dirname "$0")/.." && pwd)/target}
 tgctl=${TGCTL_BIN:-$target/debug/tgctl}
 sim=${SIM_BIN:-$target/debug/twingate-sim}
+fzsim=${FZ_SIM_BIN:-$target/debug/firezone-sim}
+only=${ONLY:-}
 online_after=${ONLINE_AFTER_MS:-1000}
 naive_sleep=${NAIVE_SLEEP:-5}
-for b in "$tgctl" "$sim"; do
+for b in "$tgctl" "$sim" "$fzsim"; do
   [[ -x $b ]] || { echo "missing $b: run cargo build --workspace --bins" >&2; exit 1; }
 done
 
@@ -79,6 +87,28 @@ stats() { # name values... -> "median min max"
     print m > "/dev/stderr" }'
 }
 
+# Firezone: a fresh fake machine, READY=1 after $online_after ms; prints ms from READY=1 to return.
+run_fz() {
+  fresh
+  mkdir -p "$dir/fz"
+  local run=(env TGCTL_SYSROOT="$dir/root" TGCTL_STATE_DIR="$dir/state" TGCTL_FIREZONE_BIN="$fzsim"
+    FIREZONE_SIM_DIR="$dir/fz" FIREZONE_SIM_SCENARIO="ready-after=$online_after" FIREZONE_SIM_MAX_LIFETIME=60
+    FIREZONE_TOKEN=bench-token TGCTL_PROVIDER=firezone)
+  "${run[@]}" "$tgctl" -q connect --wait --timeout 30 >/dev/null
+  local done; done=$(now_ms)
+  echo $((done - $(awk '/^ready /{print $2; exit}' "$dir/fz/events")))
+  "${run[@]}" "$tgctl" -q disconnect >/dev/null
+}
+
+if [[ $only == firezone ]]; then
+  echo "firezone client ready ${online_after} ms after start; $runs runs" >&2
+  f=()
+  for ((i = 0; i < runs; i++)); do f+=("$(run_fz)"); done
+  echo "tgctl connect --provider firezone --wait, ms after READY=1: ${f[*]}"
+  { stats fz "${f[@]}"; } 2>/dev/null
+  exit 0
+fi
+
 echo "client online ${online_after} ms after start; $runs runs each" >&2
 t=(); p=(); n=()
 for ((i = 0; i < runs; i++)); do t+=("$(run_tgctl)"); done
@@ -91,3 +121,9 @@ echo "naive sleep ${naive_sleep}s + status, ms after online: ${n[*]}"
 { stats polls "${p[@]}"; } 2>/dev/null
 { stats naive "${n[@]}"; } 2>"$work/mn"
 awk -v t="$(cat "$work/mt")" -v n="$(cat "$work/mn")" 'BEGIN { printf "ratio  naive/tgctl = %.0fx\n", n / (t > 0 ? t : 1) }'
+if [[ $only != twingate ]]; then
+  f=()
+  for ((i = 0; i < runs; i++)); do f+=("$(run_fz)"); done
+  echo "tgctl connect --provider firezone --wait, ms after READY=1: ${f[*]}"
+  { stats fz "${f[@]}"; } 2>/dev/null
+fi

@@ -13,6 +13,7 @@ export PATH="$bin:$PATH"
 work="$(mktemp -d)"
 emulator_pid=""
 cleanup() {
+  if [ "${TGCTL_STATE_DIR:-}" = "$work/state" ]; then tgctl disconnect >/dev/null 2>&1 || true; fi
   if [ -n "$emulator_pid" ]; then kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
@@ -31,20 +32,36 @@ set -a
 set +a
 export TGCTL_CONFIG_DIR="$work/config" TGCTL_STATE_DIR="$work/state" TGCTL_NO_KEYRING=1
 
+echo
+echo "A local Twingate Admin API is running at $TGCTL_API_URL (network \"$TWINGATE_NETWORK\")."
+echo "A simulated Twingate client (twingate-sim) stands in for the real one: it logs in to the"
+echo "emulator with the service key and is online only while that key is valid."
+
+# The simulated client, found on PATH as `twingate` (and its daemon as `twingated`), in emulator
+# mode. The demo uses proxy mode: the client's userspace HTTP proxy needs no root and no TUN
+# device, so it runs the same on a laptop and on any CI runner (`--network-mode auto`, the
+# default, picks TUN where the machine allows it).
+mkdir -p "$work/bin"
+ln -s "$bin/twingate-sim" "$work/bin/twingate"
+ln -s "$bin/twingate-sim" "$work/bin/twingated"
+export PATH="$work/bin:$PATH" TWINGATE_SIM_DIR="$work/sim" TWINGATE_SIM_API_URL="$TGCTL_EMULATOR_URL"
+# The emulator listens on 127.0.0.1, the address of the seeded resource demo-web: the probe
+# below proves a TCP connection to it works.
+port="${TGCTL_EMULATOR_URL##*:}"
+
 step() {
   printf '\n\033[1m$ %s\033[0m\n' "$*"
   "$@"
 }
 
-echo
-echo "A local Twingate Admin API is running at $TGCTL_API_URL (network \"$TWINGATE_NETWORK\")."
 step tgctl auth status
 step tgctl service-account create ci-demo --resource demo-web
-step tgctl service-key create --service-account ci-demo --name demo-job --expires-in-days 1 --key-file "$work/key.json"
-echo "(the key is in $work/key.json, mode $(stat -c %a "$work/key.json"); it is shown only once)"
+step tgctl service-account get ci-demo
+step tgctl connect --wait --network-mode proxy --mint --service-account ci-demo --timeout 30s --probe "127.0.0.1:$port"
+step tgctl status
 step tgctl service-key list --service-account ci-demo
-step tgctl service-key revoke demo-job --service-account ci-demo --yes
-step tgctl service-key delete demo-job --service-account ci-demo --yes
+step tgctl disconnect
 step tgctl service-key list --service-account ci-demo
 echo
-echo "Done. Everything ran against the emulator; nothing left this machine."
+echo "The key minted for this job was revoked and deleted by disconnect. Everything ran against"
+echo "the emulator; nothing left this machine. Next: README.md, docs/connect.md, docs/emulator.md."

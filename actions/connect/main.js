@@ -1,6 +1,7 @@
 'use strict';
 // main: find or install tgctl, then `tgctl connect --wait` with the inputs mapped one to one.
-// Secrets reach tgctl through its environment (TWINGATE_SERVICE_KEY, TWINGATE_API_TOKEN) only.
+// Secrets reach tgctl through its environment only: TWINGATE_SERVICE_KEY and TWINGATE_API_TOKEN,
+// or with `provider: firezone` FIREZONE_TOKEN (the `service-key` input) and FIREZONE_API_TOKEN.
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -27,6 +28,8 @@ function readInputs(env = process.env) {
     provider: gha.getInput('provider', env),
     networkMode: gha.getInput('network-mode', env),
   };
+  const firezone = isFirezone(i.provider);
+  const names = secretNames(i.provider);
   const keySources = [i.serviceKey && 'service-key', i.serviceKeyFile && 'service-key-file', i.serviceAccount && 'service-account'].filter(Boolean);
   if (keySources.length > 1) {
     throw new gha.UsageError(`give only one of service-key, service-key-file and api-token + service-account (got ${keySources.join(', ')})`);
@@ -34,19 +37,38 @@ function readInputs(env = process.env) {
   if (i.apiToken && !i.serviceAccount) {
     throw new gha.UsageError('api-token is given without service-account: say which service account to mint this job\'s key for');
   }
-  if (i.serviceAccount && !i.apiToken && !env.TWINGATE_API_TOKEN) {
-    throw new gha.UsageError('service-account needs api-token (an Admin API token with provision access, from a secret)');
+  if (i.serviceAccount && !i.apiToken && !env[names.apiToken]) {
+    throw new gha.UsageError(
+      firezone
+        ? 'service-account needs api-token (a Firezone API token, from a secret)'
+        : 'service-account needs api-token (an Admin API token with provision access, from a secret)',
+    );
   }
-  if (keySources.length === 0 && !env.TWINGATE_SERVICE_KEY) {
-    throw new gha.UsageError('no service key: set service-key (from a secret), service-key-file, or api-token + service-account');
+  if (keySources.length === 0 && !env[names.key]) {
+    throw new gha.UsageError(
+      firezone
+        ? 'no Firezone token: set service-key (the service-account token, from a secret), service-key-file, or api-token + service-account'
+        : 'no service key: set service-key (from a secret), service-key-file, or api-token + service-account',
+    );
   }
   return i;
+}
+
+function isFirezone(provider) {
+  return (provider || '').trim().toLowerCase() === 'firezone';
+}
+
+/** The environment variables that carry the credential and the API token for a provider. */
+function secretNames(provider) {
+  return isFirezone(provider)
+    ? { key: 'FIREZONE_TOKEN', apiToken: 'FIREZONE_API_TOKEN' }
+    : { key: 'TWINGATE_SERVICE_KEY', apiToken: 'TWINGATE_API_TOKEN' };
 }
 
 /** The argv of `tgctl connect`: never a secret in it. */
 function connectArgs(i, envFile) {
   const args = ['connect', '--wait'];
-  if (i.serviceKeyFile) args.push('--service-key-file', i.serviceKeyFile);
+  if (i.serviceKeyFile) args.push(isFirezone(i.provider) ? '--token-file' : '--service-key-file', i.serviceKeyFile);
   if (i.serviceAccount) args.push('--mint', '--service-account', i.serviceAccount);
   if (i.network) args.push('--network', i.network);
   if (i.timeout) args.push('--timeout', i.timeout);
@@ -86,8 +108,9 @@ async function main(env = process.env) {
     return;
   }
   // Masks first: nothing below may print a secret unmasked.
-  tgctl.maskServiceKey(inputs.serviceKey || env.TWINGATE_SERVICE_KEY);
-  gha.mask(inputs.apiToken || env.TWINGATE_API_TOKEN);
+  const names = secretNames(inputs.provider);
+  tgctl.maskServiceKey(inputs.serviceKey || env[names.key]);
+  gha.mask(inputs.apiToken || env[names.apiToken]);
 
   let bin;
   gha.group('Install tgctl');
@@ -115,8 +138,8 @@ async function main(env = process.env) {
   const childEnv = tgctl.childEnv(
     {
       GITHUB_ACTIONS: env.GITHUB_ACTIONS || 'true',
-      TWINGATE_SERVICE_KEY: inputs.serviceKey,
-      TWINGATE_API_TOKEN: inputs.apiToken,
+      [names.key]: inputs.serviceKey,
+      [names.apiToken]: inputs.apiToken,
     },
     env,
   );
@@ -141,4 +164,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { readInputs, connectArgs, main };
+module.exports = { readInputs, connectArgs, secretNames, main };

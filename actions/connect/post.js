@@ -22,7 +22,10 @@ async function post(env = process.env) {
     const network = gha.getInput('network', env);
     if (network) args.push('--network', network);
     console.log(`Running: tgctl ${args.join(' ')}`);
-    const childEnv = tgctl.childEnv({ GITHUB_ACTIONS: env.GITHUB_ACTIONS || 'true', TWINGATE_API_TOKEN: apiToken }, env);
+    // Firezone: the API token deletes the minted token and this job's client record.
+    const firezone = (gha.getInput('provider', env) || '').trim().toLowerCase() === 'firezone';
+    const tokenVar = firezone ? 'FIREZONE_API_TOKEN' : 'TWINGATE_API_TOKEN';
+    const childEnv = tgctl.childEnv({ GITHUB_ACTIONS: env.GITHUB_ACTIONS || 'true', [tokenVar]: apiToken }, env);
     const { code, error } = await tgctl.run(bin, args, childEnv);
     if (error) {
       gha.warning(`tgctl disconnect could not run: ${error.message}`);

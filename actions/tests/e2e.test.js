@@ -156,6 +156,29 @@ test('e2e: a key minted by main (api-token + service-account) is revoked by post
   assert.ok(keys.every((k) => k.status !== 'active'), `the minted key is not active any more: ${JSON.stringify(keys)}`);
 });
 
+test('e2e: provider firezone connects through the headless client with the token from service-key; post stops it', async (t) => {
+  requireConnect();
+  assert.ok(fs.existsSync(bin('firezone-sim')), `${bin('firezone-sim')} is missing: build the workspace`);
+  const w = await world(t);
+  const token = 'fz-e2e-token-CANARY0123456789';
+  const r = h.newRunner(t);
+  const env = { ...w.env, TGCTL_FIREZONE_BIN: bin('firezone-sim'), FIREZONE_SIM_DIR: path.join(w.dir, 'fz'), FIREZONE_SIM_SCENARIO: 'ready-after=100', FIREZONE_SIM_VALID_TOKEN: token, FIREZONE_SIM_MAX_LIFETIME: '60' };
+  delete env.TWINGATE_API_TOKEN;
+  const { main, post } = await h.runMainAndPost(r, 'connect', {
+    inputs: { provider: 'firezone', 'service-key': token, timeout: '30s', probe: `127.0.0.1:${w.port}` },
+    env,
+  });
+  assert.equal(main.code, 0, main.log);
+  assert.equal(main.outputs.status, 'online', JSON.stringify(main.outputs));
+  assert.equal(post.code, 0, post.log);
+  h.assertNoSecret(main.log + post.log, token);
+  const calls = fs.readFileSync(path.join(w.dir, 'fz', 'calls'), 'utf8');
+  assert.ok(!calls.includes(token), 'the token reached argv');
+  const pid = fs.readFileSync(path.join(w.dir, 'fz', 'client.pid'), 'utf8').trim();
+  const stat = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+  assert.ok(!stat || / [ZX] /.test(stat.slice(stat.lastIndexOf(')'))), 'post stopped the client');
+});
+
 test('e2e: the service-key action creates a key into a 0600 file, then revokes it', async (t) => {
   const w = await world(t);
   w.tgctl(['service-account', 'create', 'ci-e2e-keys']);

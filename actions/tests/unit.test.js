@@ -100,6 +100,24 @@ test('connect: impossible input combinations are refused before anything runs', 
   assert.deepEqual(connect.connectArgs(connect.readInputs(env({ 'service-key-file': '/k.json' })), '').slice(2), ['--service-key-file', '/k.json']);
 });
 
+test('connect: provider firezone maps the credential to FIREZONE_TOKEN and the API token to FIREZONE_API_TOKEN', () => {
+  assert.deepEqual(connect.secretNames('firezone'), { key: 'FIREZONE_TOKEN', apiToken: 'FIREZONE_API_TOKEN' });
+  assert.deepEqual(connect.secretNames(''), { key: 'TWINGATE_SERVICE_KEY', apiToken: 'TWINGATE_API_TOKEN' });
+  const i = connect.readInputs(env({ provider: 'firezone', 'service-key': 'fz-SECRET', probe: 'db.internal:5432' }));
+  const args = connect.connectArgs(i, '');
+  assert.deepEqual(args, ['connect', '--wait', '--probe', 'db.internal:5432', '--provider', 'firezone']);
+  assert.ok(!args.join(' ').includes('SECRET'));
+  const file = connect.connectArgs(connect.readInputs(env({ provider: 'firezone', 'service-key-file': '/t' })), '');
+  assert.deepEqual(file.slice(2, 4), ['--token-file', '/t']);
+  const mint = connect.connectArgs(connect.readInputs(env({ provider: 'firezone', 'api-token': 'A', 'service-account': 'ci' })), '');
+  assert.deepEqual(mint.slice(2), ['--mint', '--service-account', 'ci', '--provider', 'firezone']);
+  // The tokens set in the step's env: are the Firezone ones.
+  assert.ok(connect.readInputs(env({ provider: 'firezone' }, { FIREZONE_TOKEN: 't' })));
+  assert.throws(() => connect.readInputs(env({ provider: 'firezone' }, { TWINGATE_SERVICE_KEY: 'k' })), /no Firezone token/);
+  assert.ok(connect.readInputs(env({ provider: 'firezone', 'service-account': 'ci' }, { FIREZONE_API_TOKEN: 't' })));
+  assert.throws(() => connect.readInputs(env({ provider: 'firezone', 'service-account': 'ci' }, { TWINGATE_API_TOKEN: 't' })), /Firezone API token/);
+});
+
 test('service-key: create, rotate, revoke map to tgctl verbs with --yes and JSON output', () => {
   const c = serviceKey.readInputs(env({ command: 'create', 'api-token': 't', 'service-account': 'ci', 'expires-in-days': '7', name: 'nightly' }));
   assert.deepEqual(serviceKey.serviceKeyArgs(c, '/k'), ['service-key', 'create', '--service-account', 'ci', '--name', 'nightly', '--expires-in-days', '7', '--key-file', '/k', '--force', '--yes', '-o', 'json']);

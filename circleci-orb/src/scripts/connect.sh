@@ -8,6 +8,9 @@
 #   TGCTL_SERVICE_ACCOUNT   mint a key for this job for this service account (needs the token)
 #   TGCTL_NETWORK TGCTL_TIMEOUT TGCTL_RESOLVE TGCTL_PROBE (lists: spaces, commas or newlines)
 #   TGCTL_REQUIRE_PRIVATE (true/false) TGCTL_CLIENT_VERSION TGCTL_PROVIDER TGCTL_NETWORK_MODE
+# With TGCTL_PROVIDER=firezone the credential is a Firezone service-account token, passed to
+# tgctl as FIREZONE_TOKEN (a file: --token-file), and the API token as FIREZONE_API_TOKEN; the
+# default variable names are then FIREZONE_TOKEN and FIREZONE_API_TOKEN.
 # Secrets go to tgctl in its environment only. Variables tgctl exports (e.g. proxy settings)
 # are set in this shell and, where BASH_ENV is set (CircleCI), for the steps after this one.
 
@@ -25,12 +28,27 @@ tgctl_value_of() {
   eval "printf '%s' \"\${$1:-}\""
 }
 
+# Whether the provider is Firezone.
+tgctl_firezone() {
+  case "${TGCTL_PROVIDER:-}" in firezone | Firezone | FIREZONE) return 0 ;; esac
+  return 1
+}
+
+# The variable named by $1 (default $2); with Firezone, the Twingate default $2 means $3.
+tgctl_var_name() {
+  _name="${1:-$2}"
+  if tgctl_firezone && [ "$_name" = "$2" ]; then _name="$3"; fi
+  printf '%s' "$_name"
+}
+
 # Prints the tgctl connect arguments, one a line (no secret is ever among them).
 tgctl_connect_args() (
   set -f
   echo connect
   echo --wait
-  if [ -n "${TGCTL_KEY_FILE:-}" ]; then printf '%s\n' --service-key-file "$TGCTL_KEY_FILE"; fi
+  if [ -n "${TGCTL_KEY_FILE:-}" ]; then
+    if tgctl_firezone; then printf '%s\n' --token-file "$TGCTL_KEY_FILE"; else printf '%s\n' --service-key-file "$TGCTL_KEY_FILE"; fi
+  fi
   if [ -n "${TGCTL_SERVICE_ACCOUNT:-}" ]; then printf '%s\n' --mint --service-account "$TGCTL_SERVICE_ACCOUNT"; fi
   if [ -n "${TGCTL_NETWORK:-}" ]; then printf '%s\n' --network "$TGCTL_NETWORK"; fi
   if [ -n "${TGCTL_TIMEOUT:-}" ]; then printf '%s\n' --timeout "$TGCTL_TIMEOUT"; fi
@@ -54,14 +72,16 @@ tgctl_exports() {
 
 tgctl_connect() {
   _bin="${TGCTL:-tgctl}"
-  _key="$(tgctl_value_of "${TGCTL_SERVICE_KEY_VAR:-TWINGATE_SERVICE_KEY}")" || return 2
-  _token="$(tgctl_value_of "${TGCTL_API_TOKEN_VAR:-TWINGATE_API_TOKEN}")" || return 2
+  _key_var="$(tgctl_var_name "${TGCTL_SERVICE_KEY_VAR:-}" TWINGATE_SERVICE_KEY FIREZONE_TOKEN)"
+  _token_var="$(tgctl_var_name "${TGCTL_API_TOKEN_VAR:-}" TWINGATE_API_TOKEN FIREZONE_API_TOKEN)"
+  _key="$(tgctl_value_of "$_key_var")" || return 2
+  _token="$(tgctl_value_of "$_token_var")" || return 2
   TGCTL_KEY_FILE=""
   if [ -n "${TGCTL_SERVICE_ACCOUNT:-}" ]; then
-    [ -n "$_token" ] || { tgctl_connect_log "minting a key for ${TGCTL_SERVICE_ACCOUNT} needs an API token in \$${TGCTL_API_TOKEN_VAR:-TWINGATE_API_TOKEN}"; return 2; }
+    [ -n "$_token" ] || { tgctl_connect_log "minting a key for ${TGCTL_SERVICE_ACCOUNT} needs an API token in \$$_token_var"; return 2; }
     _key=""
   elif [ -z "$_key" ]; then
-    tgctl_connect_log "no service key: set \$${TGCTL_SERVICE_KEY_VAR:-TWINGATE_SERVICE_KEY} (a protected, masked CI variable), or a service account to mint a key for"
+    tgctl_connect_log "no service key: set \$$_key_var (a protected, masked CI variable), or a service account to mint a key for"
     return 2
   elif [ "${#_key}" -lt 4096 ] && [ -f "$_key" ]; then
     # A file-type CI variable holds the path of a file with the key.
@@ -80,8 +100,12 @@ tgctl_connect() {
   IFS="$_old_ifs"
   tgctl_connect_log "running: tgctl $*"
   _code=0
-  if [ -n "$_key" ]; then
+  if [ -n "$_key" ] && tgctl_firezone; then
+    FIREZONE_TOKEN="$_key" "$_bin" "$@" </dev/null || _code=$?
+  elif [ -n "$_key" ]; then
     TWINGATE_SERVICE_KEY="$_key" "$_bin" "$@" </dev/null || _code=$?
+  elif [ -n "$_token" ] && tgctl_firezone; then
+    FIREZONE_API_TOKEN="$_token" "$_bin" "$@" </dev/null || _code=$?
   elif [ -n "$_token" ]; then
     TWINGATE_API_TOKEN="$_token" "$_bin" "$@" </dev/null || _code=$?
   else
@@ -101,7 +125,7 @@ tgctl_connect() {
       2) _why="bad input or service key" ;;
       3) _why="authentication failed" ;;
       7) _why="timed out waiting for the connection" ;;
-      8) _why="the Twingate client is missing or failed" ;;
+      8) _why="the headless client is missing or failed" ;;
       *) _why="see the lines above" ;;
     esac
     tgctl_connect_log "tgctl connect failed with exit code $_code ($_why); the cleanup step still disconnects"

@@ -4,6 +4,9 @@
 # and is safe after a failed or skipped connect. POSIX sh.
 #   TGCTL_API_TOKEN_VAR   name of the variable holding the API token (to revoke a minted key)
 #   TGCTL_NETWORK         network name, when connect was given one
+#   TGCTL_PROVIDER        firezone: the token goes to tgctl as FIREZONE_API_TOKEN (default
+#                         variable FIREZONE_API_TOKEN); it deletes a minted token and the job's
+#                         client record
 
 tgctl_disconnect() {
   _bin="${TGCTL:-}"
@@ -16,12 +19,17 @@ tgctl_disconnect() {
   fi
   _var="${TGCTL_API_TOKEN_VAR:-TWINGATE_API_TOKEN}"
   case "$_var" in '' | [0-9]* | *[!A-Za-z0-9_]*) _var=TWINGATE_API_TOKEN ;; esac
+  _fz=""
+  case "${TGCTL_PROVIDER:-}" in firezone | Firezone | FIREZONE) _fz=1 ;; esac
+  if [ -n "$_fz" ] && [ "$_var" = TWINGATE_API_TOKEN ]; then _var=FIREZONE_API_TOKEN; fi
   _token="$(eval "printf '%s' \"\${$_var:-}\"")"
   set -- disconnect
   if [ -n "${TGCTL_NETWORK:-}" ]; then set -- "$@" --network "$TGCTL_NETWORK"; fi
   printf 'tgctl-disconnect: running: tgctl %s\n' "$*" >&2
   _code=0
-  if [ -n "$_token" ]; then
+  if [ -n "$_token" ] && [ -n "$_fz" ]; then
+    FIREZONE_API_TOKEN="$_token" "$_bin" "$@" </dev/null || _code=$?
+  elif [ -n "$_token" ]; then
     TWINGATE_API_TOKEN="$_token" "$_bin" "$@" </dev/null || _code=$?
   else
     "$_bin" "$@" </dev/null || _code=$?

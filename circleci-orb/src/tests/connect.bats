@@ -76,6 +76,33 @@ api.internal" TGCTL_PROBE="db.internal:5432" TGCTL_REQUIRE_PRIVATE=true TGCTL_NE
   [ "$(grep -c tgcanary "$FAKE_TGCTL_LOG/calls")" -eq 0 ]
 }
 
+@test "firezone: the token goes to FIREZONE_TOKEN (a file: --token-file), the API token to FIREZONE_API_TOKEN" {
+  export TGCTL_PROVIDER=firezone FIREZONE_TOKEN="fz-CANARY0123456789"
+  run tgctl_connect
+  [ "$status" -eq 0 ]
+  grep -q '^connect --wait --provider firezone --env-file ' "$FAKE_TGCTL_LOG/calls"
+  grep -qx 'FIREZONE_TOKEN=fz-CANARY0123456789' "$FAKE_TGCTL_LOG/env-connect"
+  grep -qx 'TWINGATE_SERVICE_KEY=' "$FAKE_TGCTL_LOG/env-connect"
+  [ "$(grep -c CANARY "$FAKE_TGCTL_LOG/calls")" -eq 0 ]
+  printf '%s' fz-CANARY0123456789 >"$TEST_DIR/token"
+  export FIREZONE_TOKEN="$TEST_DIR/token"
+  run tgctl_connect
+  grep -q "^connect --wait --token-file $TEST_DIR/token " "$FAKE_TGCTL_LOG/calls"
+  unset FIREZONE_TOKEN
+  export FIREZONE_API_TOKEN=fzcanary-api TGCTL_SERVICE_ACCOUNT=ci
+  run tgctl_connect
+  [ "$status" -eq 0 ]
+  grep -qx 'FIREZONE_API_TOKEN=fzcanary-api' "$FAKE_TGCTL_LOG/env-connect"
+  run tgctl_disconnect
+  [ "$status" -eq 0 ]
+  grep -qx 'FIREZONE_API_TOKEN=fzcanary-api' "$FAKE_TGCTL_LOG/env-disconnect"
+  grep -qx 'TWINGATE_API_TOKEN=' "$FAKE_TGCTL_LOG/env-disconnect"
+  unset FIREZONE_API_TOKEN
+  run tgctl_connect
+  [ "$status" -eq 2 ]
+  [[ "$output" == *'$FIREZONE_API_TOKEN'* ]]
+}
+
 @test "no key and no service account: a clear error before tgctl runs" {
   run tgctl_connect
   [ "$status" -eq 2 ]

@@ -10,16 +10,27 @@ pub mod paginate;
 pub mod transport;
 
 pub mod auth;
+pub mod connectors;
+pub mod devices;
+pub mod firezone;
+pub mod groups;
+pub mod introspection;
+pub mod remote_networks;
 pub mod resources;
+pub mod security_policies;
 pub mod service_accounts;
 pub mod service_keys;
+pub mod users;
 
 pub use pacer::{Limits, OpKind, Pacer};
 pub use paginate::{Page, collect, paginate};
-pub use transport::{Client, ClientOptions, RetryPolicy};
+pub use transport::{Client, ClientOptions, Dialect, RetryPolicy};
 
-use serde::Serialize;
+use std::future::Future;
+
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::{Error, Kind, Result};
 
@@ -77,4 +88,251 @@ macro_rules! string_filter {
             in_: None,
         }
     }};
+}
+
+/// Something with an ID and a name (for lookups by name).
+pub trait Named {
+    fn id(&self) -> &str;
+    fn name(&self) -> &str;
+}
+
+impl Named for Ref {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Ref {
+    pub fn of<T: Named>(value: &T) -> Ref {
+        Ref { id: value.id().to_owned(), name: value.name().to_owned() }
+    }
+}
+
+/// Finds one object named on the command line by ID or exact name.
+///
+/// An ID of type `ty` is looked up with `by_id` (null: not found); an ID of another type is a
+/// usage error; anything else is a name, looked up with `by_name` (which should ask the API for
+/// an exact match) and compared exactly here. Both futures are lazy: only one is awaited.
+pub async fn find<T: Named>(
+    noun: &str,
+    ty: &str,
+    text: &str,
+    by_id: impl Future<Output = Result<Option<T>>>,
+    by_name: impl Future<Output = Result<Vec<T>>>,
+) -> Result<T> {
+    if ids::is_id_of(text, ty) {
+        return by_id.await?.ok_or_else(|| {
+            Error::not_found(format!("no {noun} with ID {text}"))
+                .hint(format!("list them with `{}`", list_command(noun)))
+        });
+    }
+    if let Some(other) = ids::type_of(text) {
+        return Err(Error::usage(format!("{text} is a {other} ID, not a {noun} ID"))
+            .hint(format!("pass a {noun} name or ID; `{}` shows them", list_command(noun))));
+    }
+    let matches: Vec<T> = by_name.await?.into_iter().filter(|o| o.name() == text).collect();
+    one_match(noun, text, matches)
+}
+
+fn list_command(noun: &str) -> String {
+    format!("tgctl {} list", noun.replace(' ', "-"))
+}
+
+/// Exactly one match, or a clear error (not found, or ambiguous with the IDs to choose from).
+pub fn one_match<T: Named>(noun: &str, name: &str, mut matches: Vec<T>) -> Result<T> {
+    match matches.len() {
+        0 => Err(Error::not_found(format!("no {noun} named {name:?}"))
+            .hint(format!("names are matched exactly; list them with `{}`", list_command(noun)))),
+        1 => Ok(matches.remove(0)),
+        n => {
+            let ids: Vec<&str> = matches.iter().map(Named::id).collect();
+            Err(Error::new(Kind::Ambiguous, format!("{n} {noun}s are named {name:?}; pass an ID instead"))
+                .hint(format!("IDs: {}", ids.join(", "))))
+        }
+    }
+}
+
+/// Variables for [`Client::post_vars`]: a key is either absent (leave the field alone), null
+/// (clear it) or a value.
+#[derive(Debug, Default, Clone)]
+pub struct Vars(serde_json::Map<String, Value>);
+
+impl Vars {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `key` to `value`.
+    pub fn set(mut self, key: &str, value: impl Serialize) -> Self {
+        self.0.insert(key.to_owned(), serde_json::to_value(value).unwrap_or(Value::Null));
+        self
+    }
+
+    /// Sets `key` when `value` is `Some`; leaves it absent otherwise.
+    pub fn opt(self, key: &str, value: Option<impl Serialize>) -> Self {
+        match value {
+            Some(v) => self.set(key, v),
+            None => self,
+        }
+    }
+
+    /// Sets `key` to an explicit null when `clear` is true.
+    pub fn null_if(mut self, key: &str, clear: bool) -> Self {
+        if clear {
+            self.0.insert(key.to_owned(), Value::Null);
+        }
+        self
+    }
+
+    /// Applies a [`Patch`]: absent, null or the value.
+    pub fn patch<T: Serialize>(self, key: &str, patch: Patch<T>) -> Self {
+        match patch {
+            Patch::Keep => self,
+            Patch::Clear => self.null_if(key, true),
+            Patch::Set(v) => self.set(key, v),
+        }
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    pub fn into_value(self) -> Value {
+        Value::Object(self.0)
+    }
+}
+
+/// A change to a field that can be cleared: leave it, clear it (send null), or set it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    /// From `--field VALUE` and `--clear-field` (clap makes them conflict).
+    pub fn from_flags(value: Option<T>, clear: bool) -> Self {
+        match (value, clear) {
+            (Some(v), _) => Patch::Set(v),
+            (None, true) => Patch::Clear,
+            (None, false) => Patch::Keep,
+        }
+    }
+
+    pub fn is_keep(&self) -> bool {
+        matches!(self, Patch::Keep)
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
+        match self {
+            Patch::Keep => Patch::Keep,
+            Patch::Clear => Patch::Clear,
+            Patch::Set(v) => Patch::Set(f(v)),
+        }
+    }
+}
+
+/// The API spelling of a value of one of our enums: `google-cloud` becomes `GOOGLE_CLOUD`.
+pub fn api_enum<E: clap::ValueEnum>(value: &E) -> String {
+    value.to_possible_value().map(|v| v.get_name().to_ascii_uppercase().replace('-', "_")).unwrap_or_default()
+}
+
+/// Converts one of our enums into a generated module's enum of the same values.
+pub fn gen_enum<E: clap::ValueEnum, G: DeserializeOwned>(value: &E) -> Result<G> {
+    serde_json::from_value(Value::String(api_enum(value)))
+        .map_err(|e| Error::internal(format!("enum value not in the schema: {e}")))
+}
+
+/// The flag spelling of an API enum value we keep as text (`MAC_OS` becomes `mac-os`).
+pub fn api_label(value: &str) -> String {
+    value.to_ascii_lowercase().replace('_', "-")
+}
+
+/// The flag spelling of one of our enums (`google-cloud`).
+pub fn label<E: clap::ValueEnum>(value: &E) -> String {
+    value.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default()
+}
+
+/// A connection as our wire structs read it: the nodes and, when selected, the count and page.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireConn<T> {
+    #[serde(default)]
+    pub total_count: i64,
+    #[serde(default = "Vec::new")]
+    pub edges: Vec<WireEdge<T>>,
+    #[serde(default)]
+    pub page_info: Option<WirePageInfo>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireEdge<T> {
+    pub node: T,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WirePageInfo {
+    pub end_cursor: Option<String>,
+    pub has_next_page: bool,
+}
+
+impl<T> WireConn<T> {
+    pub fn nodes(self) -> Vec<T> {
+        self.edges.into_iter().map(|e| e.node).collect()
+    }
+
+    /// The cursor of the next page, if there is one.
+    pub fn next(&self) -> Option<String> {
+        self.page_info.as_ref().filter(|p| p.has_next_page).and_then(|p| p.end_cursor.clone())
+    }
+}
+
+/// Maps one page of a generated connection (anything with `edges { node }` and `pageInfo`) to a
+/// [`Page`] of domain values.
+pub(crate) fn page_of<C: Serialize, W: DeserializeOwned, T>(conn: C, map: impl Fn(W) -> Result<T>) -> Result<Page<T>> {
+    let conn: WireConn<W> = wire(conn)?;
+    let (end_cursor, has_next_page) =
+        conn.page_info.as_ref().map_or((None, false), |p| (p.end_cursor.clone(), p.has_next_page));
+    Ok(Page { nodes: conn.edges.into_iter().map(|e| map(e.node)).collect::<Result<_>>()?, end_cursor, has_next_page })
+}
+
+impl<T> WireConn<T> {
+    /// This connection as a [`Page`] of domain values.
+    pub fn into_page<U>(self, map: impl Fn(T) -> Result<U>) -> Result<Page<U>> {
+        let (end_cursor, has_next_page) =
+            self.page_info.as_ref().map_or((None, false), |p| (p.end_cursor.clone(), p.has_next_page));
+        Ok(Page {
+            nodes: self.edges.into_iter().map(|e| map(e.node)).collect::<Result<_>>()?,
+            end_cursor,
+            has_next_page,
+        })
+    }
+}
+
+/// A mutation payload as our wire types read it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WirePayload<T> {
+    pub entity: Option<T>,
+}
+
+/// Loads every page of a nested connection of one object: `fetch(after)` returns one page of it.
+pub(crate) async fn nested_all<T, F, Fut>(first: WireConn<T>, mut fetch: F) -> Result<Vec<T>>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<WireConn<T>>>,
+{
+    let mut next = first.next();
+    let mut all = first.nodes();
+    while let Some(cursor) = next {
+        let page = fetch(cursor.clone()).await?;
+        next = page.next().filter(|n| *n != cursor);
+        all.extend(page.nodes());
+    }
+    Ok(all)
 }

@@ -30,12 +30,45 @@ pub enum OpKind {
 impl OpKind {
     /// Classifies a GraphQL document by its first operation keyword.
     pub fn of_document(document: &str) -> OpKind {
-        let mut rest = document.trim_start();
-        // Skip comments before the operation.
-        while let Some(stripped) = rest.strip_prefix('#') {
-            rest = stripped.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        // A write when any top-level definition is a mutation (fragments and other operations
+        // may come first; strings and comments are skipped). Conservative for documents with
+        // several operations: a write is never retried blindly.
+        let mut depth = 0usize;
+        let mut chars = document.chars();
+        let mut word = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '#' => {
+                    for n in chars.by_ref() {
+                        if n == '\n' {
+                            break;
+                        }
+                    }
+                }
+                '"' => {
+                    let mut escaped = false;
+                    for n in chars.by_ref() {
+                        match n {
+                            '\\' if !escaped => escaped = true,
+                            '"' if !escaped => break,
+                            _ => escaped = false,
+                        }
+                    }
+                }
+                '{' | '(' => depth += 1,
+                '}' | ')' => depth = depth.saturating_sub(1),
+                c if depth == 0 && (c.is_ascii_alphanumeric() || c == '_') => {
+                    word.push(c);
+                    continue;
+                }
+                _ => {}
+            }
+            if word == "mutation" {
+                return OpKind::Write;
+            }
+            word.clear();
         }
-        if rest.starts_with("mutation") { OpKind::Write } else { OpKind::Read }
+        if word == "mutation" { OpKind::Write } else { OpKind::Read }
     }
 
     pub fn label(self) -> &'static str {
@@ -192,6 +225,10 @@ mod tests {
         assert_eq!(OpKind::of_document("  # c\nmutation X { a }"), OpKind::Write);
         assert_eq!(OpKind::of_document("query X { a }"), OpKind::Read);
         assert_eq!(OpKind::of_document("{ a }"), OpKind::Read);
+        assert_eq!(OpKind::of_document("fragment F on X { a }\nmutation M { b { ...F } }"), OpKind::Write);
+        assert_eq!(OpKind::of_document("query Q { mutation: a(x: \"mutation\") }"), OpKind::Read);
+        assert_eq!(OpKind::of_document("# mutation\nquery { a }"), OpKind::Read);
+        assert_eq!(OpKind::of_document("query A { a } mutation B { b }"), OpKind::Write);
     }
 
     #[test]

@@ -1,54 +1,656 @@
-//! Resources: lookups used by other nouns (the full noun comes with the API coverage work).
+//! Resources: addresses (FQDN, IP, CIDR, wildcard) in a remote network that clients may reach,
+//! with their protocols, and who may reach them (access: groups and service accounts).
+
+use std::collections::BTreeMap;
 
 use graphql_client::GraphQLQuery;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
-use super::{Client, Ref, ids};
-use crate::error::{Error, Kind, Result};
+use super::paginate::Page;
+use super::{Client, DateTime, NameFilter, Named, Patch, Ref, Vars, WireConn, WirePayload, wire};
+use crate::error::{Error, Result};
+use crate::parse::{Ports, merge_ranges};
+use crate::string_filter;
+
+#[allow(dead_code)]
+type _Scalars = DateTime;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/resource/lookup.graphql",
-    response_derives = "Debug"
+    query_path = "graphql/resource/list.graphql",
+    response_derives = "Debug, Serialize"
 )]
-pub struct ResourceLookup;
+pub struct ResourceList;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/resource/get_ref.graphql",
+    query_path = "graphql/resource/get.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct ResourceGet;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/resource/create.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct ResourceCreate;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/resource/update.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct ResourceUpdate;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/resource/delete.graphql",
     response_derives = "Debug"
 )]
-pub struct ResourceRef;
+pub struct ResourceDelete;
 
-/// Turns a resource ID or exact name into a reference, checking that it exists.
-pub async fn resolve(client: &Client, name_or_id: &str) -> Result<Ref> {
-    if ids::is_id_of(name_or_id, "Resource") {
-        let data = client.post::<ResourceRef>(resource_ref::Variables { id: name_or_id.to_owned() }).await?;
-        return data
-            .resource
-            .map(|r| Ref { id: r.id, name: r.name })
-            .ok_or_else(|| Error::not_found(format!("no resource with ID {name_or_id}")));
-    }
-    if let Some(other) = ids::type_of(name_or_id) {
-        return Err(Error::usage(format!("{name_or_id} is a {other} ID, not a resource")));
-    }
-    let data = client.post::<ResourceLookup>(resource_lookup::Variables { name: name_or_id.to_owned() }).await?;
-    let matches: Vec<Ref> =
-        data.resources.edges.into_iter().map(|e| Ref { id: e.node.id, name: e.node.name }).collect();
-    one_match("resource", name_or_id, matches)
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/resource/access_list.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct ResourceAccessList;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/resource/access_add.graphql",
+    response_derives = "Debug"
+)]
+pub struct ResourceAccessAdd;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/resource/access_remove.graphql",
+    response_derives = "Debug"
+)]
+pub struct ResourceAccessRemove;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/resource/access_set.graphql",
+    response_derives = "Debug"
+)]
+pub struct ResourceAccessSet;
+
+/// Which protocols and ports a resource allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Protocols {
+    pub tcp: Ports,
+    pub udp: Ports,
+    pub allow_icmp: bool,
 }
 
-/// Exactly one match, or a clear error.
-pub fn one_match(noun: &str, name: &str, mut matches: Vec<Ref>) -> Result<Ref> {
-    match matches.len() {
-        0 => Err(Error::not_found(format!("no {noun} named {name:?}"))
-            .hint(format!("list them with `tgctl {} list`", noun.replace(' ', "-")))),
-        1 => Ok(matches.remove(0)),
-        n => {
-            let ids: Vec<String> = matches.iter().map(|m| m.id.clone()).collect();
-            Err(Error::new(Kind::Ambiguous, format!("{n} {noun}s are named {name:?}; pass an ID instead"))
-                .hint(format!("IDs: {}", ids.join(", "))))
+impl Default for Protocols {
+    /// The API's default: everything allowed.
+    fn default() -> Self {
+        Protocols { tcp: Ports::All, udp: Ports::All, allow_icmp: true }
+    }
+}
+
+impl Protocols {
+    /// The API's `ProtocolsInput`.
+    pub fn to_input(&self) -> Value {
+        fn one(p: &Ports) -> Value {
+            match p {
+                Ports::All => json!({"policy": "ALLOW_ALL", "ports": []}),
+                Ports::None => json!({"policy": "RESTRICTED", "ports": []}),
+                Ports::Ranges(r) => json!({
+                    "policy": "RESTRICTED",
+                    "ports": r.iter().map(|(s, e)| json!({"start": s, "end": e})).collect::<Vec<_>>()
+                }),
+            }
         }
+        json!({"allowIcmp": self.allow_icmp, "tcp": one(&self.tcp), "udp": one(&self.udp)})
+    }
+
+    /// `tcp 443; udp none; icmp` for tables.
+    pub fn summary(&self) -> String {
+        format!(
+            "tcp {}; udp {}; icmp {}",
+            self.tcp.to_text(),
+            self.udp.to_text(),
+            if self.allow_icmp { "yes" } else { "no" }
+        )
+    }
+}
+
+/// A resource as tgctl shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    pub id: String,
+    pub name: String,
+    /// The implementation: network, ssh, kubernetes, web-app.
+    pub kind: String,
+    pub address: String,
+    pub alias: Option<String>,
+    pub remote_network: Ref,
+    pub protocols: Protocols,
+    pub is_active: bool,
+    pub is_visible: bool,
+    pub is_browser_shortcut_enabled: bool,
+    /// Null: the default policy.
+    pub security_policy: Option<Ref>,
+    pub tags: BTreeMap<String, String>,
+    pub access_count: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Every group and service account with access (`get` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<Vec<AccessEntry>>,
+}
+
+impl Named for Resource {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireResource {
+    #[serde(rename = "__typename")]
+    typename: String,
+    id: String,
+    name: String,
+    address: WireAddress,
+    alias: Option<String>,
+    remote_network: Ref,
+    protocols: WireProtocols,
+    is_active: bool,
+    is_visible: bool,
+    is_browser_shortcut_enabled: bool,
+    security_policy: Option<Ref>,
+    #[serde(default)]
+    tags: Vec<WireTag>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    access: WireConn<Value>,
+}
+
+#[derive(Deserialize)]
+struct WireAddress {
+    value: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireProtocols {
+    allow_icmp: bool,
+    tcp: WireProtocol,
+    udp: WireProtocol,
+}
+
+#[derive(Deserialize)]
+struct WireProtocol {
+    policy: String,
+    #[serde(default)]
+    ports: Vec<WirePortRange>,
+}
+
+#[derive(Deserialize)]
+struct WirePortRange {
+    start: u16,
+    end: u16,
+}
+
+#[derive(Deserialize)]
+struct WireTag {
+    key: String,
+    value: String,
+}
+
+impl WireProtocol {
+    fn ports(self) -> Ports {
+        if self.policy == "ALLOW_ALL" {
+            return Ports::All;
+        }
+        let ranges = merge_ranges(self.ports.into_iter().map(|r| (r.start.min(r.end), r.end.max(r.start))).collect());
+        if ranges.is_empty() { Ports::None } else { Ports::Ranges(ranges) }
+    }
+}
+
+fn kind_of(typename: &str) -> String {
+    match typename.strip_suffix("Resource") {
+        Some("") | None => "network".to_owned(),
+        Some("SSH") => "ssh".to_owned(),
+        Some("WebApp") => "web-app".to_owned(),
+        Some(other) => other.to_ascii_lowercase(),
+    }
+}
+
+impl From<WireResource> for Resource {
+    fn from(w: WireResource) -> Self {
+        Resource {
+            id: w.id,
+            name: w.name,
+            kind: kind_of(&w.typename),
+            address: w.address.value,
+            alias: w.alias.filter(|a| !a.is_empty()),
+            remote_network: w.remote_network,
+            protocols: Protocols {
+                allow_icmp: w.protocols.allow_icmp,
+                tcp: w.protocols.tcp.ports(),
+                udp: w.protocols.udp.ports(),
+            },
+            is_active: w.is_active,
+            is_visible: w.is_visible,
+            is_browser_shortcut_enabled: w.is_browser_shortcut_enabled,
+            security_policy: w.security_policy,
+            tags: w.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+            access_count: w.access.total_count,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+            access: None,
+        }
+    }
+}
+
+/// Maps a resource node from the API's JSON.
+pub fn map(node: Value) -> Result<Resource> {
+    Ok(wire::<_, WireResource>(node)?.into())
+}
+
+/// List filters the API applies.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub name: NameFilter,
+    /// Only this remote network's resources (its ID).
+    pub remote_network: Option<String>,
+    /// Only resources with all of these tags.
+    pub tags: Vec<(String, String)>,
+}
+
+/// One page of resources.
+pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, first: i64) -> Result<Page<Resource>> {
+    use resource_list as q;
+    let empty = filter.name.is_empty() && filter.remote_network.is_none() && filter.tags.is_empty();
+    let api_filter = (!empty).then(|| q::ResourceFilterInput {
+        name: (!filter.name.is_empty()).then(|| string_filter!(q, &filter.name)),
+        remote_network_id: filter
+            .remote_network
+            .clone()
+            .map(|id| q::RemoteNetworkIdFilterOperationInput { eq: Some(id), in_: None }),
+        tags: (!filter.tags.is_empty()).then(|| q::TagsFilterOperatorInput {
+            and: Some(
+                filter
+                    .tags
+                    .iter()
+                    .map(|(k, v)| q::TagKeyValueFilterInput {
+                        key: k.clone(),
+                        value: q::TagValueFilterInput { eq: Some(v.clone()) },
+                    })
+                    .collect(),
+            ),
+        }),
+    });
+    #[derive(Deserialize)]
+    struct Data {
+        resources: WireConn<WireResource>,
+    }
+    let data: Data = client.post_as::<ResourceList, _>(q::Variables { first, after, filter: api_filter }).await?;
+    data.resources.into_page(|n| Ok(n.into()))
+}
+
+/// The resource with this ID, or `None`.
+pub async fn get(client: &Client, id: &str) -> Result<Option<Resource>> {
+    #[derive(Deserialize)]
+    struct Data {
+        resource: Option<WireResource>,
+    }
+    let data: Data = client.post_as::<ResourceGet, _>(resource_get::Variables { id: id.to_owned() }).await?;
+    Ok(data.resource.map(Resource::from))
+}
+
+/// By ID or exact name.
+pub async fn find(client: &Client, text: &str) -> Result<Resource> {
+    let filter = Filter { name: NameFilter::exact(text), ..Filter::default() };
+    super::find("resource", "Resource", text, get(client, text), async {
+        Ok(list_page(client, &filter, None, 10).await?.nodes)
+    })
+    .await
+}
+
+/// By ID or exact name, as a reference (used by other nouns).
+pub async fn resolve(client: &Client, text: &str) -> Result<Ref> {
+    Ok(Ref::of(&find(client, text).await?))
+}
+
+/// A new resource. `None` fields are not sent, so the API's defaults apply.
+#[derive(Debug, Default)]
+pub struct NewResource {
+    pub name: String,
+    pub address: String,
+    pub remote_network_id: String,
+    pub protocols: Option<Protocols>,
+    pub alias: Option<String>,
+    pub is_visible: Option<bool>,
+    pub is_browser_shortcut_enabled: Option<bool>,
+    pub security_policy_id: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+fn tags_input(tags: &BTreeMap<String, String>) -> Value {
+    Value::Array(tags.iter().map(|(k, v)| json!({"key": k, "value": v})).collect())
+}
+
+pub async fn create(client: &Client, new: NewResource) -> Result<Resource> {
+    use resource_create as q;
+    let vars = Vars::new()
+        .set("name", &new.name)
+        .set("address", &new.address)
+        .set("remoteNetworkId", &new.remote_network_id)
+        .opt("protocols", new.protocols.as_ref().map(Protocols::to_input))
+        .opt("alias", new.alias)
+        .opt("isVisible", new.is_visible)
+        .opt("isBrowserShortcutEnabled", new.is_browser_shortcut_enabled)
+        .opt("securityPolicyId", new.security_policy_id)
+        .opt("tags", (!new.tags.is_empty()).then(|| tags_input(&new.tags)));
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        resource_create: WirePayload<WireResource>,
+    }
+    let data: Data = client.post_vars(q::QUERY, q::OPERATION_NAME, vars.into_value()).await?;
+    let entity = data.resource_create.entity.ok_or_else(|| Error::rejected("resourceCreate returned no resource"))?;
+    Ok(entity.into())
+}
+
+/// What `update` changes: `None`/`Keep` leaves a field alone; `Clear` sends null.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub remote_network_id: Option<String>,
+    pub protocols: Option<Protocols>,
+    pub is_active: Option<bool>,
+    pub is_visible: Option<bool>,
+    pub is_browser_shortcut_enabled: Option<bool>,
+    pub alias: Patch<String>,
+    pub security_policy_id: Patch<String>,
+    pub tags: Patch<BTreeMap<String, String>>,
+}
+
+impl Changes {
+    /// The update's variables: only the changed fields, nulls for cleared ones.
+    pub fn to_vars(&self, id: &str) -> Value {
+        Vars::new()
+            .set("id", id)
+            .opt("name", self.name.as_ref())
+            .opt("address", self.address.as_ref())
+            .opt("remoteNetworkId", self.remote_network_id.as_ref())
+            .opt("protocols", self.protocols.as_ref().map(Protocols::to_input))
+            .opt("isActive", self.is_active)
+            .opt("isVisible", self.is_visible)
+            .opt("isBrowserShortcutEnabled", self.is_browser_shortcut_enabled)
+            .patch("alias", self.alias.clone())
+            .patch("securityPolicyId", self.security_policy_id.clone())
+            .patch("tags", self.tags.clone().map(|t| tags_input(&t)))
+            .into_value()
+    }
+}
+
+pub async fn update(client: &Client, id: &str, changes: &Changes) -> Result<Resource> {
+    use resource_update as q;
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        resource_update: WirePayload<WireResource>,
+    }
+    let data: Data = client.post_vars(q::QUERY, q::OPERATION_NAME, changes.to_vars(id)).await?;
+    let entity = data.resource_update.entity.ok_or_else(|| Error::rejected("resourceUpdate returned no resource"))?;
+    Ok(entity.into())
+}
+
+pub async fn delete(client: &Client, id: &str) -> Result<()> {
+    client.post::<ResourceDelete>(resource_delete::Variables { id: id.to_owned() }).await.map(|_| ())
+}
+
+// ---- access -----------------------------------------------------------------------------------
+
+/// Who may be given access to a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum PrincipalKind {
+    Group,
+    ServiceAccount,
+}
+
+/// One group's or service account's access to a resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessEntry {
+    pub principal_type: PrincipalKind,
+    pub principal_id: String,
+    pub principal_name: String,
+    /// The policy set on this access (null: the resource's own policy).
+    pub security_policy: Option<Ref>,
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireAccessEdge {
+    node: WirePrincipal,
+    security_policy: Option<Ref>,
+    expires_at: Option<Timestamp>,
+}
+
+#[derive(Deserialize)]
+struct WirePrincipal {
+    #[serde(rename = "__typename")]
+    typename: String,
+    id: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireAccessConn {
+    page_info: super::WirePageInfo,
+    edges: Vec<WireAccessEdge>,
+}
+
+fn map_access_edge(e: WireAccessEdge) -> Result<AccessEntry> {
+    let principal_type = match e.node.typename.as_str() {
+        "Group" => PrincipalKind::Group,
+        "ServiceAccount" => PrincipalKind::ServiceAccount,
+        other => {
+            return Err(Error::new(crate::error::Kind::BadResponse, format!("unknown kind of principal {other:?}")));
+        }
+    };
+    Ok(AccessEntry {
+        principal_type,
+        principal_id: e.node.id,
+        principal_name: e.node.name,
+        security_policy: e.security_policy,
+        expires_at: e.expires_at,
+    })
+}
+
+/// One page of a resource's access.
+pub async fn access_page(
+    client: &Client,
+    resource_id: &str,
+    after: Option<String>,
+    first: i64,
+) -> Result<Page<AccessEntry>> {
+    use resource_access_list as q;
+    #[derive(Deserialize)]
+    struct Data {
+        resource: Option<WireAccessOf>,
+    }
+    #[derive(Deserialize)]
+    struct WireAccessOf {
+        access: WireAccessConn,
+    }
+    let data: Data =
+        client.post_as::<ResourceAccessList, _>(q::Variables { id: resource_id.to_owned(), first, after }).await?;
+    let resource = data.resource.ok_or_else(|| {
+        Error::not_found(format!("no resource with ID {resource_id}")).hint("list them with `tgctl resource list`")
+    })?;
+    let conn = resource.access;
+    Ok(Page {
+        nodes: conn.edges.into_iter().map(map_access_edge).collect::<Result<_>>()?,
+        end_cursor: conn.page_info.end_cursor,
+        has_next_page: conn.page_info.has_next_page,
+    })
+}
+
+/// All of a resource's access.
+pub async fn access_all(client: &Client, resource_id: &str) -> Result<Vec<AccessEntry>> {
+    super::collect(None, |after, first| access_page(client, resource_id, after, first)).await
+}
+
+/// One principal's access, as `AccessInput`: `Keep` omits a field (the current value stays),
+/// `Clear` sends null (removes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub principal_id: String,
+    pub security_policy_id: Patch<String>,
+    pub expires_at: Patch<Timestamp>,
+}
+
+impl Grant {
+    pub fn to_input(&self) -> Value {
+        Vars::new()
+            .set("principalId", &self.principal_id)
+            .patch("securityPolicyId", self.security_policy_id.clone())
+            .patch("expiresAt", self.expires_at.clone().map(|t| t.to_string()))
+            .into_value()
+    }
+}
+
+/// Adds (or updates) access for each grant.
+pub async fn access_add(client: &Client, resource_id: &str, grants: &[Grant]) -> Result<()> {
+    use resource_access_add as q;
+    let vars = json!({"resourceId": resource_id, "access": grants.iter().map(Grant::to_input).collect::<Vec<_>>()});
+    let _: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, vars).await?;
+    Ok(())
+}
+
+/// Removes these principals' access.
+pub async fn access_remove(client: &Client, resource_id: &str, principal_ids: Vec<String>) -> Result<()> {
+    let vars = resource_access_remove::Variables { resource_id: resource_id.to_owned(), principal_ids };
+    client.post::<ResourceAccessRemove>(vars).await.map(|_| ())
+}
+
+/// Replaces all access with exactly these grants.
+pub async fn access_set(client: &Client, resource_id: &str, grants: &[Grant]) -> Result<()> {
+    use resource_access_set as q;
+    let vars = json!({"resourceId": resource_id, "access": grants.iter().map(Grant::to_input).collect::<Vec<_>>()});
+    let _: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, vars).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> Value {
+        json!({
+            "__typename": "NetworkResource",
+            "id": "UmVzb3VyY2U6MTI3NTIxMw==", "name": "prod-db",
+            "address": {"type": "DNS", "value": "db.internal"}, "alias": "db.prod.corp",
+            "remoteNetwork": {"id": "UmVtb3RlTmV0d29yazo5Njc0OTU=", "name": "aws-prod"},
+            "protocols": {
+                "allowIcmp": false,
+                "tcp": {"policy": "RESTRICTED", "ports": [{"start": 8000, "end": 8100}, {"start": 5432, "end": 5432}]},
+                "udp": {"policy": "ALLOW_ALL", "ports": []}
+            },
+            "isActive": true, "isVisible": true, "isBrowserShortcutEnabled": false,
+            "securityPolicy": null, "tags": [{"key": "env", "value": "prod"}],
+            "createdAt": "2024-02-15T01:13:51.059028+00:00", "updatedAt": "2024-02-15T01:13:51+00:00",
+            "access": {"totalCount": 3}
+        })
+    }
+
+    #[test]
+    fn maps_a_resource_of_any_kind() {
+        let r = map(fixture()).unwrap();
+        assert_eq!(r.kind, "network");
+        assert_eq!(r.protocols.tcp, Ports::Ranges(vec![(5432, 5432), (8000, 8100)]));
+        assert_eq!(r.protocols.udp, Ports::All);
+        assert_eq!(r.protocols.summary(), "tcp 5432,8000-8100; udp all; icmp no");
+        assert_eq!(r.tags.get("env").map(String::as_str), Some("prod"));
+        assert_eq!(r.access_count, 3);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["protocols"], json!({"tcp": "5432,8000-8100", "udp": "all", "allowIcmp": false}));
+        assert_eq!(json["tags"], json!({"env": "prod"}));
+        assert_eq!(json["securityPolicy"], Value::Null);
+        assert!(json.get("access").is_none());
+
+        let mut restricted = fixture();
+        restricted["protocols"]["udp"] = json!({"policy": "RESTRICTED", "ports": []});
+        restricted["__typename"] = json!("SSHResource");
+        let r = map(restricted).unwrap();
+        assert_eq!((r.protocols.udp, r.kind.as_str()), (Ports::None, "ssh"));
+    }
+
+    #[test]
+    fn protocols_become_the_api_input() {
+        let p = Protocols { tcp: Ports::Ranges(vec![(443, 443)]), udp: Ports::None, allow_icmp: true };
+        assert_eq!(
+            p.to_input(),
+            json!({"allowIcmp": true, "tcp": {"policy": "RESTRICTED", "ports": [{"start": 443, "end": 443}]},
+                   "udp": {"policy": "RESTRICTED", "ports": []}})
+        );
+        assert_eq!(Protocols::default().to_input()["tcp"], json!({"policy": "ALLOW_ALL", "ports": []}));
+    }
+
+    #[test]
+    fn updates_omit_unchanged_fields_and_null_cleared_ones() {
+        let changes = Changes {
+            is_active: Some(false),
+            alias: Patch::Clear,
+            security_policy_id: Patch::Set("U2VjdXJpdHlQb2xpY3k6MQ==".into()),
+            ..Changes::default()
+        };
+        assert_eq!(
+            changes.to_vars("id1"),
+            json!({"id": "id1", "isActive": false, "alias": null, "securityPolicyId": "U2VjdXJpdHlQb2xpY3k6MQ=="})
+        );
+        let clear_tags = Changes { tags: Patch::Clear, ..Changes::default() };
+        assert_eq!(clear_tags.to_vars("x"), json!({"id": "x", "tags": null}));
+    }
+
+    #[test]
+    fn access_edges_and_grants() {
+        let edge = json!({
+            "node": {"__typename": "ServiceAccount", "id": "U2VydmljZUFjY291bnQ6MQ==", "name": "ci"},
+            "securityPolicy": null, "expiresAt": null
+        });
+        let e = map_access_edge(serde_json::from_value(edge).unwrap()).unwrap();
+        assert_eq!(e.principal_type, PrincipalKind::ServiceAccount);
+        assert_eq!(serde_json::to_value(&e).unwrap()["principalType"], "service-account");
+        let g = Grant {
+            principal_id: "R3JvdXA6MQ==".into(),
+            security_policy_id: Patch::Keep,
+            expires_at: Patch::Set("2026-12-31T23:59:59Z".parse().unwrap()),
+        };
+        assert_eq!(g.to_input(), json!({"principalId": "R3JvdXA6MQ==", "expiresAt": "2026-12-31T23:59:59Z"}));
+        let g = Grant { security_policy_id: Patch::Clear, expires_at: Patch::Clear, ..g };
+        assert_eq!(g.to_input(), json!({"principalId": "R3JvdXA6MQ==", "securityPolicyId": null, "expiresAt": null}));
     }
 }

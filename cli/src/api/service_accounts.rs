@@ -4,8 +4,8 @@ use graphql_client::GraphQLQuery;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::one_match;
 use super::paginate::Page;
-use super::resources::one_match;
 use super::service_keys::KeyStatus;
 use super::{Client, DateTime, NameFilter, Ref, ids, wire};
 use crate::error::{Error, Result};
@@ -163,6 +163,12 @@ pub async fn list_page(
     })
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetData {
+    service_account: Option<serde_json::Value>,
+}
+
 /// A service account with all its resources and keys (nested connections paged through).
 pub async fn get(client: &Client, id: &str) -> Result<ServiceAccount> {
     use service_account_get as q;
@@ -177,16 +183,21 @@ pub async fn get(client: &Client, id: &str) -> Result<ServiceAccount> {
             resources_after: resources_after.clone(),
             keys_after: keys_after.clone(),
         };
-        let data = client.post::<ServiceAccountGet>(vars).await?;
+        // Read as JSON: resources are an interface (see `Client::post_as`).
+        let data: GetData = client.post_as::<ServiceAccountGet, _>(vars).await?;
         let Some(node) = data.service_account else {
             return Err(Error::not_found(format!("no service account with ID {id}"))
                 .hint("list them with `tgctl service-account list`"));
         };
-        let more_resources = node.resources.page_info.has_next_page;
-        let more_keys = node.keys.page_info.has_next_page;
-        let next_resources = node.resources.page_info.end_cursor.clone();
-        let next_keys = node.keys.page_info.end_cursor.clone();
-        let page_keys: Vec<KeySummary> = node.keys.edges.iter().map(|e| wire(&e.node)).collect::<Result<_>>()?;
+        let resources_conn: super::WireConn<serde_json::Value> = wire(&node["resources"])?;
+        let keys_conn: super::WireConn<KeySummary> = wire(&node["keys"])?;
+        let more = |c: &Option<super::WirePageInfo>| c.as_ref().is_some_and(|p| p.has_next_page);
+        let cursor = |c: &Option<super::WirePageInfo>| c.as_ref().and_then(|p| p.end_cursor.clone());
+        let more_resources = more(&resources_conn.page_info);
+        let more_keys = more(&keys_conn.page_info);
+        let next_resources = cursor(&resources_conn.page_info);
+        let next_keys = cursor(&keys_conn.page_info);
+        let page_keys: Vec<KeySummary> = keys_conn.nodes();
         let wire_account: WireAccount = wire(&node)?;
         let page = wire_account.into_account(true);
         if account.is_none() || resources_after.is_some() {
@@ -223,7 +234,12 @@ pub async fn get(client: &Client, id: &str) -> Result<ServiceAccount> {
 pub async fn create(client: &Client, name: &str, resource_ids: Vec<String>) -> Result<ServiceAccount> {
     use service_account_create as q;
     let vars = q::Variables { name: name.to_owned(), resource_ids: (!resource_ids.is_empty()).then_some(resource_ids) };
-    let data = client.post::<ServiceAccountCreate>(vars).await?;
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        service_account_create: super::WirePayload<serde_json::Value>,
+    }
+    let data: Data = client.post_as::<ServiceAccountCreate, _>(vars).await?;
     let entity = data
         .service_account_create
         .entity
@@ -245,7 +261,12 @@ pub async fn update(
         added_resource_ids: (!added.is_empty()).then_some(added),
         removed_resource_ids: (!removed.is_empty()).then_some(removed),
     };
-    let data = client.post::<ServiceAccountUpdate>(vars).await?;
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        service_account_update: super::WirePayload<serde_json::Value>,
+    }
+    let data: Data = client.post_as::<ServiceAccountUpdate, _>(vars).await?;
     let entity = data
         .service_account_update
         .entity
@@ -274,10 +295,10 @@ pub async fn resolve(client: &Client, name_or_id: &str) -> Result<Ref> {
 
 async fn get_ref(client: &Client, id: &str) -> Result<Ref> {
     use service_account_get as q;
-    let data = client
-        .post::<ServiceAccountGet>(q::Variables { id: id.to_owned(), resources_after: None, keys_after: None })
+    let data: GetData = client
+        .post_as::<ServiceAccountGet, _>(q::Variables { id: id.to_owned(), resources_after: None, keys_after: None })
         .await?;
-    data.service_account.map(|a| Ref { id: a.id, name: a.name }).ok_or_else(|| {
+    data.service_account.map(wire::<_, Ref>).transpose()?.ok_or_else(|| {
         Error::not_found(format!("no service account with ID {id}")).hint("list them with `tgctl service-account list`")
     })
 }

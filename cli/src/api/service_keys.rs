@@ -275,25 +275,29 @@ impl std::fmt::Debug for KeyDocument {
 }
 
 impl KeyDocument {
-    /// Parses raw JSON, or base64 of it (as CircleCI users store it). Errors never quote the
-    /// input: it is a secret.
-    pub fn parse(text: &str) -> Result<KeyDocument> {
+    /// The key's JSON text, from raw JSON or base64 of it (as CircleCI users store it).
+    pub fn json_text(text: &str) -> Result<String> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return Err(Error::usage("the service key is empty")
                 .hint("pass the JSON the Admin Console (or `tgctl service-key create`) gave you"));
         }
-        let json = if trimmed.starts_with(['{', '[']) {
-            trimmed.to_owned()
-        } else {
-            use base64::Engine;
-            let compact: String = trimmed.chars().filter(|c| !c.is_whitespace()).collect();
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(compact.as_bytes())
-                .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(compact.as_bytes()))
-                .map_err(|_| Error::usage("the service key is neither JSON nor base64 of JSON"))?;
-            String::from_utf8(bytes).map_err(|_| Error::usage("the service key's base64 does not decode to text"))?
-        };
+        if trimmed.starts_with(['{', '[']) {
+            return Ok(trimmed.to_owned());
+        }
+        use base64::Engine;
+        let compact: String = trimmed.chars().filter(|c| !c.is_whitespace()).collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(compact.as_bytes())
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(compact.as_bytes()))
+            .map_err(|_| Error::usage("the service key is neither JSON nor base64 of JSON"))?;
+        String::from_utf8(bytes).map_err(|_| Error::usage("the service key's base64 does not decode to text"))
+    }
+
+    /// Parses raw JSON, or base64 of it (as CircleCI users store it). Errors never quote the
+    /// input: it is a secret.
+    pub fn parse(text: &str) -> Result<KeyDocument> {
+        let json = Self::json_text(text)?;
         let value: serde_json::Value = serde_json::from_str(&json).map_err(|e| {
             Error::usage(format!("the service key is not valid JSON (line {}, column {})", e.line(), e.column()))
         })?;

@@ -1,18 +1,25 @@
-//! The one transport: every GraphQL operation goes through [`Client::execute`].
+//! The one transport: every request, GraphQL (Twingate's Admin API, [`Client::execute`]) or
+//! REST (Firezone's API, [`Client::rest`]), goes through one core loop, [`Client::send`]:
+//! pace, send, classify, and maybe wait and retry, inside one time budget.
 //!
-//! It maps responses in a fixed order (HTTP 401/403, 429, 5xx, other HTTP errors, bodies that are
-//! not the API's JSON, GraphQL `errors`, missing `data`, `{ok: false}` payloads), retries queries
-//! on connect errors, timeouts, 429 and 5xx with capped exponential backoff and jitter inside one
-//! time budget, and retries mutations only when the server provably did not process them (the
-//! connection was never made, or the server answered 429). A mutation whose fate is unknown is
-//! reported, never re-sent. The [`Pacer`] keeps requests under the rate limits in the first place.
+//! Classification has a shared part and a per-protocol part. Shared, in this order: HTTP 401/403,
+//! 429, 5xx, an answer that broke off, an HTML page instead of the API. Then GraphQL: a body that
+//! is not JSON, GraphQL `errors`, other HTTP errors, missing `data`, `{ok: false}` payloads; or
+//! REST: 404, 400/422 (with the validation errors), other HTTP errors, a body that is not JSON.
+//!
+//! Retries use capped exponential backoff with jitter (or the server's `Retry-After`). Reads
+//! (GraphQL queries, REST GETs) are retried on connect errors, timeouts, 429 and 5xx. Writes
+//! (mutations, any other HTTP method) are retried only when the server provably did not process
+//! them: the connection was never made, or the server answered 429. A write whose fate is unknown
+//! is reported, never re-sent. The [`Pacer`] keeps requests under the rate limits in the first
+//! place.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use graphql_client::GraphQLQuery;
-use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -39,6 +46,8 @@ pub struct RetryPolicy {
     pub attempt_timeout: Duration,
     /// All attempts and waits of one request together.
     pub budget: Duration,
+    /// At most this many attempts of one request, whatever the budget says.
+    pub max_attempts: u32,
     /// Multiplies every wait (tests set 0).
     pub scale: f64,
     pub base_delay: Duration,
@@ -50,6 +59,7 @@ impl Default for RetryPolicy {
         Self {
             attempt_timeout: Duration::from_secs(30),
             budget: Duration::from_secs(90),
+            max_attempts: 10,
             scale: 1.0,
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(10),
@@ -88,7 +98,80 @@ pub struct Client {
     pacer: Pacer,
     retry: RetryPolicy,
     log: LogFn,
+    dialect: Dialect,
 }
+
+/// Which API a client talks to: how it authenticates, and what its errors advise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Twingate's GraphQL Admin API: `X-API-KEY`.
+    Twingate,
+    /// Firezone's REST API: `Authorization: Bearer`.
+    Firezone,
+}
+
+impl Dialect {
+    fn token_hint(self) -> &'static str {
+        match self {
+            Dialect::Twingate => "check the token and network, then run `tgctl auth login` or set TWINGATE_API_TOKEN",
+            Dialect::Firezone => {
+                "check FIREZONE_API_TOKEN (an API token from the admin portal: Settings > API Clients) and FIREZONE_API_URL"
+            }
+        }
+    }
+
+    fn permission_hint(self) -> &'static str {
+        match self {
+            Dialect::Twingate => "use a token with the needed permission (Read, Write & Provision for keys)",
+            Dialect::Firezone => "use an API token of an API client allowed to manage actors, tokens and clients",
+        }
+    }
+
+    fn endpoint_hint(self) -> &'static str {
+        match self {
+            Dialect::Twingate => {
+                "check --network / TWINGATE_NETWORK (the tenant name in <network>.twingate.com) or TGCTL_API_URL"
+            }
+            Dialect::Firezone => "check FIREZONE_API_URL (default https://api.firezone.dev)",
+        }
+    }
+
+    fn connect_hint(self) -> &'static str {
+        match self {
+            Dialect::Twingate => "check the network name, TWINGATE_URL / TGCTL_API_URL and your connection",
+            Dialect::Firezone => "check FIREZONE_API_URL and your connection",
+        }
+    }
+
+    fn api_name(self) -> &'static str {
+        match self {
+            Dialect::Twingate => "the Admin API",
+            Dialect::Firezone => "the Firezone API",
+        }
+    }
+}
+
+/// One request as the core loop sends it, rebuilt for every attempt.
+struct Outgoing {
+    method: Method,
+    url: reqwest::Url,
+    /// A JSON body, serialized once.
+    body: Option<Vec<u8>>,
+    /// How the request is named in messages (`ServiceAccountList`, `POST /actors`).
+    name: String,
+    kind: OpKind,
+    /// The `-v` line of an attempt, without the attempt number.
+    label: String,
+}
+
+/// What an attempt got back, for the per-protocol part of the classification.
+struct Answer {
+    status: StatusCode,
+    bytes: Vec<u8>,
+}
+
+/// The per-protocol part of the classification.
+type Interpret = fn(&Answer, &str, OpKind) -> Result<Value, Failure>;
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -97,11 +180,13 @@ impl std::fmt::Debug for Client {
 }
 
 /// Why one attempt failed, and whether another may be made.
+#[derive(Debug)]
 struct Failure {
     error: Error,
     retry: Retry,
 }
 
+#[derive(Debug)]
 enum Retry {
     /// The request never reached the server (or the server refused it unprocessed).
     Safe(Option<Duration>),
@@ -128,7 +213,18 @@ impl Client {
             pacer: options.pacer,
             retry: options.retry,
             log: options.log,
+            dialect: Dialect::Twingate,
         })
+    }
+
+    /// The same client, talking to another API (authentication and hints follow).
+    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     pub fn endpoint(&self) -> &reqwest::Url {
@@ -137,6 +233,18 @@ impl Client {
 
     /// Sends a typed operation.
     pub async fn post<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData>
+    where
+        Q::Variables: Serialize,
+    {
+        let body = Q::build_query(variables);
+        self.send_typed(&body, body.operation_name, body.query).await
+    }
+
+    /// Sends a typed operation but reads the answer into `T`, one of our own wire types, instead
+    /// of the generated `ResponseData`. For selections on interfaces: the generated enum of
+    /// implementations rejects a `__typename` the schema file does not list, and the live API has
+    /// more kinds of resources (SSH, Kubernetes, web app) than tgctl needs to tell apart.
+    pub async fn post_as<Q: GraphQLQuery, T: DeserializeOwned>(&self, variables: Q::Variables) -> Result<T>
     where
         Q::Variables: Serialize,
     {
@@ -179,8 +287,51 @@ impl Client {
         self.execute(&body, operation_name.unwrap_or("query"), OpKind::of_document(query)).await
     }
 
-    /// The loop: pace, send, classify, maybe wait and retry, within the budget.
+    /// Sends a GraphQL body (a query or mutation, as `kind` says); returns `data`.
     pub async fn execute<B: Serialize>(&self, body: &B, name: &str, kind: OpKind) -> Result<Value> {
+        let body =
+            serde_json::to_vec(body).map_err(|e| Error::internal(format!("cannot encode the request {name}: {e}")))?;
+        let request = Outgoing {
+            method: Method::POST,
+            url: self.endpoint.clone(),
+            body: Some(body),
+            name: name.to_owned(),
+            kind,
+            label: format!("POST {} {name} ({})", self.endpoint, kind_word(kind)),
+        };
+        self.send(&request, graphql_answer).await
+    }
+
+    /// Sends a REST request to `path` under the endpoint (`/actors`, with `query` pairs and an
+    /// optional JSON body); returns the whole JSON answer (`Value::Null` for an empty one). GET
+    /// is a read; every other method is a write, retried only when provably not processed.
+    pub async fn rest(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Value> {
+        let base = self.endpoint.as_str().trim_end_matches('/');
+        let mut url = reqwest::Url::parse(&format!("{base}{path}"))
+            .map_err(|e| Error::internal(format!("cannot build the URL of {path}: {e}")))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let kind = if method == Method::GET { OpKind::Read } else { OpKind::Write };
+        let name = format!("{method} {path}");
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| Error::internal(format!("cannot encode the request {name}: {e}")))?;
+        let label = format!("{method} {url}");
+        let request = Outgoing { method, url, body, name, kind, label };
+        self.send(&request, rest_answer).await
+    }
+
+    /// The core loop: pace, send, classify, maybe wait and retry, within the budget.
+    async fn send(&self, request: &Outgoing, interpret: Interpret) -> Result<Value> {
+        let (name, kind) = (request.name.as_str(), request.kind);
         let start = Instant::now();
         let deadline = start + self.retry.budget;
         let mut attempt: u32 = 0;
@@ -205,11 +356,8 @@ impl Client {
                 .await;
             attempt += 1;
             let sent = Instant::now();
-            (self.log)(
-                LogLevel::Debug,
-                &format!("POST {} {name} ({}) attempt {attempt}", self.endpoint, kind_word(kind)),
-            );
-            let outcome = self.attempt(body, name, kind).await;
+            (self.log)(LogLevel::Debug, &format!("{} attempt {attempt}", request.label));
+            let outcome = self.attempt(request, interpret).await;
             match outcome {
                 Ok(data) => {
                     (self.log)(LogLevel::Debug, &format!("{name} succeeded in {} ms", sent.elapsed().as_millis()));
@@ -226,16 +374,16 @@ impl Client {
                     let Some(delay) = delay else {
                         return Err(failure.error);
                     };
-                    if Instant::now() + delay > deadline {
+                    if attempt >= self.retry.max_attempts || Instant::now() + delay > deadline {
                         let budget = human_duration(self.retry.budget);
                         let error = failure.error;
+                        let gave_up = format!(
+                            "gave up after {attempt} attempt(s) (at most {} within the {budget} retry budget; TGCTL_RETRY_BUDGET raises the budget)",
+                            self.retry.max_attempts
+                        );
                         let hint = match &error.hint {
-                            Some(h) => format!(
-                                "{h} (gave up after {attempt} attempt(s) within the {budget} retry budget; TGCTL_RETRY_BUDGET raises it)"
-                            ),
-                            None => format!(
-                                "gave up after {attempt} attempt(s) within the {budget} retry budget; TGCTL_RETRY_BUDGET raises it"
-                            ),
+                            Some(h) => format!("{h}; {gave_up}"),
+                            None => gave_up,
                         };
                         return Err(Error { hint: Some(hint), ..error });
                     }
@@ -249,15 +397,18 @@ impl Client {
         }
     }
 
-    async fn attempt<B: Serialize>(&self, body: &B, name: &str, kind: OpKind) -> Result<Value, Failure> {
-        let response = self
-            .http
-            .post(self.endpoint.clone())
-            .header("X-API-KEY", self.token.expose_secret())
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| send_failure(&e, name, kind))?;
+    /// One attempt: send, then the shared classification, then the protocol's.
+    async fn attempt(&self, request: &Outgoing, interpret: Interpret) -> Result<Value, Failure> {
+        let (name, kind) = (request.name.as_str(), request.kind);
+        let mut builder = self.http.request(request.method.clone(), request.url.clone());
+        builder = match self.dialect {
+            Dialect::Twingate => builder.header("X-API-KEY", self.token.expose_secret()),
+            Dialect::Firezone => builder.bearer_auth(self.token.expose_secret()),
+        };
+        if let Some(body) = &request.body {
+            builder = builder.header(CONTENT_TYPE, "application/json").body(body.clone());
+        }
+        let response = builder.send().await.map_err(|e| send_failure(&e, name, kind, self.dialect))?;
         let status = response.status();
         let retry_after = parse_retry_after(response.headers().get(RETRY_AFTER), SystemTime::now());
         let is_html =
@@ -267,11 +418,10 @@ impl Client {
         // 1. Authentication.
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             let error = if status == StatusCode::UNAUTHORIZED {
-                Error::new(Kind::AuthRejected, "the API rejected the token (HTTP 401)")
-                    .hint("check the token and network, then run `tgctl auth login` or set TWINGATE_API_TOKEN")
+                Error::new(Kind::AuthRejected, "the API rejected the token (HTTP 401)").hint(self.dialect.token_hint())
             } else {
                 Error::new(Kind::PermissionDenied, "the token is not allowed to do this (HTTP 403)")
-                    .hint("use a token with the needed permission (Read, Write & Provision for keys)")
+                    .hint(self.dialect.permission_hint())
             };
             return Err(Failure { error, retry: Retry::Never });
         }
@@ -302,7 +452,7 @@ impl Client {
             return Err(Failure { error, retry });
         }
         let bytes = match bytes {
-            Ok(b) => b,
+            Ok(b) => b.to_vec(),
             Err(e) => {
                 return Err(match kind {
                     OpKind::Read => Failure {
@@ -321,56 +471,128 @@ impl Client {
         if looks_html {
             let error = Error::new(
                 Kind::BadResponse,
-                format!("the endpoint answered HTTP {} with an HTML page, not the Admin API", status.as_u16()),
+                format!(
+                    "the endpoint answered HTTP {} with an HTML page, not {}",
+                    status.as_u16(),
+                    self.dialect.api_name()
+                ),
             )
-            .hint("check --network / TWINGATE_NETWORK (the tenant name in <network>.twingate.com) or TGCTL_API_URL");
+            .hint(self.dialect.endpoint_hint());
             return Err(Failure { error, retry: Retry::Never });
         }
-        let json: Value = match serde_json::from_slice(&bytes) {
-            Ok(v) => v,
-            Err(_) => {
-                let error = Error::new(
-                    Kind::BadResponse,
-                    format!(
-                        "the API answered HTTP {} with a body that is not valid JSON ({} bytes)",
-                        status.as_u16(),
-                        bytes.len()
-                    ),
-                );
-                return Err(match kind {
-                    OpKind::Read => Failure { error, retry: Retry::IfRead },
-                    OpKind::Write => Failure {
-                        error: Error { kind: Kind::OutcomeUnknown, ..error }
-                            .hint("the write may have been applied; check the current state before running it again"),
-                        retry: Retry::Never,
-                    },
-                });
-            }
-        };
-        // 5. GraphQL errors (HTTP 200 or 400).
-        if let Some(errors) = json.get("errors").and_then(Value::as_array).filter(|e| !e.is_empty()) {
-            return Err(Failure { error: graphql_error(name, errors), retry: Retry::Never });
-        }
-        if !status.is_success() {
-            let error = Error::new(Kind::BadResponse, format!("the API answered HTTP {}", status.as_u16()));
-            return Err(Failure { error, retry: Retry::Never });
-        }
-        // 6. Missing data.
-        let data = match json.get("data") {
-            Some(Value::Null) | None => {
-                let error = Error::new(Kind::BadResponse, format!("the API's answer to {name} has no data"));
-                return Err(Failure { error, retry: Retry::Never });
-            }
-            Some(d) => d.clone(),
-        };
-        // 7. {ok: false} payloads.
-        if kind == OpKind::Write
-            && let Some(error) = rejected_payload(&data)
-        {
-            return Err(Failure { error, retry: Retry::Never });
-        }
-        Ok(data)
+        // 5. The protocol's own rules.
+        interpret(&Answer { status, bytes }, name, kind)
     }
+}
+
+/// A body that is not JSON: retried for a read; for a write, its fate is unknown.
+fn not_json(answer: &Answer, kind: OpKind) -> Failure {
+    let error = Error::new(
+        Kind::BadResponse,
+        format!(
+            "the API answered HTTP {} with a body that is not valid JSON ({} bytes)",
+            answer.status.as_u16(),
+            answer.bytes.len()
+        ),
+    );
+    match kind {
+        // A broken answer to a read is worth another try; an error page (4xx) is not.
+        OpKind::Read if answer.status.is_success() => Failure { error, retry: Retry::IfRead },
+        OpKind::Read => Failure { error, retry: Retry::Never },
+        // A 4xx was not processed; a broken 2xx (or 3xx) might have been.
+        OpKind::Write if answer.status.is_client_error() => Failure { error, retry: Retry::Never },
+        OpKind::Write => Failure {
+            error: Error { kind: Kind::OutcomeUnknown, ..error }
+                .hint("the write may have been applied; check the current state before running it again"),
+            retry: Retry::Never,
+        },
+    }
+}
+
+/// GraphQL: `errors`, then other HTTP errors, then `data`, then `{ok: false}` payloads.
+fn graphql_answer(answer: &Answer, name: &str, kind: OpKind) -> Result<Value, Failure> {
+    let status = answer.status;
+    let json: Value = serde_json::from_slice(&answer.bytes).map_err(|_| not_json(answer, kind))?;
+    // GraphQL errors (HTTP 200 or 400).
+    if let Some(errors) = json.get("errors").and_then(Value::as_array).filter(|e| !e.is_empty()) {
+        return Err(Failure { error: graphql_error(name, errors), retry: Retry::Never });
+    }
+    if !status.is_success() {
+        let error = Error::new(Kind::BadResponse, format!("the API answered HTTP {}", status.as_u16()));
+        return Err(Failure { error, retry: Retry::Never });
+    }
+    // Missing data.
+    let data = match json.get("data") {
+        Some(Value::Null) | None => {
+            let error = Error::new(Kind::BadResponse, format!("the API's answer to {name} has no data"));
+            return Err(Failure { error, retry: Retry::Never });
+        }
+        Some(d) => d.clone(),
+    };
+    // {ok: false} payloads.
+    if kind == OpKind::Write
+        && let Some(error) = rejected_payload(&data)
+    {
+        return Err(Failure { error, retry: Retry::Never });
+    }
+    Ok(data)
+}
+
+/// REST (Firezone): 404, 400/422 with their reasons, other HTTP errors; a 2xx answer is the whole
+/// JSON body (`Value::Null` when empty).
+fn rest_answer(answer: &Answer, name: &str, kind: OpKind) -> Result<Value, Failure> {
+    let status = answer.status;
+    let empty = answer.bytes.iter().all(u8::is_ascii_whitespace);
+    if status.is_success() {
+        if empty {
+            return Ok(Value::Null);
+        }
+        return serde_json::from_slice(&answer.bytes).map_err(|_| not_json(answer, kind));
+    }
+    let json: Value = if empty { Value::Null } else { serde_json::from_slice(&answer.bytes).unwrap_or(Value::Null) };
+    let (reason, details) = rest_reason(&json);
+    let said = reason.map(|r| format!(": {r}")).unwrap_or_default();
+    let mut error = match status {
+        StatusCode::NOT_FOUND => Error::not_found(format!("{name}: not found (HTTP 404){said}")),
+        StatusCode::BAD_REQUEST => Error::usage(format!("{name} was refused as a bad request (HTTP 400){said}")),
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
+            Error::rejected(format!("{name} was rejected (HTTP {}){said}", status.as_u16()))
+        }
+        _ => Error::new(Kind::BadResponse, format!("{name}: the API answered HTTP {}{said}", status.as_u16())),
+    };
+    error.details = details;
+    Err(Failure { error, retry: Retry::Never })
+}
+
+/// The reason of a REST error body: `{"error": {"reason": ...}}` (Firezone), `{"errors":
+/// {"detail": ...}}` (Phoenix), or problem details (`detail` / `title`); validation errors as
+/// `field: message` details.
+fn rest_reason(json: &Value) -> (Option<String>, Vec<String>) {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    let reason = text(json.pointer("/error/reason"))
+        .or_else(|| text(json.pointer("/errors/detail")))
+        .or_else(|| text(json.get("detail")))
+        .or_else(|| text(json.get("title")))
+        .or_else(|| text(json.get("error")));
+    let mut details = Vec::new();
+    for key in ["/error/validation_errors", "/errors", "/error/errors"] {
+        if let Some(map) = json.pointer(key).and_then(Value::as_object) {
+            for (field, messages) in map {
+                if field == "detail" {
+                    continue;
+                }
+                let list: Vec<String> = match messages {
+                    Value::Array(a) => {
+                        a.iter().map(|m| m.as_str().map_or_else(|| m.to_string(), str::to_owned)).collect()
+                    }
+                    Value::String(s) => vec![s.clone()],
+                    other => vec![other.to_string()],
+                };
+                details.push(format!("{field}: {}", list.join(", ")));
+            }
+        }
+    }
+    (reason, details)
 }
 
 fn kind_word(kind: OpKind) -> &'static str {
@@ -391,11 +613,11 @@ fn outcome_unknown(name: &str, why: &str) -> Failure {
     }
 }
 
-fn send_failure(e: &reqwest::Error, name: &str, kind: OpKind) -> Failure {
+fn send_failure(e: &reqwest::Error, name: &str, kind: OpKind, dialect: Dialect) -> Failure {
     if e.is_connect() {
         // No connection means no request reached the server: safe to retry any operation.
         let error = Error::new(Kind::Network, format!("cannot connect to the API: {}", reqwest_reason(e)))
-            .hint("check the network name, TWINGATE_URL / TGCTL_API_URL and your connection");
+            .hint(dialect.connect_hint());
         return Failure { error, retry: Retry::Safe(None) };
     }
     match kind {
@@ -531,6 +753,43 @@ mod tests {
         assert_eq!(e.kind, Kind::Rejected);
         assert!(e.message.contains("revoke it first"));
         assert!(rejected_payload(&serde_json::json!({"x": {"ok": true}})).is_none());
+    }
+
+    fn answer(status: u16, body: &str) -> Answer {
+        Answer { status: StatusCode::from_u16(status).unwrap(), bytes: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn rest_answers_map_to_kinds() {
+        let ok = rest_answer(&answer(200, r#"{"data": {"id": "a"}}"#), "GET /actors/a", OpKind::Read).unwrap();
+        assert_eq!(ok["data"]["id"], "a");
+        assert_eq!(rest_answer(&answer(204, ""), "DELETE /clients/c", OpKind::Write).unwrap(), Value::Null);
+        let e = rest_answer(&answer(404, r#"{"error": {"reason": "Not Found"}}"#), "GET /actors/x", OpKind::Read)
+            .unwrap_err();
+        assert_eq!(e.error.kind, Kind::NotFound);
+        assert!(e.error.message.contains("Not Found"), "{}", e.error.message);
+        assert!(matches!(e.retry, Retry::Never));
+        let e = rest_answer(
+            &answer(
+                422,
+                r#"{"error": {"reason": "Unprocessable Entity", "validation_errors": {"name": ["can't be blank"]}}}"#,
+            ),
+            "POST /actors",
+            OpKind::Write,
+        )
+        .unwrap_err();
+        assert_eq!(e.error.kind, Kind::Rejected);
+        assert_eq!(e.error.details, vec!["name: can't be blank"]);
+        let e = rest_answer(&answer(400, r#"{"errors": {"detail": "Bad Request"}}"#), "POST /actors", OpKind::Write)
+            .unwrap_err();
+        assert_eq!(e.error.kind, Kind::Usage);
+        // A 2xx body that is not JSON: retried for a read, unknown for a write.
+        assert!(matches!(
+            rest_answer(&answer(200, "{oops"), "GET /actors", OpKind::Read).unwrap_err().retry,
+            Retry::IfRead
+        ));
+        let e = rest_answer(&answer(201, "{oops"), "POST /actors", OpKind::Write).unwrap_err();
+        assert_eq!(e.error.kind, Kind::OutcomeUnknown);
     }
 
     #[test]

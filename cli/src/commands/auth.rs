@@ -90,6 +90,12 @@ impl Tabular for AuthStatus {
 }
 
 pub async fn run(ctx: &Ctx, command: AuthCommand) -> Result<()> {
+    if ctx.provider()? == config::ProviderKind::Firezone && !matches!(command, AuthCommand::Logout) {
+        return Err(super::firezone::twingate_only(
+            "auth login|status",
+            "Firezone's API token is read from FIREZONE_API_TOKEN (an API client's token: Settings > API Clients)",
+        ));
+    }
     match command {
         AuthCommand::Login(a) => login(ctx, a).await,
         AuthCommand::Status(a) => status(ctx, a).await,

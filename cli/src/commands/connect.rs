@@ -43,6 +43,8 @@ Examples:
   # Key on stdin (never on the command line)
   vault read -field=key secret/twingate | tgctl connect --wait --service-key -
 
+  # Firezone: a service-account token from the environment (see docs/firezone.md)
+  FIREZONE_TOKEN=\"$TOKEN\" tgctl connect --provider firezone --wait --probe db.internal:5432
   # A container without TUN or root: the client's HTTP proxy, exported to this shell, and a
   # local port for tools that do not speak HTTP proxies
   eval \"$(tgctl connect --wait --network-mode proxy --probe db.internal:5432 --forward 15432:db.internal:5432 --print-env)\"
@@ -99,6 +101,15 @@ pub struct ConnectArgs {
     /// file (GitLab dotenv, CircleCI $BASH_ENV, `source`)
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
+    /// Firezone: read the service-account token from this file
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["token", "mint", "service_key_file", "service_key"])]
+    pub token_file: Option<PathBuf>,
+    /// Firezone: `-` reads the token from stdin; without a token flag, FIREZONE_TOKEN is used
+    #[arg(long, value_name = "-", conflicts_with_all = ["mint", "service_key_file", "service_key"])]
+    pub token: Option<String>,
+    /// Firezone, with --mint: how long the minted token lives (default 6h; deleted at disconnect)
+    #[arg(long, value_name = "DURATION", requires = "mint")]
+    pub mint_expires_in: Option<String>,
     /// auto: TUN where preflight allows it (root or sudo, /dev/net/tun, CAP_NET_ADMIN), else the
     /// client's userspace HTTP proxy on loopback (no root); tun; proxy
     #[arg(long, value_enum, value_name = "MODE", default_value_t = NetworkMode::Auto)]
@@ -195,6 +206,19 @@ struct Key {
 }
 
 pub async fn run(ctx: &Ctx, args: ConnectArgs) -> Result<()> {
+    if ctx.provider()? == crate::config::ProviderKind::Firezone {
+        // The Firezone client has no userspace proxy: only its TUN mode exists.
+        let proxy_only = args.network_mode == crate::connect::proxy::NetworkMode::Proxy
+            || args.proxy_port.is_some()
+            || !args.forward.is_empty()
+            || args.print_env;
+        if proxy_only {
+            return Err(Error::usage("--network-mode proxy, --proxy-port, --forward and --print-env are for the Twingate client; the Firezone client has no userspace proxy mode")
+                .hint("run the Firezone client where it can create its TUN device (root or CAP_NET_ADMIN, /dev/net/tun)"));
+        }
+        return super::firezone::connect::run(ctx, args).await;
+    }
+    super::firezone::connect::reject_firezone_flags(&args)?;
     let t0 = Instant::now();
     let timeout = parse::duration(&args.timeout)?;
     if timeout.is_zero() {
@@ -418,7 +442,7 @@ struct Outcome {
 }
 
 /// Why the ladder stopped short.
-enum Climb {
+pub(crate) enum Climb {
     Timeout(String, Vec<String>),
     Client(String, Vec<String>),
     Interrupted(nix::sys::signal::Signal),
@@ -590,7 +614,11 @@ async fn climb(
     Ok(())
 }
 
-async fn resolve_until(host: &str, require_private: bool, deadline: Instant) -> std::result::Result<Resolved, Climb> {
+pub(crate) async fn resolve_until(
+    host: &str,
+    require_private: bool,
+    deadline: Instant,
+) -> std::result::Result<Resolved, Climb> {
     let t = Instant::now();
     let mut backoff = Backoff::default();
     let mut attempts = 0;
@@ -612,7 +640,7 @@ async fn resolve_until(host: &str, require_private: bool, deadline: Instant) -> 
     }
 }
 
-async fn probe_until(
+pub(crate) async fn probe_until(
     text: &str,
     host: &str,
     port: u16,
@@ -834,18 +862,7 @@ fn parse_key(ctx: &Ctx, text: &SecretString, masker: Masker, minted: Option<Mint
     let doc = KeyDocument::parse(text.expose_secret())?;
     let network = ctx.global.network.as_deref().map(|n| n.trim().trim_end_matches(".twingate.com").to_owned());
     doc.validate(Timestamp::now(), network.as_deref())?;
-    let trimmed = text.expose_secret().trim();
-    let json = if trimmed.starts_with('{') {
-        trimmed.to_owned()
-    } else {
-        use base64::Engine;
-        let compact: String = trimmed.chars().filter(|c| !c.is_whitespace()).collect();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(compact.as_bytes())
-            .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(compact.as_bytes()))
-            .map_err(|_| Error::usage("the service key is neither JSON nor base64 of JSON"))?;
-        String::from_utf8(bytes).map_err(|_| Error::usage("the service key's base64 does not decode to text"))?
-    };
+    let json = KeyDocument::json_text(text.expose_secret())?;
     Ok(Key { json: SecretString::from(json), doc, masker, minted })
 }
 
@@ -913,7 +930,7 @@ pub fn job_key_name(env: &env::Env) -> String {
 }
 
 /// Step outputs under GitHub Actions, and the --env-file.
-fn write_outputs(
+pub(crate) fn write_outputs(
     ctx: &Ctx,
     env_file: Option<&Path>,
     status: &str,
@@ -979,7 +996,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Runs CMD in its own process group, forwarding SIGINT/SIGTERM to it; returns its status
 /// (128+N when killed by signal N).
-async fn run_command(
+pub(crate) async fn run_command(
     ctx: &Ctx,
     argv: &[String],
     job_env: &[(&'static str, String)],
@@ -989,7 +1006,11 @@ async fn run_command(
 ) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     let mut cmd = tokio::process::Command::new(&argv[0]);
-    cmd.args(&argv[1..]).process_group(0).env_remove(env::TWINGATE_SERVICE_KEY).env("TGCTL_CONNECT_STATUS", "online");
+    cmd.args(&argv[1..])
+        .process_group(0)
+        .env_remove(env::TWINGATE_SERVICE_KEY)
+        .env_remove(env::FIREZONE_TOKEN)
+        .env("TGCTL_CONNECT_STATUS", "online");
     // Proxy mode: the proxy settings, so the command's HTTP clients use the connection.
     cmd.envs(job_env.iter().map(|(k, v)| (*k, v.as_str())));
     let mut child = match cmd.spawn() {
@@ -1098,7 +1119,7 @@ fn print_result(ctx: &Ctx, r: &ConnectResult) -> Result<()> {
     }
 }
 
-fn shell_words(argv: &[String]) -> String {
+pub(crate) fn shell_words(argv: &[String]) -> String {
     argv.iter()
         .map(|a| {
             if a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:".contains(c)) {
@@ -1111,7 +1132,7 @@ fn shell_words(argv: &[String]) -> String {
         .join(" ")
 }
 
-fn ms(d: Duration) -> u64 {
+pub(crate) fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 

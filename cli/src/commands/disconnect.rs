@@ -41,6 +41,9 @@ pub struct UndoReport {
     pub stopped_forwards: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoked_key_id: Option<String>,
+    /// Firezone: the client records deleted from the portal.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deleted_client_ids: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -83,6 +86,9 @@ const STEP: Duration = Duration::from_secs(30);
 /// Undoes what `st` records, saving progress so that an interrupted or failed undo can be
 /// finished by running `disconnect` again. The state file is removed once nothing is left.
 pub(crate) async fn undo(ctx: &Ctx, st: &mut ConnectState, path: &Path, quiet: bool) -> Result<UndoReport> {
+    if st.provider == "firezone" {
+        return super::firezone::disconnect::undo(ctx, st, path, quiet).await;
+    }
     let mut report = UndoReport { connected: true, ..UndoReport::default() };
     let sudo = if st.sudo { which("sudo", ctx.env.get(env::PATH)) } else { None };
     let provider = Twingate {

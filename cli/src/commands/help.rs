@@ -7,6 +7,10 @@ use crate::config::env::VARS;
 use crate::error::{Error, ExitCode, Result};
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tgctl help environment
+  tgctl help exit-codes
+  tgctl help resource access add")]
 pub struct HelpArgs {
     /// A command path (e.g. `service-key create`) or a topic: environment, exit-codes
     pub topic: Vec<String>,

@@ -4,15 +4,24 @@
 //! through [`Ctx::client`] and hands results to [`Ctx::printer`]. Nothing here writes to stdout
 //! or stderr directly.
 
+pub mod api;
 pub mod auth;
 pub mod completions;
 pub mod connect;
+pub mod connector;
+pub mod device;
 pub mod disconnect;
+pub mod firezone;
 pub mod forward;
+pub mod group;
 pub mod help;
+pub mod remote_network;
+pub mod resource;
+pub mod security_policy;
 pub mod service_account;
 pub mod service_key;
 pub mod status;
+pub mod user;
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
@@ -36,8 +45,20 @@ Examples:
   # Audit keys that expire within a month, as JSON
   tgctl service-key list --expiring-within 30d -o json
 
+  # A resource with restricted ports, and a group's access to it for a week
+  tgctl resource create prod-db --address db.internal --remote-network aws-prod --tcp 5432 --udp none
+  tgctl resource access add prod-db --group Contractors --expires-in 7d
+
+  # A connector's tokens, straight into an env file a deployment can source
+  tgctl connector tokens aws-prod-1 --out connector.env --format env --yes
+
   # Scripts: names or IDs are accepted everywhere; -o id prints IDs only
   tgctl service-account list --name-prefix ci- -o id
+  tgctl device list --untrusted -o id | xargs tgctl device trust
+
+  # Anything else: raw GraphQL, and the live schema
+  tgctl api 'query { users(first: 5) { edges { node { email role } } } }'
+  tgctl api schema
 
 Run `tgctl help environment` for environment variables and `tgctl help exit-codes` for exit codes.";
 
@@ -59,8 +80,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags every command accepts.
+/// Flags every command accepts (listed after each command's own flags in its help).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Twingate network (tenant) name, as in NAME.twingate.com [env: TWINGATE_NETWORK]
     #[arg(long, global = true, value_name = "NAME")]
@@ -83,6 +105,9 @@ pub struct GlobalArgs {
     /// Log each API request (never secrets) to stderr
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// The service: twingate (default) or firezone [env: TGCTL_PROVIDER; profile: provider]
+    #[arg(long, global = true, value_enum, value_name = "NAME")]
+    pub provider: Option<config::ProviderKind>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,18 +115,44 @@ pub enum Command {
     /// Log in, show where credentials come from, log out
     #[command(subcommand)]
     Auth(auth::AuthCommand),
+    /// Remote networks: where connectors run and resources live
+    #[command(subcommand, visible_alias = "network")]
+    RemoteNetwork(remote_network::RemoteNetworkCommand),
+    /// Connectors: the processes that give clients a way into a remote network
+    #[command(subcommand)]
+    Connector(connector::ConnectorCommand),
+    /// Resources: addresses clients may reach, and who may reach them (`resource access`)
+    #[command(subcommand)]
+    Resource(resource::ResourceCommand),
+    /// Groups of users, and the resources they may reach
+    #[command(subcommand)]
+    Group(group::GroupCommand),
     /// Service accounts: non-user identities for CI/CD and automation
     #[command(subcommand, visible_alias = "service")]
     ServiceAccount(service_account::ServiceAccountCommand),
     /// Service keys: the credentials a headless client uses to act as a service account
     #[command(subcommand, visible_alias = "key")]
     ServiceKey(service_key::ServiceKeyCommand),
+    /// Devices: trust, archive or block them, one or many at once
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
+    /// Security policies: which groups they apply to
+    #[command(subcommand, visible_alias = "policy")]
+    SecurityPolicy(security_policy::SecurityPolicyCommand),
+    /// Users: invite, change roles, disable, delete
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Send any GraphQL query or mutation to the Admin API, or print its schema
+    Api(api::ApiArgs),
     /// Connect this machine (a CI job) through the headless client and wait until it is usable
     Connect(Box<connect::ConnectArgs>),
     /// Undo what `connect` did: stop the client, remove its key, revoke a minted key
     Disconnect(disconnect::DisconnectArgs),
     /// Show the local connection: client status, key, uptime, resources
     Status(status::StatusArgs),
+    /// Firezone clients (devices): list them, remove a CI job's after the job (--provider firezone)
+    #[command(subcommand)]
+    Client(firezone::client::ClientCommand),
     /// Serve a local TCP port tunnelled through the connection (proxy mode's way for any TCP tool)
     Forward(forward::ForwardArgs),
     /// Print shell completions
@@ -238,11 +289,20 @@ fn pace_file_name(session: &Session) -> String {
 pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
     match command {
         Command::Auth(c) => auth::run(ctx, c).await,
+        Command::RemoteNetwork(c) => remote_network::run(ctx, c).await,
+        Command::Connector(c) => connector::run(ctx, c).await,
+        Command::Resource(c) => resource::run(ctx, c).await,
+        Command::Group(c) => group::run(ctx, c).await,
         Command::ServiceAccount(c) => service_account::run(ctx, c).await,
         Command::ServiceKey(c) => service_key::run(ctx, c).await,
+        Command::Device(c) => device::run(ctx, c).await,
+        Command::SecurityPolicy(c) => security_policy::run(ctx, c).await,
+        Command::User(c) => user::run(ctx, c).await,
+        Command::Api(a) => api::run(ctx, a).await,
         Command::Connect(a) => connect::run(ctx, *a).await,
         Command::Disconnect(a) => disconnect::run(ctx, a).await,
         Command::Status(a) => status::run(ctx, a).await,
+        Command::Client(c) => firezone::client::run(ctx, c).await,
         Command::Forward(a) => forward::run(ctx, a).await,
         Command::Completions(a) => completions::run(ctx, a),
         Command::Help(a) => help::run(ctx, a),
@@ -287,6 +347,125 @@ impl ListArgs {
         match self.limit {
             Some(0) => Err(Error::usage("--limit must be at least 1")),
             l => Ok(l),
+        }
+    }
+}
+
+/// `--active` / `--inactive` on lists.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ActiveFilter {
+    /// Only active ones
+    #[arg(long, conflicts_with = "inactive")]
+    pub active: bool,
+    /// Only inactive ones
+    #[arg(long)]
+    pub inactive: bool,
+}
+
+impl ActiveFilter {
+    pub fn get(&self) -> Option<bool> {
+        tri(self.active, self.inactive)
+    }
+}
+
+/// `--active` / `--inactive` on updates.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ActiveSet {
+    /// Turn it on
+    #[arg(long, conflicts_with = "inactive")]
+    pub active: bool,
+    /// Turn it off
+    #[arg(long)]
+    pub inactive: bool,
+}
+
+impl ActiveSet {
+    pub fn get(&self) -> Option<bool> {
+        tri(self.active, self.inactive)
+    }
+}
+
+/// A pair of opposite flags: `Some(true)`, `Some(false)`, or neither given.
+pub fn tri(yes: bool, no: bool) -> Option<bool> {
+    match (yes, no) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
+}
+
+/// Checks that a secret can be written to `path` before the secret is created: not a directory,
+/// not an existing file (unless `force`), in a directory that exists. `consequence` says what
+/// was not done ("nothing was created").
+pub fn check_new_file(path: &std::path::Path, force: bool, consequence: &str) -> Result<()> {
+    if path.is_dir() {
+        return Err(Error::usage(format!("{} is a directory; {consequence}", path.display())));
+    }
+    if path.exists() && !force {
+        return Err(Error::usage(format!("{} already exists; {consequence}", path.display()))
+            .hint("choose another path, or pass --force to replace it"));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    if !parent.is_dir() {
+        return Err(Error::usage(format!("the directory {} does not exist; {consequence}", parent.display())));
+    }
+    Ok(())
+}
+
+/// A usage error for an empty (or blank) value.
+pub fn non_empty(what: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() { Err(Error::usage(format!("the {what} must not be empty"))) } else { Ok(()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every leaf command's help carries examples.
+    #[test]
+    fn every_verb_has_examples() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>, leaves: &mut usize) {
+            let path = format!("{path} {}", cmd.get_name());
+            let subs: Vec<&clap::Command> = cmd.get_subcommands().filter(|c| c.get_name() != "help").collect();
+            if subs.is_empty() {
+                *leaves += 1;
+                let help = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+                if !help.contains("Examples") {
+                    missing.push(path.trim().to_owned());
+                }
+            }
+            for sub in subs {
+                walk(sub, &path, missing, leaves);
+            }
+        }
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut missing = Vec::new();
+        let mut leaves = 0;
+        walk(&cmd, "", &mut missing, &mut leaves);
+        assert!(leaves > 45, "only {leaves} leaves");
+        assert!(missing.is_empty(), "verbs without examples in after_help: {missing:#?}");
+    }
+
+    #[test]
+    fn the_root_help_lists_every_noun() {
+        let help = Cli::command().render_help().to_string();
+        for noun in [
+            "remote-network",
+            "connector",
+            "resource",
+            "group",
+            "service-account",
+            "service-key",
+            "device",
+            "security-policy",
+            "user",
+            "api",
+            "completions",
+        ] {
+            assert!(help.contains(noun), "{noun} missing from --help");
         }
     }
 }

@@ -28,12 +28,14 @@ pub enum ServiceAccountCommand {
     #[command(after_help = "Examples:
   tgctl service-account create ci-deployer
   tgctl service-account create ci-deployer --resource prod-db --resource grafana
-  tgctl service-account create ci-deployer -o id   # prints the new ID only")]
+  tgctl service-account create ci-deployer -o id   # prints the new ID only
+  tgctl --provider firezone service-account create ci-deployer --add-group ci")]
     Create(CreateArgs),
     /// Rename a service account or change its resources
     #[command(after_help = "Examples:
   tgctl service-account update ci-deployer --name ci-deployer-prod
-  tgctl service-account update ci-deployer --add-resource grafana --remove-resource prod-db")]
+  tgctl service-account update ci-deployer --add-resource grafana --remove-resource prod-db
+  tgctl --provider firezone service-account update ci-deployer --add-group ci --remove-group old")]
     Update(UpdateArgs),
     /// Delete a service account (its keys stop working)
     #[command(
@@ -58,6 +60,9 @@ pub struct CreateArgs {
     /// Resource (name or ID) the account may reach; repeat for several
     #[arg(long = "resource", value_name = "RESOURCE")]
     pub resources: Vec<String>,
+    /// Firezone: group (name or ID) to add the account to; repeatable
+    #[arg(long = "add-group", value_name = "GROUP")]
+    pub add_groups: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -73,6 +78,12 @@ pub struct UpdateArgs {
     /// Resource (name or ID) to take access from; repeatable
     #[arg(long = "remove-resource", value_name = "RESOURCE")]
     pub remove_resources: Vec<String>,
+    /// Firezone: group (name or ID) to add the account to; repeatable
+    #[arg(long = "add-group", value_name = "GROUP")]
+    pub add_groups: Vec<String>,
+    /// Firezone: group (name or ID) to remove the account from; repeatable
+    #[arg(long = "remove-group", value_name = "GROUP")]
+    pub remove_groups: Vec<String>,
 }
 
 impl Tabular for ServiceAccount {
@@ -116,6 +127,18 @@ impl Tabular for ServiceAccount {
 }
 
 pub async fn run(ctx: &Ctx, command: ServiceAccountCommand) -> Result<()> {
+    if ctx.provider()? == crate::config::ProviderKind::Firezone {
+        return super::firezone::service_account::run(ctx, command).await;
+    }
+    let groups = match &command {
+        ServiceAccountCommand::Create(a) => !a.add_groups.is_empty(),
+        ServiceAccountCommand::Update(a) => !a.add_groups.is_empty() || !a.remove_groups.is_empty(),
+        _ => false,
+    };
+    if groups {
+        return Err(Error::usage("--add-group/--remove-group are for Firezone service accounts (--provider firezone)")
+            .hint("Twingate service accounts reach resources directly: use --resource / --add-resource / --remove-resource"));
+    }
     match command {
         ServiceAccountCommand::List(a) => list(ctx, a).await,
         ServiceAccountCommand::Get(a) => get(ctx, a).await,

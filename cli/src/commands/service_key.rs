@@ -56,8 +56,12 @@ Under GitHub Actions the key is masked (::add-mask::) before anything is printed
     /// Revoke a key: it stops working at once and can never be made active again
     #[command(after_help = "Examples:
   tgctl service-key revoke U2VydmljZUFjY291bnRLZXk6... --yes
-  tgctl service-key list --status active --expiring-within 7d -o id | xargs -n1 tgctl service-key revoke --yes")]
-    Revoke(KeyArg),
+  tgctl service-key list --status active --expiring-within 7d -o id | xargs -n1 tgctl service-key revoke --yes
+
+  # Firezone: a client token (revoking deletes it), or every token of a service account
+  tgctl --provider firezone service-key revoke 6ba7b810-9dad-11d1-80b4-00c04fd430c8 --service-account ci --yes
+  tgctl --provider firezone service-key revoke --all --service-account ci --yes")]
+    Revoke(RevokeArgs),
     /// Delete a revoked or expired key for good
     #[command(
         visible_alias = "rm",
@@ -105,14 +109,35 @@ pub struct Expiry {
     /// Days until the key expires, 1 to 365 (fixed for the key's life)
     #[arg(long, value_name = "DAYS", default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=365), conflicts_with = "no_expiry")]
     pub expires_in_days: i64,
+    /// Time until the key expires, e.g. 30d, 12h (Twingate: whole days; default 365 days)
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["no_expiry", "expires_in_days"])]
+    pub expires_in: Option<String>,
     /// Create a key that never expires
     #[arg(long)]
     pub no_expiry: bool,
 }
 
 impl Expiry {
-    fn days(&self) -> i64 {
-        if self.no_expiry { 0 } else { self.expires_in_days }
+    fn days(&self) -> Result<i64> {
+        if self.no_expiry {
+            return Ok(0);
+        }
+        let Some(text) = &self.expires_in else { return Ok(self.expires_in_days) };
+        let secs = parse::duration(text)?.as_secs();
+        let days = secs / 86_400;
+        if secs % 86_400 != 0 || !(1..=365).contains(&days) {
+            return Err(Error::usage(format!("--expires-in {text}: Twingate keys expire in whole days, 1 to 365"))
+                .hint("use a number of days, e.g. --expires-in 30d"));
+        }
+        Ok(days as i64)
+    }
+
+    /// How long from now, for APIs that take any expiry (Firezone).
+    pub(crate) fn duration(&self) -> Result<std::time::Duration> {
+        match &self.expires_in {
+            Some(text) => parse::duration(text),
+            None => Ok(std::time::Duration::from_secs(self.expires_in_days.unsigned_abs() * 86_400)),
+        }
     }
 }
 
@@ -141,6 +166,19 @@ pub struct CreateArgs {
     pub expiry: Expiry,
     #[command(flatten)]
     pub destination: Destination,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// Key ID, or key name (unique among the keys searched)
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub key: Option<String>,
+    /// Look the name up among this service account's keys only (Firezone: the token's account)
+    #[arg(long, value_name = "SERVICE_ACCOUNT")]
+    pub service_account: Option<String>,
+    /// Firezone: revoke every token of --service-account
+    #[arg(long, requires = "service_account")]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -212,12 +250,23 @@ impl Tabular for ServiceKey {
 }
 
 pub async fn run(ctx: &Ctx, command: ServiceKeyCommand) -> Result<()> {
+    if ctx.provider()? == crate::config::ProviderKind::Firezone {
+        return super::firezone::service_key::run(ctx, command).await;
+    }
     match command {
         ServiceKeyCommand::List(a) => list(ctx, a).await,
         ServiceKeyCommand::Get(a) => get(ctx, a).await,
         ServiceKeyCommand::Create(a) => create(ctx, a).await,
         ServiceKeyCommand::Rename(a) => rename(ctx, a).await,
-        ServiceKeyCommand::Revoke(a) => revoke(ctx, a).await,
+        ServiceKeyCommand::Revoke(a) => {
+            if a.all {
+                return Err(Error::usage("revoke --all is available with --provider firezone only").hint(
+                    "for Twingate: tgctl service-key list --service-account NAME --status active -o id | xargs -n1 tgctl service-key revoke --yes",
+                ));
+            }
+            let key = a.key.unwrap_or_default();
+            revoke(ctx, KeyArg { key, service_account: a.service_account }).await
+        }
         ServiceKeyCommand::Delete(a) => delete(ctx, a).await,
         ServiceKeyCommand::Rotate(a) => rotate(ctx, a).await,
     }
@@ -291,7 +340,7 @@ async fn get(ctx: &Ctx, args: KeyArg) -> Result<()> {
 }
 
 /// Checks, before anything is created, that the secret will have somewhere safe to go.
-fn check_destination(ctx: &Ctx, dest: &Destination) -> Result<()> {
+pub(crate) fn check_destination(ctx: &Ctx, dest: &Destination) -> Result<()> {
     match &dest.key_file {
         Some(path) => {
             if path.is_dir() {
@@ -318,12 +367,31 @@ fn check_destination(ctx: &Ctx, dest: &Destination) -> Result<()> {
     }
 }
 
+/// A credential that is shown once when created: a Twingate service key, a Firezone client
+/// token. [`deliver`] writes it out the same way whatever it is.
+pub(crate) trait Issued: Tabular {
+    /// How messages name it: `service key "nightly"`.
+    fn label(&self) -> String;
+    /// The command that revokes it, for when it could not be saved.
+    fn revoke_command(&self) -> String;
+}
+
+impl Issued for ServiceKey {
+    fn label(&self) -> String {
+        format!("service key {:?}", self.name)
+    }
+
+    fn revoke_command(&self) -> String {
+        format!("tgctl service-key revoke {} --yes", self.id)
+    }
+}
+
 /// What `create` and `rotate` print about a new key.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct CreatedOutput<'a> {
+struct CreatedOutput<'a, K> {
     #[serde(flatten)]
-    key: &'a ServiceKey,
+    key: &'a K,
     #[serde(skip_serializing_if = "Option::is_none")]
     key_file: Option<String>,
     /// The service key JSON, only when it was not written to a file.
@@ -331,15 +399,15 @@ struct CreatedOutput<'a> {
     token: Option<&'a str>,
 }
 
-impl Tabular for CreatedOutput<'_> {
+impl<K: Tabular> Tabular for CreatedOutput<'_, K> {
     fn headers() -> &'static [&'static str] {
-        ServiceKey::headers()
+        K::headers()
     }
     fn cells(&self, f: &Fmt) -> Vec<String> {
         self.key.cells(f)
     }
     fn id(&self) -> &str {
-        &self.key.id
+        self.key.id()
     }
     fn details(&self, f: &Fmt) -> Vec<(&'static str, String)> {
         let mut d = self.key.details(f);
@@ -351,7 +419,7 @@ impl Tabular for CreatedOutput<'_> {
 }
 
 /// Masks, then delivers the secret: to the file, or to stdout. Never logs it.
-fn deliver(ctx: &Ctx, key: &ServiceKey, token: &SecretString, dest: &Destination) -> Result<()> {
+pub(crate) fn deliver<K: Issued>(ctx: &Ctx, key: &K, token: &SecretString, dest: &Destination) -> Result<()> {
     let secret = token.expose_secret();
     mask_key(ctx, secret);
     match &dest.key_file {
@@ -362,14 +430,16 @@ fn deliver(ctx: &Ctx, key: &ServiceKey, token: &SecretString, dest: &Destination
             }
             write_private_file(path, &bytes, dest.force).map_err(|e| Error {
                 hint: Some(format!(
-                    "the key {} was created but could not be saved; revoke it with `tgctl service-key revoke {} --yes`",
-                    key.id, key.id
+                    "the {} ({}) was created but could not be saved; revoke it with `{}`",
+                    key.label(),
+                    key.id(),
+                    key.revoke_command()
                 )),
                 ..e
             })?;
             ctx.printer.success(&format!(
-                "Wrote service key {:?} to {} (mode 0600). It is shown only this once.",
-                key.name,
+                "Wrote {} to {} (mode 0600). It is shown only this once.",
+                key.label(),
                 path.display()
             ));
             ctx.printer.object(&CreatedOutput { key, key_file: Some(path.display().to_string()), token: None })
@@ -380,8 +450,9 @@ fn deliver(ctx: &Ctx, key: &ServiceKey, token: &SecretString, dest: &Destination
             }
             Format::Table | Format::Id => {
                 ctx.printer.info(&format!(
-                    "Service key {:?} ({}) follows on stdout. It is shown only this once.",
-                    key.name, key.id
+                    "{} ({}) follows on stdout. It is shown only this once.",
+                    capitalized(&key.label()),
+                    key.id()
                 ));
                 ctx.printer.raw(secret)
             }
@@ -389,8 +460,13 @@ fn deliver(ctx: &Ctx, key: &ServiceKey, token: &SecretString, dest: &Destination
     }
 }
 
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or_else(String::new, |f| f.to_uppercase().collect::<String>() + c.as_str())
+}
+
 /// Under GitHub Actions: the whole key, its private key's lines, and its base64 form.
-fn mask_key(ctx: &Ctx, secret: &str) {
+pub(crate) fn mask_key(ctx: &Ctx, secret: &str) {
     use base64::Engine;
     ctx.printer.mask(secret);
     if let Ok(doc) = service_keys::KeyDocument::parse(secret) {
@@ -418,7 +494,7 @@ async fn create(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     let client = ctx.client()?;
     let account = service_accounts::resolve(&client, &args.service_account).await?;
     let name = args.name.clone().unwrap_or_else(|| default_key_name(None));
-    let created = service_keys::create(&client, &account.id, Some(name), args.expiry.days()).await?;
+    let created = service_keys::create(&client, &account.id, Some(name), args.expiry.days()?).await?;
     deliver(ctx, &created.key, &created.token, &args.destination)
 }
 
@@ -487,7 +563,7 @@ async fn rotate(ctx: &Ctx, args: RotateArgs) -> Result<()> {
         ctx.confirm(&format!("create a new key for {:?}, then {what} key {:?} ({})", account.name, old.name, old.id))?;
     }
     let name = args.name.clone().unwrap_or_else(|| default_key_name(Some(&old.name)));
-    let created = service_keys::create(&client, &account.id, Some(name), args.expiry.days()).await?;
+    let created = service_keys::create(&client, &account.id, Some(name), args.expiry.days()?).await?;
     deliver(ctx, &created.key, &created.token, &args.destination)?;
     if old.status == KeyStatus::Active {
         service_keys::revoke(&client, &old.id).await.map_err(|e| Error {

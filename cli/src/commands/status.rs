@@ -125,6 +125,13 @@ impl Tabular for StatusOutput {
 pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     let path = state::path(&ctx.env)?;
     let st = state::load(&path)?;
+    let firezone = match &st {
+        Some(s) => s.provider == "firezone",
+        None => ctx.provider()? == crate::config::ProviderKind::Firezone,
+    };
+    if firezone {
+        return super::firezone::connect::status(ctx, st.as_ref(), &path);
+    }
     let bin = match (&args.client_bin, &st) {
         (Some(b), _) => preflight::find_client(&ctx.env, Some(b)).ok(),
         (None, Some(s)) if s.client_bin.exists() => Some(s.client_bin.clone()),

@@ -46,6 +46,13 @@ vars! {
     CI = "CI", "Set by most CI systems; progress is then printed as timestamped lines instead of spinners.", true;
     XDG_RUNTIME_DIR = "XDG_RUNTIME_DIR", "Where runtime state goes when TGCTL_STATE_DIR is unset.", true;
     TGCTL_TWINGATE_BIN = "TGCTL_TWINGATE_BIN", "The Twingate client binary for connect/disconnect/status (default: `twingate` on PATH); same as --client-bin.", true;
+    TGCTL_PROVIDER = "TGCTL_PROVIDER", "Which service tgctl manages and connects through: `twingate` (default) or `firezone`; same as --provider.", true;
+    FIREZONE_API_TOKEN = "FIREZONE_API_TOKEN", "API token for Firezone's REST API (with --provider firezone); overrides the profile's stored token.", true;
+    FIREZONE_API_URL = "FIREZONE_API_URL", "Firezone's API (default https://api.firezone.dev). A ws:// or wss:// URL is read as http(s) and also passed on to the headless client.", true;
+    FIREZONE_TOKEN = "FIREZONE_TOKEN", "Service-account token for connect --provider firezone; the headless client gets it in its environment, never in argv.", true;
+    FIREZONE_ID = "FIREZONE_ID", "Device ID connect --provider firezone gives the headless client (default: derived from the CI job).", true;
+    FIREZONE_NAME = "FIREZONE_NAME", "Device name connect --provider firezone gives the headless client (default: tgctl-<CI job>).", true;
+    TGCTL_FIREZONE_BIN = "TGCTL_FIREZONE_BIN", "The Firezone headless client for connect --provider firezone (default: `firezone-headless-client` on PATH); same as --client-bin.", true;
     PATH = "PATH", "Searched for the Twingate client (`twingate`), sudo, apt-get and gpg.", true;
     GITHUB_OUTPUT = "GITHUB_OUTPUT", "Set by GitHub Actions; connect appends its step outputs (status, elapsed-ms, key-id) to this file.", true;
     GITHUB_RUN_ID = "GITHUB_RUN_ID", "Set by GitHub Actions; names keys minted by connect --mint.", true;

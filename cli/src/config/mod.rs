@@ -31,13 +31,45 @@ pub enum TokenStore {
     File,
 }
 
+/// The service a profile (or `--provider`, or `TGCTL_PROVIDER`) manages and connects through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Twingate: the GraphQL Admin API and the Twingate headless client.
+    #[default]
+    Twingate,
+    /// Firezone: the REST API and firezone-headless-client.
+    Firezone,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Twingate => "twingate",
+            ProviderKind::Firezone => "firezone",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "twingate" => Some(ProviderKind::Twingate),
+            "firezone" => Some(ProviderKind::Firezone),
+            _ => None,
+        }
+    }
+}
+
 /// One profile of `config.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
+    /// `twingate` (default) or `firezone`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderKind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
-    /// A full GraphQL endpoint (the emulator's), instead of a network.
+    /// A full GraphQL endpoint (the emulator's), instead of a network; with `provider =
+    /// "firezone"`, Firezone's API base URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -319,6 +351,43 @@ fn parse_url(url: &str, what: &str) -> Result<reqwest::Url> {
     Ok(parsed)
 }
 
+/// Firezone's API by default.
+pub const FIREZONE_API_URL: &str = "https://api.firezone.dev";
+
+/// Firezone's REST API base: `FIREZONE_API_URL` (a `ws://`/`wss://` URL, which the headless
+/// client reads from the same variable, is taken as `http://`/`https://`), else the profile's
+/// `api_url`, else <https://api.firezone.dev>.
+pub fn firezone_endpoint(env: &Env, profile: &Profile) -> Result<reqwest::Url> {
+    let (raw, what) = match env.get(env::FIREZONE_API_URL) {
+        Some(u) => (u.to_owned(), env::FIREZONE_API_URL),
+        None => match &profile.api_url {
+            Some(u) => (u.clone(), "the profile's api_url"),
+            None => (FIREZONE_API_URL.to_owned(), "the default Firezone API URL"),
+        },
+    };
+    let raw = if let Some(rest) = raw.strip_prefix("wss://") {
+        format!("https://{rest}")
+    } else if let Some(rest) = raw.strip_prefix("ws://") {
+        format!("http://{rest}")
+    } else {
+        raw
+    };
+    parse_url(&raw, what)
+}
+
+/// Firezone's API allows about one request a second with bursts of about 20 (a token bucket per
+/// account, shared by reads and writes; reference notes §4.5), so the defaults split 60 a minute
+/// between reads and writes. `TGCTL_READS_PER_MINUTE` / `TGCTL_WRITES_PER_MINUTE` and the
+/// profile override them as for Twingate.
+pub fn firezone_limits(env: &Env, profile: &Profile) -> Result<Limits> {
+    let reads = env.number::<u32>(env::TGCTL_READS_PER_MINUTE).map_err(Error::usage)?;
+    let writes = env.number::<u32>(env::TGCTL_WRITES_PER_MINUTE).map_err(Error::usage)?;
+    Ok(Limits {
+        reads_per_minute: reads.or(profile.reads_per_minute).unwrap_or(40),
+        writes_per_minute: writes.or(profile.writes_per_minute).unwrap_or(20),
+    })
+}
+
 /// Pacing from the environment, else the profile, else the API's documented limits.
 pub fn limits(env: &Env, profile: &Profile) -> Result<Limits> {
     let default = Limits::default();
@@ -374,6 +443,18 @@ mod tests {
         assert_eq!(parse_config(&text).unwrap(), file);
         assert!(parse_config("[profiles.x]\ntoken = \"oops\"\n").is_err());
         assert!(parse_config("profile = [").is_err());
+    }
+
+    #[test]
+    fn firezone_endpoints_map_websocket_urls_and_default() {
+        let url = firezone_endpoint(&Env::default(), &Profile::default()).unwrap();
+        assert_eq!(url.as_str(), "https://api.firezone.dev/");
+        let env = Env::default().with(env::FIREZONE_API_URL, "wss://api.example.dev/");
+        assert_eq!(firezone_endpoint(&env, &Profile::default()).unwrap().as_str(), "https://api.example.dev/");
+        let profile = Profile { api_url: Some("http://127.0.0.1:9".into()), ..Profile::default() };
+        assert_eq!(firezone_endpoint(&Env::default(), &profile).unwrap().port(), Some(9));
+        assert!(parse_config("[profiles.fz]\nprovider = \"firezone\"\n").is_ok());
+        assert!(parse_config("[profiles.fz]\nprovider = \"zerotier\"\n").is_err());
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! preflight -> key -> setup (key on stdin) -> start -> status `online` -> names resolve ->
 //! ports accept connections. See docs/connect.md.
 //!
-//! - [`provider`]: the headless clients behind a trait (Twingate now, Firezone later).
+//! - [`provider`]: the headless clients behind a trait (Twingate).
+//! - [`firezone`], [`notify`]: firezone-headless-client, ready when it sends `READY=1` to our
+//!   notify socket (docs/firezone.md).
 //! - [`preflight`]: privileges, binary, TUN, CAP_NET_ADMIN, systemd; the apt install.
 //! - [`ladder`]: waiting for `online` with fast polls, log-triggered polls and restarts.
 //! - [`probe`]: `--resolve` and `--probe`.
@@ -13,9 +15,11 @@
 //! - [`proxy`]: proxy mode (the client's userspace HTTP proxy, no TUN, no root).
 //! - [`forward`]: local TCP listeners tunnelled through the proxy (`tgctl forward`).
 
+pub mod firezone;
 pub mod forward;
 pub mod ladder;
 pub mod logs;
+pub mod notify;
 pub mod preflight;
 pub mod probe;
 pub mod process;

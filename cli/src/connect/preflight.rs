@@ -63,7 +63,7 @@ pub struct Report {
     pub installed: bool,
 }
 
-fn failed(message: impl Into<String>, hint: impl Into<String>) -> Error {
+pub(crate) fn failed(message: impl Into<String>, hint: impl Into<String>) -> Error {
     Error::new(Kind::ClientFailed, format!("preflight: {}", message.into())).hint(hint.into())
 }
 

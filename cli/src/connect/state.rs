@@ -23,6 +23,22 @@ pub struct MintedKey {
     pub service_account_id: String,
 }
 
+/// Firezone: the client tgctl runs itself, and its identity in the portal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FirezoneState {
+    /// `FIREZONE_ID` given to the client: its client record is deleted by `disconnect`.
+    pub firezone_id: String,
+    pub name: String,
+    /// The client's process group (its pid).
+    pub client_pid: u32,
+    /// The client's stdout and stderr (0600, removed by `disconnect`).
+    pub client_log: PathBuf,
+    /// The private directory of the notify socket, while it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_dir: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectState {
@@ -60,6 +76,9 @@ pub struct ConnectState {
     pub log: String,
     #[serde(default)]
     pub resources: Vec<ClientResource>,
+    /// Set for `provider: firezone`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firezone: Option<FirezoneState>,
     /// `tun` or `proxy` (absent: tun, from before proxy mode existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,
@@ -105,6 +124,7 @@ impl ConnectState {
             command_pid: None,
             log,
             resources: Vec::new(),
+            firezone: None,
             network_mode: None,
             proxy: None,
             forwards: Vec::new(),
@@ -114,7 +134,11 @@ impl ConnectState {
 
     /// True when there is nothing left to undo.
     pub fn is_empty(&self) -> bool {
-        !self.ran_setup && !self.ran_start && self.minted_key.is_none() && self.pids.is_empty()
+        !self.ran_setup
+            && !self.ran_start
+            && self.minted_key.is_none()
+            && self.pids.is_empty()
+            && self.firezone.is_none()
     }
 }
 

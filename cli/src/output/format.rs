@@ -27,6 +27,20 @@ impl Fmt {
         t.map_or_else(|| none.to_owned(), |t| self.time(t))
     }
 
+    /// A boolean: yes/no on a terminal, true/false for scripts.
+    pub fn yes_no(&self, b: bool) -> String {
+        match (self.tty, b) {
+            (true, true) => "yes".to_owned(),
+            (true, false) => "no".to_owned(),
+            (false, b) => b.to_string(),
+        }
+    }
+
+    /// A list of values, or a word for none.
+    pub fn list(&self, items: &[String], none: &str) -> String {
+        if items.is_empty() { none.to_owned() } else { items.join(", ") }
+    }
+
     pub fn opt(&self, v: Option<&str>) -> String {
         v.map_or_else(|| if self.tty { "-".to_owned() } else { String::new() }, str::to_owned)
     }

@@ -296,7 +296,12 @@ impl Printer {
 
     /// Starts a streamed list.
     pub fn list<T: Tabular>(&self) -> ListWriter<'_, T> {
-        ListWriter { printer: self, rows: Vec::new(), count: 0, _marker: std::marker::PhantomData }
+        self.list_as(self.format)
+    }
+
+    /// Starts a streamed list in a given format (`tgctl api --paginate` prints JSON for tables).
+    pub fn list_as<T: Tabular>(&self, format: Format) -> ListWriter<'_, T> {
+        ListWriter { printer: self, format, rows: Vec::new(), count: 0, _marker: std::marker::PhantomData }
     }
 }
 
@@ -310,6 +315,7 @@ fn title(header: &str) -> String {
 /// aligned once at the end).
 pub struct ListWriter<'p, T: Tabular> {
     printer: &'p Printer,
+    format: Format,
     rows: Vec<Vec<String>>,
     count: usize,
     _marker: std::marker::PhantomData<T>,
@@ -321,7 +327,7 @@ impl<T: Tabular> ListWriter<'_, T> {
         let f = p.fmt();
         let mut buf = String::new();
         for item in &items {
-            match p.format {
+            match self.format {
                 Format::Json => {
                     buf.push_str(if self.count == 0 { "[\n" } else { ",\n" });
                     buf.push_str(&serde_json::to_string(item).map_err(|e| Error::internal(e.to_string()))?);
@@ -357,7 +363,7 @@ impl<T: Tabular> ListWriter<'_, T> {
     /// Ends the list; returns how many rows it had.
     pub fn finish(self) -> Result<usize> {
         let p = self.printer;
-        match p.format {
+        match self.format {
             Format::Json => p.raw(if self.count == 0 { "[]" } else { "\n]" })?,
             Format::Table if p.out_tty => {
                 if self.rows.is_empty() {

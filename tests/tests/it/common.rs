@@ -58,6 +58,11 @@ impl World {
         self
     }
 
+    /// The same world (mock, dirs) with one more variable, for a single run.
+    pub fn clone_env(&self, k: &str, v: &str) -> WorldView<'_> {
+        WorldView { world: self, extra: vec![(k.to_owned(), v.to_owned())] }
+    }
+
     /// `tgctl` with a clean environment pointing at the mock.
     pub fn cmd(&self) -> std::process::Command {
         let mut c = std::process::Command::new(bin("tgctl"));
@@ -119,6 +124,41 @@ impl World {
             .await;
     }
 
+    /// Answers operation `op` with `data` only when its variables include `vars` (matched
+    /// partially); takes priority over [`World::on`].
+    pub async fn on_vars(&self, op: &str, vars: Value, data: Value) {
+        Mock::given(method("POST"))
+            .and(path("/api/graphql/"))
+            .and(body_partial_json(json!({ "operationName": op, "variables": vars })))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": data })))
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Answers the first request for `op` with `data`; later requests fall through to other mocks.
+    pub async fn on_first(&self, op: &str, data: Value) {
+        Mock::given(method("POST"))
+            .and(path("/api/graphql/"))
+            .and(body_partial_json(json!({ "operationName": op })))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": data })))
+            .up_to_n_times(1)
+            .with_priority(2)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Answers `op` with GraphQL errors.
+    pub async fn on_errors(&self, op: &str, messages: &[&str]) {
+        let errors: Vec<Value> = messages.iter().map(|m| json!({"message": m})).collect();
+        self.on_response(op, ResponseTemplate::new(200).set_body_json(json!({"data": null, "errors": errors}))).await;
+    }
+
+    /// The variables of every request received for `op`.
+    pub async fn vars(&self, op: &str) -> Vec<Value> {
+        self.requests(op).await.into_iter().map(|b| b["variables"].clone()).collect()
+    }
+
     /// Bodies of the requests received for `op`.
     pub async fn requests(&self, op: &str) -> Vec<Value> {
         self.server
@@ -133,6 +173,23 @@ impl World {
 
     pub fn config_path(&self, name: &str) -> PathBuf {
         self.config_dir.path().join(name)
+    }
+}
+
+/// A world seen with extra environment variables.
+pub struct WorldView<'w> {
+    world: &'w World,
+    extra: Vec<(String, String)>,
+}
+
+impl WorldView<'_> {
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let mut c = self.world.cmd();
+        for (k, v) in &self.extra {
+            c.env(k, v);
+        }
+        c.args(args);
+        run_blocking(c, None).await
     }
 }
 
@@ -187,6 +244,13 @@ impl Run {
         assert_eq!(self.code(), code, "expected exit {code}\nstdout: {}\nstderr: {}", self.stdout(), self.stderr());
         self
     }
+    /// Any failure (non-zero exit), without panicking.
+    #[track_caller]
+    pub fn failure_any(&self) -> &Self {
+        assert_ne!(self.code(), 0, "expected a failure\nstdout: {}\nstderr: {}", self.stdout(), self.stderr());
+        assert!(!self.stderr().contains("panicked"), "{}", self.stderr());
+        self
+    }
     /// No secret canary anywhere in stdout or stderr.
     #[track_caller]
     pub fn no_secrets(&self) -> &Self {
@@ -213,6 +277,27 @@ impl Run {
 pub fn gid(ty: &str, pk: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("{ty}:{pk}"))
+}
+
+/// A connection page: `{pageInfo, totalCount, edges: [{node}]}`; `next` is the end cursor when
+/// there are more pages.
+pub fn conn(nodes: Vec<Value>, next: Option<&str>) -> Value {
+    let total = nodes.len();
+    json!({
+        "pageInfo": {"endCursor": next.map_or_else(|| json!("last"), |c| json!(c)), "hasNextPage": next.is_some()},
+        "totalCount": total,
+        "edges": nodes.into_iter().map(|n| json!({"cursor": "c", "node": n})).collect::<Vec<_>>()
+    })
+}
+
+/// A successful mutation payload.
+pub fn ok_entity(entity: Value) -> Value {
+    json!({"ok": true, "error": null, "entity": entity})
+}
+
+/// A rejected mutation payload.
+pub fn not_ok(message: &str) -> Value {
+    json!({"ok": false, "error": message, "entity": null})
 }
 
 pub const T0: &str = "2026-01-01T00:00:00.000000+00:00";

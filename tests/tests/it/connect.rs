@@ -9,6 +9,7 @@ use tempfile::TempDir;
 use wiremock::ResponseTemplate;
 
 use crate::common::*;
+use crate::emulator::Emulator;
 
 /// A fake machine with the simulated client installed as `twingate`.
 struct Rig {
@@ -801,56 +802,47 @@ async fn a_minted_key_is_revoked_when_connect_fails() {
 
 // ---- end to end: the emulator mints, the simulated client logs in ------------------------------
 
-/// A running `tgctl-emulator`, ended (by pid) and reaped on drop.
-struct Emulator {
-    child: std::process::Child,
-    api_url: String,
-    token: String,
-    base_url: String,
+/// The emulator (no rate limits) and a rig whose simulated client logs in to it.
+async fn emulator_rig() -> (Emulator, Rig) {
+    let emu = Emulator::start(&["--reads-per-minute", "0", "--writes-per-minute", "0"]);
+    let rig = Rig::new("")
+        .await
+        .with_env("TGCTL_API_URL", &emu.var("TGCTL_API_URL"))
+        .with_env("TWINGATE_API_TOKEN", &emu.var("TWINGATE_API_TOKEN"))
+        .with_env("TWINGATE_SIM_API_URL", &emu.var("TGCTL_EMULATOR_URL"));
+    (emu, rig)
 }
 
-impl Emulator {
-    fn start() -> Self {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(bin("tgctl-emulator"))
-            .args(["serve", "--quiet", "--reads-per-minute", "0", "--writes-per-minute", "0"])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn tgctl-emulator");
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let (mut api_url, mut token, mut base_url) = (String::new(), String::new(), String::new());
-        while base_url.is_empty() {
-            let line = lines.next().expect("the emulator printed its URLs").unwrap();
-            if let Some((k, v)) = line.split_once('=') {
-                match k {
-                    "TGCTL_API_URL" => api_url = v.to_owned(),
-                    "TWINGATE_API_TOKEN" => token = v.to_owned(),
-                    "TGCTL_EMULATOR_URL" => base_url = v.to_owned(),
-                    _ => {}
-                }
-            }
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_revoked_mid_connection_takes_the_client_offline() {
+    let (_emu, rig) = emulator_rig().await;
+    rig.run(&["service-account", "create", "ci", "--resource", "demo-web"]).await.success();
+    let r = rig.run(&["connect", "--wait", "--mint", "--service-account", "ci", "--timeout", "20", "-o", "json"]).await;
+    let minted = r.success().json()["mintedKeyId"].as_str().unwrap().to_owned();
+    assert_eq!(rig.run(&["status", "-o", "json"]).await.success().json()["clientState"], "online");
+    // Someone revokes the key while the job runs: the client goes offline within seconds.
+    rig.run(&["service-key", "revoke", &minted, "--yes"]).await.success();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let state =
+            rig.run(&["status", "-o", "json"]).await.json()["clientState"].as_str().unwrap_or_default().to_owned();
+        if state != "online" {
+            break;
         }
-        Self { child, api_url, token, base_url }
+        assert!(std::time::Instant::now() < deadline, "still online 10s after the key was revoked");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    assert!(rig.client_log().contains("key revoked"), "{}", rig.client_log());
+    // disconnect still cleans up (the key is already revoked; it is deleted).
+    rig.run(&["disconnect"]).await.success();
+    rig.all_undone();
+    let keys = rig.run(&["service-key", "list", "--service-account", "ci", "-o", "json"]).await;
+    assert_eq!(keys.json(), json!([]));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn end_to_end_with_the_emulator_mint_login_resources_revoke() {
-    let emu = Emulator::start();
-    let rig = Rig::new("")
-        .await
-        .with_env("TGCTL_API_URL", &emu.api_url)
-        .with_env("TWINGATE_API_TOKEN", &emu.token)
-        .with_env("TWINGATE_SIM_API_URL", &emu.base_url);
+    let (_emu, rig) = emulator_rig().await;
     rig.run(&["service-account", "create", "ci", "--resource", "demo-web"]).await.success();
 
     let r = rig.run(&["connect", "--wait", "--mint", "--service-account", "ci", "--timeout", "20", "-o", "json"]).await;

@@ -5,12 +5,30 @@
 
 mod common;
 
+mod api;
 mod auth;
 mod connect;
+mod connector;
+mod device;
 mod emulator;
+mod emulator_nouns;
+mod firezone;
+mod group;
 mod matrix;
 mod output;
 mod proxy;
+mod remote_network;
+mod resource;
+mod security_policy;
 mod service_account;
 mod service_key;
 mod transport;
+mod user;
+
+/// A service account list node (as `ServiceAccountList` returns it).
+pub fn service_account_node(pk: &str, name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": common::gid("ServiceAccount", pk), "name": name, "createdAt": common::T0, "updatedAt": common::T0,
+        "resources": {"totalCount": 0}, "keys": {"totalCount": 0, "edges": []}
+    })
+}

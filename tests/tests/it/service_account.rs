@@ -130,7 +130,7 @@ async fn get_reports_not_found_ambiguous_and_wrong_id_types() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_with_resources_resolves_names_first() {
     let w = World::new().await;
-    w.on("ResourceLookup", json!({"resources": {"edges": [{"node": {"__typename": "NetworkResource", "id": gid("Resource", "7"), "name": "prod-db"}}]}})).await;
+    w.on("ResourceList", json!({"resources": conn(vec![crate::resource::resource("7", "prod-db")], None)})).await;
     w.on(
         "ServiceAccountCreate",
         json!({"serviceAccountCreate": {"ok": true, "error": null, "entity": full_account("ci", vec![(&gid("Resource", "7"), "prod-db")])}}),
@@ -146,7 +146,7 @@ async fn create_with_resources_resolves_names_first() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_fails_before_sending_when_a_resource_is_unknown() {
     let w = World::new().await;
-    w.on("ResourceLookup", json!({"resources": {"edges": []}})).await;
+    w.on("ResourceList", json!({"resources": conn(vec![], None)})).await;
     w.expect("ServiceAccountCreate", ResponseTemplate::new(500), 0).await;
     w.run(&["service-account", "create", "ci", "--resource", "typo"])
         .await
@@ -173,7 +173,7 @@ async fn create_rejected_by_the_api_is_exit_5() {
 async fn update_renames_and_changes_resources() {
     let w = World::new().await;
     mount_lookup(&w).await;
-    w.on("ResourceLookup", json!({"resources": {"edges": [{"node": {"__typename": "NetworkResource", "id": gid("Resource", "7"), "name": "grafana"}}]}})).await;
+    w.on("ResourceList", json!({"resources": conn(vec![crate::resource::resource("7", "grafana")], None)})).await;
     w.on(
         "ServiceAccountUpdate",
         json!({"serviceAccountUpdate": {"ok": true, "error": null, "entity": full_account("ci-prod", vec![])}}),

@@ -243,3 +243,14 @@ async fn the_pacer_spaces_writes_across_processes() {
     assert!(stderr.contains("pacing: waiting"), "second process did not pace: {stderr}");
     assert_eq!(w.requests("ServiceAccountCreate").await.len(), 1, "the paced write must not have been sent");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_error_page_is_not_retried_and_reads_stop_after_ten_attempts() {
+    let w = World::new().await;
+    w.expect("ServiceAccountList", ResponseTemplate::new(404).set_body_string("Not Found"), 1).await;
+    w.run(&["service-account", "list"]).await.failure(6).stderr_has("HTTP 404");
+
+    let w = World::new().await;
+    w.expect("ServiceAccountList", ResponseTemplate::new(503), 10).await;
+    w.run(&["service-account", "list"]).await.failure(6).stderr_has("gave up after 10 attempt(s)");
+}

@@ -1,0 +1,365 @@
+//! Groups of users, and the resources they may reach. Only MANUAL groups can be changed through
+//! the API: SYNCED groups come from an identity provider and SYSTEM groups (Everyone) are built in.
+
+use graphql_client::GraphQLQuery;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::paginate::Page;
+use super::{Client, DateTime, NameFilter, Named, Ref, Vars, WireConn, gen_enum, label, nested_all, page_of, wire};
+use crate::error::{Error, Result};
+use crate::string_filter;
+
+#[allow(dead_code)]
+type _Scalars = DateTime;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/group/list.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct GroupList;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/group/get.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct GroupGet;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/group/users.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct GroupUsers;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/group/resources.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct GroupResources;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/group/create.graphql",
+    response_derives = "Debug, Serialize",
+    skip_serializing_none
+)]
+pub struct GroupCreate;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/group/update.graphql",
+    response_derives = "Debug, Serialize"
+)]
+pub struct GroupUpdate;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/group/delete.graphql",
+    response_derives = "Debug"
+)]
+pub struct GroupDelete;
+
+/// Where a group comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all(serialize = "kebab-case", deserialize = "SCREAMING_SNAKE_CASE"))]
+pub enum GroupType {
+    /// Made in Twingate; the only kind the API can change
+    Manual,
+    /// Synced from an identity provider
+    Synced,
+    /// Built in (Everyone)
+    System,
+}
+
+/// A user as a member of something.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub id: String,
+    pub email: Option<String>,
+    pub name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireMember {
+    id: String,
+    email: Option<String>,
+    first_name: String,
+    last_name: String,
+}
+
+impl From<WireMember> for Member {
+    fn from(w: WireMember) -> Self {
+        Member { id: w.id, email: w.email, name: format!("{} {}", w.first_name, w.last_name).trim().to_owned() }
+    }
+}
+
+impl Member {
+    pub fn label(&self) -> String {
+        self.email.clone().unwrap_or_else(|| self.name.clone())
+    }
+}
+
+/// A group as tgctl shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    pub group_type: GroupType,
+    pub is_active: bool,
+    pub security_policy: Option<Ref>,
+    pub user_count: i64,
+    pub resource_count: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Every member (`get` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<Member>>,
+    /// Every resource (`get` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<Ref>>,
+}
+
+impl Named for Group {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Group {
+    /// Only MANUAL groups can be changed; say why otherwise, before anything is sent.
+    pub fn ensure_writable(&self, action: &str) -> Result<()> {
+        let why = match self.group_type {
+            GroupType::Manual => return Ok(()),
+            GroupType::Synced => "it is synced from your identity provider; change it there",
+            GroupType::System => "it is built in",
+        };
+        Err(Error::rejected(format!(
+            "cannot {action} group {:?}: it is a {} group, and only manual groups can be changed ({why})",
+            self.name,
+            label(&self.group_type)
+        ))
+        .hint("create a manual group with `tgctl group create` and use that instead"))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireGroup {
+    id: String,
+    name: String,
+    #[serde(rename = "type")]
+    group_type: GroupType,
+    is_active: bool,
+    security_policy: Option<Ref>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    users: WireConn<Value>,
+    resources: WireConn<Value>,
+}
+
+impl From<WireGroup> for Group {
+    fn from(w: WireGroup) -> Self {
+        Group {
+            id: w.id,
+            name: w.name,
+            group_type: w.group_type,
+            is_active: w.is_active,
+            security_policy: w.security_policy,
+            user_count: w.users.total_count,
+            resource_count: w.resources.total_count,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+            users: None,
+            resources: None,
+        }
+    }
+}
+
+/// Maps any generated group node.
+pub fn map<N: Serialize>(node: N) -> Result<Group> {
+    Ok(wire::<_, WireGroup>(node)?.into())
+}
+
+/// List filters the API applies.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub name: NameFilter,
+    pub types: Vec<GroupType>,
+    pub active: Option<bool>,
+}
+
+/// One page of groups.
+pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, first: i64) -> Result<Page<Group>> {
+    use group_list as q;
+    let types = filter.types.iter().map(gen_enum).collect::<Result<Vec<q::GroupType>>>()?;
+    let empty = filter.name.is_empty() && types.is_empty() && filter.active.is_none();
+    let api_filter = (!empty).then(|| q::GroupFilterInput {
+        name: (!filter.name.is_empty()).then(|| string_filter!(q, &filter.name)),
+        type_: (!types.is_empty()).then_some(q::GroupTypeFilterOperatorInput { in_: Some(types) }),
+        is_active: filter.active.map(|a| q::BooleanFilterOperatorInput { eq: Some(a) }),
+        origin_id: None,
+    });
+    let data = client.post::<GroupList>(q::Variables { first, after, filter: api_filter }).await?;
+    page_of(data.groups, |n: WireGroup| Ok(n.into()))
+}
+
+/// The answer to `GroupGet`, read as JSON: its resources are an interface (see `Client::post_as`).
+#[derive(Deserialize)]
+struct GetData {
+    group: Option<Value>,
+}
+
+async fn get_node(client: &Client, id: &str) -> Result<Option<Value>> {
+    let vars = group_get::Variables { id: id.to_owned(), users_after: None, resources_after: None };
+    let data: GetData = client.post_as::<GroupGet, _>(vars).await?;
+    Ok(data.group)
+}
+
+/// The group with this ID (counts only), or `None`.
+pub async fn get_summary(client: &Client, id: &str) -> Result<Option<Group>> {
+    get_node(client, id).await?.map(map).transpose()
+}
+
+/// The group with this ID with all its members and resources, or `None`.
+pub async fn get(client: &Client, id: &str) -> Result<Option<Group>> {
+    let Some(node) = get_node(client, id).await? else {
+        return Ok(None);
+    };
+    let gone = || Error::not_found(format!("group {id} disappeared"));
+    let users: WireConn<WireMember> = wire(&node["users"])?;
+    let users = nested_all(users, |after| async move {
+        let vars = group_users::Variables { id: id.to_owned(), users_after: Some(after) };
+        wire(client.post::<GroupUsers>(vars).await?.group.ok_or_else(gone)?.users)
+    })
+    .await?;
+    let resources: WireConn<Ref> = wire(&node["resources"])?;
+    let resources = nested_all(resources, |after| async move {
+        #[derive(Deserialize)]
+        struct Data {
+            group: Option<ResourcesOf>,
+        }
+        #[derive(Deserialize)]
+        struct ResourcesOf {
+            resources: WireConn<Ref>,
+        }
+        let vars = group_resources::Variables { id: id.to_owned(), resources_after: Some(after) };
+        let data: Data = client.post_as::<GroupResources, _>(vars).await?;
+        Ok(data.group.ok_or_else(gone)?.resources)
+    })
+    .await?;
+    let mut group = map(node)?;
+    group.user_count = users.len() as i64;
+    group.resource_count = resources.len() as i64;
+    group.users = Some(users.into_iter().map(Member::from).collect());
+    group.resources = Some(resources);
+    Ok(Some(group))
+}
+
+/// By ID or exact name (counts only).
+pub async fn find(client: &Client, text: &str) -> Result<Group> {
+    let filter = Filter { name: NameFilter::exact(text), ..Filter::default() };
+    super::find("group", "Group", text, get_summary(client, text), async {
+        Ok(list_page(client, &filter, None, 10).await?.nodes)
+    })
+    .await
+}
+
+pub async fn create(client: &Client, name: &str, user_ids: Vec<String>, resource_ids: Vec<String>) -> Result<Group> {
+    let vars = group_create::Variables {
+        name: name.to_owned(),
+        user_ids: (!user_ids.is_empty()).then_some(user_ids),
+        resource_ids: (!resource_ids.is_empty()).then_some(resource_ids),
+    };
+    let data = client.post::<GroupCreate>(vars).await?;
+    let entity = data.group_create.entity.ok_or_else(|| Error::rejected("groupCreate returned no group"))?;
+    map(entity)
+}
+
+/// What `update` changes; empty lists and `None` leave things alone.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub name: Option<String>,
+    pub is_active: Option<bool>,
+    pub added_users: Vec<String>,
+    pub removed_users: Vec<String>,
+    pub added_resources: Vec<String>,
+    pub removed_resources: Vec<String>,
+}
+
+impl Changes {
+    pub fn to_vars(&self, id: &str) -> Value {
+        let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+        Vars::new()
+            .set("id", id)
+            .opt("name", self.name.as_ref())
+            .opt("isActive", self.is_active)
+            .opt("addedUserIds", list(&self.added_users))
+            .opt("removedUserIds", list(&self.removed_users))
+            .opt("addedResourceIds", list(&self.added_resources))
+            .opt("removedResourceIds", list(&self.removed_resources))
+            .into_value()
+    }
+}
+
+pub async fn update(client: &Client, id: &str, changes: &Changes) -> Result<Group> {
+    use group_update as q;
+    let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, changes.to_vars(id)).await?;
+    let entity = data.group_update.entity.ok_or_else(|| Error::rejected("groupUpdate returned no group"))?;
+    map(entity)
+}
+
+pub async fn delete(client: &Client, id: &str) -> Result<()> {
+    client.post::<GroupDelete>(group_delete::Variables { id: id.to_owned() }).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_groups_and_refuses_to_change_synced_ones() {
+        let node = serde_json::json!({
+            "id": "R3JvdXA6MzQ4OTE=", "name": "Engineering", "type": "SYNCED", "isActive": true,
+            "securityPolicy": {"id": "U2VjdXJpdHlQb2xpY3k6MQ==", "name": "Default Policy"},
+            "createdAt": "2024-02-15T01:13:51.059028+00:00", "updatedAt": "2024-02-15T01:13:51+00:00",
+            "users": {"totalCount": 12}, "resources": {"totalCount": 3}
+        });
+        let typed: group_list::GroupListGroupsEdgesNode = serde_json::from_value(node).unwrap();
+        let g = map(typed).unwrap();
+        assert_eq!((g.group_type, g.user_count, g.resource_count), (GroupType::Synced, 12, 3));
+        let err = g.ensure_writable("update").unwrap_err();
+        assert!(err.message.contains("synced group"), "{}", err.message);
+        assert_eq!(serde_json::to_value(&g).unwrap()["groupType"], "synced");
+
+        let c = Changes { added_users: vec!["VXNlcjox".into()], is_active: Some(false), ..Changes::default() };
+        assert_eq!(c.to_vars("g"), serde_json::json!({"id": "g", "isActive": false, "addedUserIds": ["VXNlcjox"]}));
+    }
+
+    #[test]
+    fn members_get_a_display_name() {
+        let m: Member = serde_json::from_value::<WireMember>(
+            serde_json::json!({"id": "VXNlcjox", "email": null, "firstName": "Ada", "lastName": ""}),
+        )
+        .unwrap()
+        .into();
+        assert_eq!((m.name.as_str(), m.label()), ("Ada", "Ada".to_owned()));
+    }
+}

@@ -1,0 +1,186 @@
+//! The Firezone headless client (`firezone-headless-client`), run by tgctl itself.
+//!
+//! Unlike Twingate's client it has no `status` command and no daemon of its own: it runs in the
+//! foreground until stopped, and says it is ready with `sd_notify(READY=1)`. So it does not fit
+//! the polling [`super::provider::Provider`] trait; tgctl starts it as a detached child in its
+//! own process group, gives it the token in its environment (`FIREZONE_TOKEN`, never argv) and a
+//! private notify socket ([`super::notify`]), and stops it with SIGTERM (it exits cleanly on it).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::preflight::failed;
+use super::process::{group_exists, kill_group, process_alive, which};
+use crate::config::env::{self, Env};
+use crate::error::Result;
+
+pub const BIN_NAME: &str = "firezone-headless-client";
+pub const INSTALL_HINT: &str = "download the static binary from https://www.firezone.dev/dl/firezone-client-headless-linux/latest/x86_64 (or aarch64), `chmod +x` it, and put it on PATH as firezone-headless-client, or point --client-bin / TGCTL_FIREZONE_BIN at it";
+
+/// Variables that never reach the client: other credentials tgctl may hold.
+const WITHHELD: &[&str] = &[
+    env::FIREZONE_API_TOKEN,
+    env::TWINGATE_API_TOKEN,
+    env::TWINGATE_SERVICE_KEY,
+    env::FIREZONE_TOKEN,
+    env::FIREZONE_ID,
+    env::FIREZONE_NAME,
+    env::FIREZONE_API_URL,
+    "NOTIFY_SOCKET",
+];
+
+/// --client-bin, else TGCTL_FIREZONE_BIN, else `firezone-headless-client` on PATH.
+pub fn find_client(env: &Env, flag: Option<&Path>) -> Result<PathBuf> {
+    let (wanted, source) = match (flag, env.get(env::TGCTL_FIREZONE_BIN)) {
+        (Some(p), _) => (p.to_string_lossy().into_owned(), "--client-bin"),
+        (None, Some(p)) => (p.to_owned(), "TGCTL_FIREZONE_BIN"),
+        (None, None) => (BIN_NAME.to_owned(), "PATH"),
+    };
+    match which(&wanted, env.get(env::PATH)) {
+        Some(p) => Ok(p),
+        None if source == "PATH" => Err(failed(
+            format!("the Firezone headless client (`{BIN_NAME}`) is not installed (not found on PATH)"),
+            INSTALL_HINT,
+        )),
+        None => Err(failed(
+            format!("the client binary {wanted} ({source}) does not exist or is not executable"),
+            INSTALL_HINT,
+        )),
+    }
+}
+
+/// How to start the client.
+pub struct Launch<'a> {
+    pub bin: &'a Path,
+    /// `sudo` when not root: the client needs CAP_NET_ADMIN.
+    pub sudo: Option<&'a Path>,
+    pub token: &'a SecretString,
+    pub firezone_id: &'a str,
+    pub name: &'a str,
+    pub notify_socket: &'a Path,
+    /// The portal URL for the client, only when FIREZONE_API_URL was a ws(s):// URL.
+    pub portal_url: Option<&'a str>,
+    /// stdout and stderr go here (created 0600).
+    pub log: &'a Path,
+}
+
+/// Starts the client detached (own process group, stdin closed, output to the log file). The
+/// token and identity travel in its environment only; with sudo, `--preserve-env` names them.
+pub fn spawn(l: &Launch<'_>) -> std::io::Result<tokio::process::Child> {
+    let log = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new().create(true).write(true).truncate(true).mode(0o600).open(l.log)?
+    };
+    let mut names = vec![env::FIREZONE_TOKEN, env::FIREZONE_ID, env::FIREZONE_NAME, "NOTIFY_SOCKET"];
+    if l.portal_url.is_some() {
+        names.push(env::FIREZONE_API_URL);
+    }
+    let mut cmd = match l.sudo {
+        Some(sudo) => {
+            let mut c = tokio::process::Command::new(sudo);
+            c.arg("-n").arg(format!("--preserve-env={}", names.join(","))).arg(l.bin);
+            c
+        }
+        None => tokio::process::Command::new(l.bin),
+    };
+    for v in WITHHELD {
+        cmd.env_remove(v);
+    }
+    cmd.env(env::FIREZONE_TOKEN, l.token.expose_secret())
+        .env(env::FIREZONE_ID, l.firezone_id)
+        .env(env::FIREZONE_NAME, l.name)
+        .env("NOTIFY_SOCKET", l.notify_socket);
+    if let Some(url) = l.portal_url {
+        cmd.env(env::FIREZONE_API_URL, url);
+    }
+    cmd.process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log.try_clone()?))
+        .stderr(Stdio::from(log))
+        .kill_on_drop(false);
+    cmd.spawn()
+}
+
+/// Stops the client's process group: SIGTERM (the client then removes its routes and DNS),
+/// up to `grace` to exit, then SIGKILL. False when it was already gone. `child` is the client
+/// when this process started it (it is reaped here); otherwise its leader counts as gone once
+/// it is a zombie (an init that does not reap leaves one behind).
+pub async fn stop(pgid: u32, grace: Duration, child: Option<&mut tokio::process::Child>) -> bool {
+    let gone = |pgid: u32| !group_exists(pgid) || !process_alive(pgid);
+    if gone(pgid) {
+        if let Some(c) = child {
+            let _ = c.try_wait();
+        }
+        return false;
+    }
+    kill_group(pgid, nix::sys::signal::Signal::SIGTERM);
+    if let Some(c) = child {
+        if tokio::time::timeout(grace, c.wait()).await.is_err() {
+            kill_group(pgid, nix::sys::signal::Signal::SIGKILL);
+            let _ = tokio::time::timeout(Duration::from_secs(2), c.wait()).await;
+        }
+        return true;
+    }
+    let until = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if gone(pgid) {
+            return true;
+        }
+    }
+    kill_group(pgid, nix::sys::signal::Signal::SIGKILL);
+    true
+}
+
+/// The last `n` lines of the client's log.
+pub fn tail(log: &Path, n: usize) -> Vec<String> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].iter().map(|l| (*l).to_owned()).collect()
+}
+
+/// `FIREZONE_ID` for this job: the job's name (readable in the portal, and what `client list
+/// --firezone-id` takes), unless FIREZONE_ID is set.
+pub fn job_firezone_id(env: &Env, job_name: &str) -> String {
+    env.get(env::FIREZONE_ID).map_or_else(|| job_name.to_owned(), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_token_is_in_the_environment_only_and_secrets_are_withheld() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("client.sh");
+        std::fs::write(&script, "#!/bin/sh\necho \"argv: $*\"\nenv | sort\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let log = dir.path().join("client.log");
+        let token = SecretString::from("fz-token-canary-123".to_owned());
+        let notify = dir.path().join("notify.sock");
+        let mut child = spawn(&Launch {
+            bin: &script,
+            sudo: None,
+            token: &token,
+            firezone_id: "job-1",
+            name: "tgctl-job-1",
+            notify_socket: &notify,
+            portal_url: None,
+            log: &log,
+        })
+        .unwrap();
+        assert!(child.wait().await.unwrap().success());
+        let out = std::fs::read_to_string(&log).unwrap();
+        assert!(out.contains("FIREZONE_TOKEN=fz-token-canary-123"), "{out}");
+        assert!(out.contains("FIREZONE_ID=job-1") && out.contains("NOTIFY_SOCKET="), "{out}");
+        let argv = out.lines().find(|l| l.starts_with("argv:")).unwrap();
+        assert!(!argv.contains("canary"));
+        assert!(!out.contains("FIREZONE_API_TOKEN="));
+        assert_eq!(std::fs::metadata(&log).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(tail(&log, 1).len(), 1);
+    }
+}
