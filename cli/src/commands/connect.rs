@@ -578,7 +578,7 @@ async fn climb(
         let dir = state_path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let log = dir.join("forward.log");
         st.logs.push(log.clone());
-        let started = spawn_forwarder(forwards, via, &log, deadline).await;
+        let started = fwd::spawn_background(forwards, via, &log, cap(deadline)).await;
         match started {
             Ok((pid, bound)) => {
                 st.pids.push(pid);
@@ -992,72 +992,6 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
     }
-}
-
-/// Starts `tgctl forward` in the background (its own process group, no terminal, output to
-/// `log`) and waits until it says its listeners are bound. Returns its pid and the forwards
-/// with their bound ports; on failure, the pid (if it started) and why.
-async fn spawn_forwarder(
-    forwards: &[Forward],
-    via: Option<std::net::SocketAddr>,
-    log: &Path,
-    deadline: Instant,
-) -> std::result::Result<(u32, Vec<Forward>), (Option<u32>, String)> {
-    use std::os::unix::fs::OpenOptionsExt;
-    use tokio::io::AsyncBufReadExt;
-    let exe = std::env::current_exe().map_err(|e| (None, format!("cannot find tgctl itself: {e}")))?;
-    let log_file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(log)
-        .map_err(|e| (None, format!("cannot open {}: {e}", log.display())))?;
-    let mut cmd = tokio::process::Command::new(exe);
-    cmd.args(["forward", "--ready-line"]);
-    if let Some(p) = via {
-        cmd.args(["--proxy", &p.to_string()]);
-    } else {
-        cmd.arg("--direct");
-    }
-    for f in forwards {
-        cmd.args(["--forward", &f.spec()]);
-    }
-    cmd.process_group(0)
-        .env_remove(env::TWINGATE_SERVICE_KEY)
-        .env_remove(env::TWINGATE_API_TOKEN)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(log_file);
-    let mut child = cmd.spawn().map_err(|e| (None, format!("cannot start `tgctl forward`: {e}")))?;
-    let pid = child.id();
-    let Some(out) = child.stdout.take() else {
-        return Err((pid, "no pipe to `tgctl forward`".to_owned()));
-    };
-    let mut line = String::new();
-    let mut reader = tokio::io::BufReader::new(out);
-    let read = reader.read_line(&mut line);
-    let why = match tokio::time::timeout(cap(deadline), read).await {
-        Ok(Ok(_)) if line.starts_with("ready") => {
-            let ports: Vec<u16> = line.split_whitespace().skip(1).filter_map(|p| p.parse().ok()).collect();
-            let bound = forwards
-                .iter()
-                .enumerate()
-                .map(|(i, f)| Forward { local: ports.get(i).copied().unwrap_or(f.local), ..f.clone() })
-                .collect();
-            // Not waited for: it runs until `disconnect` ends its process group.
-            drop(child);
-            return Ok((pid.unwrap_or_default(), bound));
-        }
-        Ok(_) => {
-            let said = std::fs::read_to_string(log).unwrap_or_default();
-            let last = said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("it exited").trim().to_owned();
-            last.trim_start_matches("error: ").to_owned()
-        }
-        Err(_) => "it did not report ready within the time budget".to_owned(),
-    };
-    let _ = child.start_kill();
-    let _ = child.wait().await;
-    Err((pid, why))
 }
 
 /// Runs CMD in its own process group, forwarding SIGINT/SIGTERM to it; returns its status

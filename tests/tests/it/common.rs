@@ -202,7 +202,8 @@ pub async fn run_blocking(mut c: std::process::Command, stdin: Option<String>) -
         c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
         let mut child = c.spawn().expect("spawn tgctl");
         if let Some(text) = stdin {
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+            // tgctl may exit (a usage error) before reading stdin: a broken pipe is its answer.
+            let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
         }
         Run(child.wait_with_output().expect("wait for tgctl"))
     })

@@ -514,7 +514,10 @@ async fn forwards_carry_real_tcp_traffic_and_stop_at_disconnect() {
     let p1 = free_port();
     let f1 = format!("{p1}:127.0.0.1:{echo}");
     let f2 = format!("0:localhost:{banner}");
-    let r = rig.connect(&["--forward", &f1, "--forward", &f2, "-o", "json"]).await;
+    // In proxy mode only a probe proves the key works (the proxy may refuse tunnels until the
+    // client has logged in): probe before traffic, as the docs say.
+    let probe = format!("127.0.0.1:{echo}");
+    let r = rig.connect(&["--probe", &probe, "--forward", &f1, "--forward", &f2, "-o", "json"]).await;
     r.success().no_secrets();
     let v = r.json();
     assert_eq!(stage_names(&v).last().unwrap(), "forward");
@@ -607,7 +610,7 @@ async fn a_port_in_use_fails_the_forward_stage_and_undoes_everything() {
 async fn tgctl_forward_runs_in_the_foreground_until_interrupted() {
     let echo = echo_server(None);
     let rig = Rig::new("online-after=20").await;
-    rig.connect(&[]).await.success();
+    rig.connect(&["--probe", &format!("127.0.0.1:{echo}")]).await.success();
     let proxy = rig.proxy();
     for extra in [vec![], vec!["--proxy".to_owned(), format!("http://{proxy}")]] {
         let port = free_port();
@@ -841,7 +844,8 @@ async fn connect_with_a_command_tears_down_the_daemon_and_the_forwards_when_it_e
         "python3 -c \"import socket; s=socket.create_connection(('127.0.0.1',{port})); s.sendall(b'cmd'); s.shutdown(1); print(s.recv(10).decode())\"; exit 3"
     );
     let forward = format!("{port}:127.0.0.1:{echo}");
-    let r = rig.connect(&["--forward", &forward, "--", "sh", "-c", &script]).await;
+    let probe = format!("127.0.0.1:{echo}");
+    let r = rig.connect(&["--probe", &probe, "--forward", &forward, "--", "sh", "-c", &script]).await;
     r.failure(3).no_secrets();
     assert_eq!(r.stdout().trim(), "cmd");
     assert!(!rig.state_file().exists());
