@@ -232,14 +232,25 @@ async fn the_pacer_spaces_writes_across_processes() {
     w.run(&["service-account", "create", "ci"]).await.success();
     let mut c = w.cmd();
     c.args(["service-account", "create", "ci"]);
+    // Read stderr until the pacing notice appears (or the process ends), then stop the process:
+    // no fixed wait.
     let handle = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
         let mut child = c.stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(1500));
+        let mut seen = String::new();
+        for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap_or_default();
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains("pacing: waiting") {
+                break;
+            }
+        }
         let _ = child.kill();
-        child.wait_with_output().unwrap()
+        let _ = child.wait();
+        seen
     });
-    let out = handle.await.unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = handle.await.unwrap();
     assert!(stderr.contains("pacing: waiting"), "second process did not pace: {stderr}");
     assert_eq!(w.requests("ServiceAccountCreate").await.len(), 1, "the paced write must not have been sent");
 }
