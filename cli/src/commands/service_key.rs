@@ -342,23 +342,7 @@ async fn get(ctx: &Ctx, args: KeyArg) -> Result<()> {
 /// Checks, before anything is created, that the secret will have somewhere safe to go.
 pub(crate) fn check_destination(ctx: &Ctx, dest: &Destination) -> Result<()> {
     match &dest.key_file {
-        Some(path) => {
-            if path.is_dir() {
-                return Err(Error::usage(format!("--key-file {} is a directory", path.display())));
-            }
-            if path.exists() && !dest.force {
-                return Err(Error::usage(format!("{} already exists; nothing was created", path.display()))
-                    .hint("choose another path, or pass --force to replace it"));
-            }
-            let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            if !parent.is_dir() {
-                return Err(Error::usage(format!(
-                    "the directory {} does not exist; nothing was created",
-                    parent.display()
-                )));
-            }
-            Ok(())
-        }
+        Some(path) => super::check_new_file(path, dest.force, "nothing was created"),
         None if ctx.printer.stdout_is_tty() && !dest.show => {
             Err(Error::usage("refusing to print a service key to the terminal; nothing was created")
                 .hint("pass --key-file PATH (recommended), pipe stdout somewhere, or pass --show"))
