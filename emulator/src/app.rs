@@ -249,6 +249,16 @@ impl App {
     }
 }
 
+/// A new file that only its owner can read: the state holds the provision-level API token.
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// Write the temp file 0600 (it holds the API tokens), fsync, rename over `path`, fsync the dir.
 pub fn write_atomic(path: &Path, db: &Db, n: u64) -> std::io::Result<()> {
     let bytes = serde_json::to_vec_pretty(db).map_err(std::io::Error::other)?;
     let dir = match path.parent() {
@@ -258,7 +268,7 @@ pub fn write_atomic(path: &Path, db: &Db, n: u64) -> std::io::Result<()> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = create_private(&tmp)?;
         f.write_all(&bytes)?;
         f.sync_all()?;
         drop(f);
