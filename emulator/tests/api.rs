@@ -375,6 +375,17 @@ async fn resource_access_edges() {
     assert_eq!(d["resource"]["access"]["edges"][0]["securityPolicy"], Value::Null);
     assert_eq!(d["resource"]["access"]["edges"][0]["expiresAt"], Value::Null);
 
+    // Inline input objects: a field bound to a variable the request did not send is omitted too.
+    e.ok("resourceAccessAdd", add, json!({"r": res, "a": [{"principalId": g1, "securityPolicyId": pol}]})).await;
+    let inline = "mutation($r: ID!, $g: ID!, $sp: ID, $exp: DateTime) { resourceAccessAdd(resourceId: $r, \
+                  access: [{principalId: $g, securityPolicyId: $sp, expiresAt: $exp}]) { ok error } }";
+    e.ok("resourceAccessAdd", inline, json!({"r": res, "g": g1})).await;
+    let d = e.data(access_q, json!({"id": res})).await;
+    assert_eq!(d["resource"]["access"]["edges"][0]["securityPolicy"]["id"], pol, "omitted: unchanged");
+    e.ok("resourceAccessAdd", inline, json!({"r": res, "g": g1, "sp": null})).await;
+    let d = e.data(access_q, json!({"id": res})).await;
+    assert_eq!(d["resource"]["access"]["edges"][0]["securityPolicy"], Value::Null, "null: removed");
+
     // Service accounts take no policy or expiry.
     let d = e.data(add, json!({"r": res, "a": [{"principalId": sa, "securityPolicyId": pol}]})).await;
     assert_eq!(d["resourceAccessAdd"]["ok"], false);

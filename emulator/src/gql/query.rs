@@ -10,7 +10,7 @@ use super::{PageArgs, Snapshot};
 use crate::ids;
 use crate::model::Db;
 
-pub struct QueriesRoot;
+pub(crate) struct QueriesRoot;
 
 fn snap(ctx: &Context<'_>) -> Result<Arc<Db>> {
     Ok(ctx.data::<Snapshot>()?.0.clone())
