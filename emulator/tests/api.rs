@@ -194,7 +194,7 @@ async fn string_filters() {
 #[tokio::test]
 async fn other_filters_on_the_demo_tenant() {
     let e = Emu::start(unlimited()).await;
-    let d = e.data("{ users(filter: {role: {in: [ADMIN]}}) { totalCount } pending: users(filter: {state: {in: [PENDING]}}) { edges { node { email } } }
+    let d = e.data("{ users(filter: {role: {in: [ADMIN]}}) { totalCount }
         devices(filter: {isTrusted: {eq: true}}) { totalCount } archived: devices(filter: {activeState: {in: [ARCHIVED]}}) { totalCount }
         serial: devices(filter: {serialNumber: {startsWith: \"5CG\"}}) { totalCount }
         alive: connectors(filter: {state: {in: [ALIVE]}}) { edges { node { name hostname lastHeartbeatAt } } }
@@ -202,7 +202,6 @@ async fn other_filters_on_the_demo_tenant() {
         tagged: resources(filter: {tags: {and: [{key: \"env\", value: {eq: \"prod\"}}]}}) { totalCount }
         email: users(filter: {email: {endsWith: \"@example.com\"}, firstName: {eq: \"Ada\"}}) { totalCount } }", json!({})).await;
     assert_eq!(d["users"]["totalCount"], 1);
-    assert_eq!(d["pending"]["edges"].as_array().unwrap().len(), 1);
     assert_eq!(d["devices"]["totalCount"], 2);
     assert_eq!(d["archived"]["totalCount"], 1);
     assert_eq!(d["serial"]["totalCount"], 2);
@@ -211,6 +210,12 @@ async fn other_filters_on_the_demo_tenant() {
     assert_eq!(d["policies"]["edges"][0]["node"]["name"], "Default Policy");
     assert_eq!(d["tagged"]["totalCount"], 2);
     assert_eq!(d["email"]["totalCount"], 1);
+
+    // No public client or schema rendering has a user `state` filter (issue 17, item 1): the API
+    // refuses it as an unknown input field, so the emulator does too.
+    let (status, body) =
+        e.post(Some(&e.token()), "{ users(filter: {state: {in: [PENDING]}}) { totalCount } }", json!({})).await;
+    assert_eq!(status, 400, "{body}");
 
     let net = e.network_id().await;
     let d = e

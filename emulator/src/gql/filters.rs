@@ -89,7 +89,6 @@ macro_rules! enum_filter {
 
 enum_filter!(GroupTypeFilterOperatorInput, GroupType);
 enum_filter!(UserRoleFilterOperatorInput, UserRole);
-enum_filter!(UserStateFilterOperatorInput, UserState);
 enum_filter!(ConnectorStateFilterOperatorInput, ConnectorState);
 enum_filter!(DeviceActiveStateFilterOperatorInput, DeviceActiveState);
 enum_filter!(SecurityPolicyTypeFilterOperatorInput, SecurityPolicyType);
@@ -207,14 +206,12 @@ pub(crate) struct UserFilterInput {
     pub(crate) last_name: Option<StringFilterOperatorInput>,
     pub(crate) email: Option<StringFilterOperatorInput>,
     pub(crate) role: Option<UserRoleFilterOperatorInput>,
-    pub(crate) state: Option<UserStateFilterOperatorInput>,
 }
 
 impl UserFilterInput {
     pub(crate) fn ok(f: &Option<Self>, u: &UserRec) -> async_graphql::Result<bool> {
         let Some(f) = f else { return Ok(true) };
         Ok(UserRoleFilterOperatorInput::ok(&f.role, u.role)
-            && UserStateFilterOperatorInput::ok(&f.state, u.state)
             && string_ok(&f.first_name, Some(&u.first_name))?
             && string_ok(&f.last_name, Some(&u.last_name))?
             && string_ok(&f.email, u.email.as_deref())?)

@@ -1,11 +1,11 @@
 //! Access edges: what `resourceAccess*`, `resourceCreate(groupIds:)`, and the resource lists of
 //! groups and service accounts all change.
 
-use async_graphql::{ID, MaybeUndefined};
+use async_graphql::MaybeUndefined;
 use jiff::Timestamp;
 
 use super::inputs::AccessInput;
-use super::{Kind, MutErr, biz, need, need_all, need_principal};
+use super::{IdList, Kind, MutErr, biz, need, need_all, need_principal};
 use crate::model::*;
 
 /// Add or update one access edge on a resource from an `AccessInput`.
@@ -73,9 +73,9 @@ pub(crate) fn edit_edges(db: &mut Db, principal: PrincipalRef, add: &[u64], remo
 pub(crate) fn edit_principal_resources(
     db: &mut Db,
     principal: PrincipalRef,
-    set: &Option<Vec<ID>>,
-    added: &Option<Vec<ID>>,
-    removed: &Option<Vec<ID>>,
+    set: &Option<IdList>,
+    added: &Option<IdList>,
+    removed: &Option<IdList>,
     now: Timestamp,
 ) -> Result<(), MutErr> {
     if let Some(set) = set {

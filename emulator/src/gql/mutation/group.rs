@@ -3,7 +3,9 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, MergedObject, Result};
 
 use super::grants::edit_principal_resources;
-use super::{Kind, MutErr, Mutation, MutationField, biz, delete_payload, need, need_all, non_blank, payload, store};
+use super::{
+    IdList, Kind, MutErr, Mutation, MutationField, biz, delete_payload, need, need_all, non_blank, payload, store,
+};
 use crate::gql::objects::Group;
 use crate::model::*;
 
@@ -34,8 +36,8 @@ fn require_manual(db: &Db, pk: u64) -> Result<(), MutErr> {
 #[graphql(name = "GroupCreateArguments")]
 pub(crate) struct GroupCreate {
     name: String,
-    user_ids: Option<Vec<ID>>,
-    resource_ids: Option<Vec<ID>>,
+    user_ids: Option<IdList>,
+    resource_ids: Option<IdList>,
     security_policy_id: Option<ID>,
 }
 
@@ -80,12 +82,12 @@ pub(crate) struct GroupUpdate {
     name: Option<String>,
     is_active: Option<bool>,
     security_policy_id: MaybeUndefined<ID>,
-    user_ids: Option<Vec<ID>>,
-    added_user_ids: Option<Vec<ID>>,
-    removed_user_ids: Option<Vec<ID>>,
-    resource_ids: Option<Vec<ID>>,
-    added_resource_ids: Option<Vec<ID>>,
-    removed_resource_ids: Option<Vec<ID>>,
+    user_ids: Option<IdList>,
+    added_user_ids: Option<IdList>,
+    removed_user_ids: Option<IdList>,
+    resource_ids: Option<IdList>,
+    added_resource_ids: Option<IdList>,
+    removed_resource_ids: Option<IdList>,
 }
 
 impl Mutation for GroupUpdate {

@@ -11,10 +11,14 @@ pub(crate) struct PortRangeInput {
     pub(crate) end: i32,
 }
 
+// `ports: [PortRangeInput!]! = []` as in the July-2024 introspection (rendered there as
+// `ports?: Array<PortRangeInput>`: non-null with a default).
+/// Ports are used only with RESTRICTED; an empty list with RESTRICTED allows no port.
 #[derive(InputObject, Clone, Debug)]
 pub(crate) struct ProtocolInput {
     pub(crate) policy: ProtocolPolicy,
-    pub(crate) ports: Option<Vec<PortRangeInput>>,
+    #[graphql(default)]
+    pub(crate) ports: Vec<PortRangeInput>,
 }
 
 #[derive(InputObject, Clone, Debug)]
@@ -33,7 +37,7 @@ impl ProtocolsInput {
             ports: match p.policy {
                 ProtocolPolicy::AllowAll => Vec::new(),
                 ProtocolPolicy::Restricted => {
-                    p.ports.iter().flatten().map(|r| PortRangeRec { start: r.start, end: r.end }).collect()
+                    p.ports.iter().map(|r| PortRangeRec { start: r.start, end: r.end }).collect()
                 }
             },
         };

@@ -161,10 +161,17 @@ pub(crate) fn need(db: &Db, id: &str, kind: Kind) -> Result<u64, MutErr> {
     found.ok_or_else(|| MutErr::Biz(ids::not_found(kind.name(), id)))
 }
 
-/// `need` for each ID of a list, without duplicates, in order.
-pub(crate) fn need_all(db: &Db, list: &[ID], kind: Kind) -> Result<Vec<u64>, MutErr> {
+/// A list of IDs as the API types it, `[ID]`: the list and its items may be null (July-2024
+/// introspection, `Array<InputMaybe<Scalars["ID"]>>` for all 15 of them; the Kubernetes operator
+/// declares `$userIds: [ID]`).
+pub(crate) type IdList = Vec<Option<ID>>;
+
+/// `need` for each ID of a list, without duplicates, in order. A null item can't name anything:
+/// it is refused like a malformed ID.
+pub(crate) fn need_all(db: &Db, list: &[Option<ID>], kind: Kind) -> Result<Vec<u64>, MutErr> {
     let mut out = Vec::with_capacity(list.len());
     for id in list {
+        let id = id.as_ref().ok_or_else(|| async_graphql::Error::new(ids::PARSE_ERROR))?;
         let pk = need(db, id, kind)?;
         if !out.contains(&pk) {
             out.push(pk);

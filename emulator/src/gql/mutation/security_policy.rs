@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, InputObject, MergedObject, Result};
 
-use super::{Kind, Mutation, MutationField, need, need_all, payload, store};
+use super::{IdList, Kind, Mutation, MutationField, need, need_all, payload, store};
 use crate::gql::objects::SecurityPolicy;
 use crate::model::*;
 
@@ -17,9 +17,9 @@ pub(crate) struct Mutations(MutationField<SecurityPolicyUpdate>);
 #[graphql(name = "SecurityPolicyUpdateArguments")]
 pub(crate) struct SecurityPolicyUpdate {
     id: ID,
-    group_ids: Option<Vec<ID>>,
-    added_group_ids: Option<Vec<ID>>,
-    removed_group_ids: Option<Vec<ID>>,
+    group_ids: Option<IdList>,
+    added_group_ids: Option<IdList>,
+    removed_group_ids: Option<IdList>,
 }
 
 impl Mutation for SecurityPolicyUpdate {

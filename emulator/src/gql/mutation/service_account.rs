@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, MergedObject, Result};
 use uuid::Uuid;
 
 use super::grants::edit_principal_resources;
-use super::{Kind, Mutation, MutationField, delete_payload, need, non_blank, payload, store};
+use super::{IdList, Kind, Mutation, MutationField, delete_payload, need, non_blank, payload, store};
 use crate::gql::objects::ServiceAccount;
 use crate::model::*;
 
@@ -24,7 +24,7 @@ pub(crate) struct Mutations(
 #[graphql(name = "ServiceAccountCreateArguments")]
 pub(crate) struct ServiceAccountCreate {
     name: String,
-    resource_ids: Option<Vec<ID>>,
+    resource_ids: Option<IdList>,
 }
 
 impl Mutation for ServiceAccountCreate {
@@ -51,9 +51,9 @@ impl Mutation for ServiceAccountCreate {
 pub(crate) struct ServiceAccountUpdate {
     id: ID,
     name: Option<String>,
-    resource_ids: Option<Vec<ID>>,
-    added_resource_ids: Option<Vec<ID>>,
-    removed_resource_ids: Option<Vec<ID>>,
+    resource_ids: Option<IdList>,
+    added_resource_ids: Option<IdList>,
+    removed_resource_ids: Option<IdList>,
 }
 
 impl Mutation for ServiceAccountUpdate {
