@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use crate::faults::Faults;
-use crate::gql::{ApiSchema, build_schema};
+use crate::gql::{ApiSchema, Rules, build_schema};
 use crate::model::{Db, Level};
 use crate::ratelimit::RateLimiter;
 use crate::store::Store;
@@ -26,6 +26,8 @@ pub(crate) struct Stats {
 pub(crate) struct App {
     pub(crate) store: Arc<Store>,
     pub(crate) schema: ApiSchema,
+    /// graphql-core's checks, run before the schema sees a request.
+    pub(crate) rules: Rules,
     stats: Mutex<Stats>,
     pub(crate) faults: Faults,
     limits: Mutex<RateLimiter>,
@@ -33,9 +35,12 @@ pub(crate) struct App {
 
 impl App {
     pub(crate) fn new(db: Db, state_file: Option<std::path::PathBuf>, reads: u32, writes: u32) -> Arc<App> {
+        let schema = build_schema();
+        let rules = Rules::new(&schema.sdl());
         Arc::new(App {
             store: Arc::new(Store::new(db, state_file)),
-            schema: build_schema(),
+            schema,
+            rules,
             stats: Mutex::new(Stats::default()),
             faults: Faults::default(),
             limits: Mutex::new(RateLimiter::new(reads, writes)),

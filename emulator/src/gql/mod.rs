@@ -9,6 +9,7 @@ mod mutation;
 mod objects;
 mod page;
 mod query;
+mod rules;
 mod scalars;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use async_graphql::{EmptySubscription, Schema};
 use crate::model::Db;
 
 pub(crate) use page::{Page, PageArgs, PageInfo, paginate};
+pub(crate) use rules::Rules;
 pub(crate) use scalars::{DateTime, dt};
 
 pub(crate) type ApiSchema = Schema<query::QueriesRoot, mutation::MutationsRoot, EmptySubscription>;
@@ -25,6 +27,9 @@ pub(crate) type ApiSchema = Schema<query::QueriesRoot, mutation::MutationsRoot, 
 /// Build the schema. Per-request data (the snapshot, the store) is attached to each request.
 pub(crate) fn build_schema() -> ApiSchema {
     Schema::build(query::QueriesRoot, mutation::MutationsRoot::default(), EmptySubscription)
+        // async-graphql's own limits, behind the cheaper ones in rules/limits.rs.
+        .limit_depth(rules::MAX_DEPTH)
+        .limit_complexity(rules::MAX_FIELDS)
         .register_output_type::<objects::Node>()
         .register_output_type::<objects::ResourceImplementsNode>()
         .finish()

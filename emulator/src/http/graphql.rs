@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_graphql::parser::Positioned;
 use async_graphql::parser::types::{DocumentOperations, OperationType, Selection, SelectionSet};
-use async_graphql::parser::{Positioned, parse_query};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -54,11 +54,13 @@ fn collect_fields(
     }
 }
 
-fn classify(req: &async_graphql::Request) -> OpInfo {
-    let Ok(doc) = parse_query(&req.query) else {
+/// Parse the request's document (kept in the request for execution) and say what it does.
+fn classify(req: &mut async_graphql::Request) -> OpInfo {
+    let operation_name = req.operation_name.clone();
+    let Ok(doc) = req.parsed_query() else {
         return OpInfo { write: false, root_fields: Vec::new() };
     };
-    let op = match (&doc.operations, &req.operation_name) {
+    let op = match (&doc.operations, &operation_name) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name.as_str()),
         (DocumentOperations::Multiple(ops), None) => ops.values().next(),
@@ -96,13 +98,13 @@ pub(super) async fn graphql(State(ctx): State<Ctx>, headers: HeaderMap, body: By
     let started = Instant::now();
     let app = &ctx.app;
     app.with_stats(|s| s.requests += 1);
-    let req: async_graphql::Request = match serde_json::from_slice(&body) {
+    let mut req: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
             return errors(StatusCode::BAD_REQUEST, &format!("The request body must be a JSON GraphQL request: {e}"));
         }
     };
-    let op = classify(&req);
+    let op = classify(&mut req);
     let label = op.root_fields.join(",");
     let resp = handle_graphql(&ctx, &headers, req, &op).await;
     if ctx.log_requests {
@@ -187,7 +189,13 @@ async fn truncate(resp: Response) -> Response {
     Response::from_parts(parts, Body::from_stream(futures_util::StreamExt::chain(first, fail)))
 }
 
-async fn process(app: &Arc<App>, headers: &HeaderMap, req: async_graphql::Request, op: &OpInfo) -> Response {
+/// A request refused before it runs: HTTP 400 and `errors` without `data`, as graphene-django
+/// answers when an error has no path (graphene_django/views.py, `get_response`).
+fn refused(errors: Vec<serde_json::Value>) -> Response {
+    json_response(StatusCode::BAD_REQUEST, &json!({ "errors": errors }))
+}
+
+async fn process(app: &Arc<App>, headers: &HeaderMap, mut req: async_graphql::Request, op: &OpInfo) -> Response {
     let token = headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim);
     let Some((token, level)) = token.and_then(|t| app.token_level(t).map(|l| (t, l))) else {
         return errors(StatusCode::UNAUTHORIZED, "Invalid API key");
@@ -201,6 +209,16 @@ async fn process(app: &Arc<App>, headers: &HeaderMap, req: async_graphql::Reques
         return resp;
     }
     app.with_stats(|s| if op.write { s.writes += 1 } else { s.reads += 1 });
+
+    // graphql-core's validation and variable coercion, then (below) async-graphql's own.
+    let variables = req.variables.clone();
+    let operation_name = req.operation_name.clone();
+    if let Ok(doc) = req.parsed_query() {
+        let problems = app.rules.check(doc, &variables, operation_name.as_deref());
+        if !problems.is_empty() {
+            return refused(problems.iter().map(|p| p.to_json()).collect());
+        }
+    }
 
     for field in &op.root_fields {
         let need = needed_level(op.write, field);
@@ -226,18 +244,15 @@ async fn process(app: &Arc<App>, headers: &HeaderMap, req: async_graphql::Reques
     if op.write {
         app.persist_or_log().await;
     }
-    // Requests that fail before execution (syntax, validation, variables) are a 400, as on the
-    // real API; errors raised while resolving are a 200 with `errors`.
-    let status = if result.data == async_graphql::Value::Null
-        && !result.errors.is_empty()
-        && result.errors.iter().all(|e| e.path.is_empty())
-    {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    // An error without a path (syntax, validation, variables) makes it a 400 without `data`;
+    // errors raised while resolving are a 200 with `data` and `errors` (graphene-django).
+    let before_execution = !result.errors.is_empty() && result.errors.iter().any(|e| e.path.is_empty());
     match serde_json::to_value(&result) {
-        Ok(v) => json_response(status, &v),
+        Ok(serde_json::Value::Object(mut v)) if before_execution => {
+            v.remove("data");
+            json_response(StatusCode::BAD_REQUEST, &serde_json::Value::Object(v))
+        }
+        Ok(v) => json_response(StatusCode::OK, &v),
         Err(e) => errors(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
 }
