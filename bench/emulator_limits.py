@@ -62,6 +62,7 @@ def main():
     proc = subprocess.Popen(
         [BIN, "serve", "--quiet", "--seed", "demo", "--reads-per-minute", "0", "--writes-per-minute", "0"],
         stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
     try:

@@ -122,6 +122,8 @@ impl Builder {
                 created_at: at,
                 updated_at: at,
                 access: Vec::new(),
+                usage_based_autolock_duration_days: None,
+                kind: ResourceKind::Network,
             },
         );
         pk

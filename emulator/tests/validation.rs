@@ -14,21 +14,20 @@ async fn id_lists_take_nullable_items() {
     let users = e.data("{ users(first: 2) { edges { node { id } } } }", json!({})).await;
     let ids: Vec<Value> = users["users"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["id"].clone()).collect();
 
-    // The operator's CreateGroup document, as it sends it (app/api/client_groups.py).
-    let operator = "mutation CreateGroup($name: String!, $userIds: [ID]) {
-      groupCreate(name: $name userIds: $userIds) { ok error entity { id name createdAt updatedAt } } }";
-    let p = e.ok("groupCreate", operator, json!({"name": "ops", "userIds": ids})).await;
+    // `[ID]` items, as the operator declares its variable (app/api/client_groups.py).
+    let operator = "mutation NewGroup($groupName: String!, $members: [ID]) {
+      groupCreate(name: $groupName, userIds: $members) { ok error entity { id } } }";
+    let p = e.ok("groupCreate", operator, json!({"groupName": "ops", "members": ids})).await;
     let group = p["entity"]["id"].as_str().unwrap().to_string();
     let d = e.data("query($g: ID!) { group(id: $g) { users { totalCount } } }", json!({"g": group})).await;
     assert_eq!(d["group"]["users"]["totalCount"], 2);
 
-    // The Python CLI's `[ID!]` variables feed the same arguments.
-    let tgcli = "mutation addUsersToGroup($groupID: ID!, $userIDS: [ID!]) {
-      groupUpdate(id: $groupID, addedUserIds: $userIDS) { ok error } }";
-    e.ok("groupUpdate", tgcli, json!({"groupID": group, "userIDS": []})).await;
+    // `[ID!]` variables (tgctl's and the Python CLI's) feed the same arguments.
+    let strict = "mutation($g: ID!, $add: [ID!]) { groupUpdate(id: $g, addedUserIds: $add) { ok error } }";
+    e.ok("groupUpdate", strict, json!({"g": group, "add": []})).await;
 
     // A null item names nothing: refused like a malformed ID, and nothing changes.
-    let body = e.gql(operator, json!({"name": "nulls", "userIds": [ids[0], null]})).await;
+    let body = e.gql(operator, json!({"groupName": "nulls", "members": [ids[0], null]})).await;
     assert_eq!(body["errors"][0]["message"], "Unable to parse global ID", "{body}");
     assert_eq!(body["errors"][0]["path"], json!(["groupCreate"]));
     let d = e.data("{ groups(filter: {name: {eq: \"nulls\"}}) { totalCount } }", json!({})).await;
@@ -139,9 +138,8 @@ async fn variables_in_allowed_positions() {
     let g = e.create_group("g").await;
     e.ok(
         "resourceAccessRemove",
-        "mutation ResourceAccessRemove($resourceId: ID!, $principalId: ID!) {
-          resourceAccessRemove(resourceId: $resourceId, principalIds: [$principalId]) { ok error } }",
-        json!({"resourceId": res, "principalId": g}),
+        "mutation($r: ID!, $one: ID!) { resourceAccessRemove(resourceId: $r, principalIds: [$one]) { ok error } }",
+        json!({"r": res, "one": g}),
     )
     .await;
 }

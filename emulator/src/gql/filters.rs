@@ -275,3 +275,17 @@ impl AccessFilterInput {
         PrincipleTypeFilterOperatorInput::ok(&f.principal_type, t)
     }
 }
+
+#[derive(InputObject, Clone, Debug, Default)]
+pub(crate) struct SerialNumberFilterInput {
+    pub(crate) has_matched_devices: Option<BooleanFilterOperatorInput>,
+    pub(crate) serial_number: Option<StringFilterOperatorInput>,
+}
+
+impl SerialNumberFilterInput {
+    pub(crate) fn ok(f: &Option<Self>, s: &SerialNumberRec, has_matched: bool) -> async_graphql::Result<bool> {
+        let Some(f) = f else { return Ok(true) };
+        Ok(BooleanFilterOperatorInput::ok(&f.has_matched_devices, has_matched)
+            && string_ok(&f.serial_number, Some(&s.serial_number))?)
+    }
+}

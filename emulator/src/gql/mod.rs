@@ -26,7 +26,7 @@ pub(crate) type ApiSchema = Schema<query::QueriesRoot, mutation::MutationsRoot, 
 
 /// Build the schema. Per-request data (the snapshot, the store) is attached to each request.
 pub(crate) fn build_schema() -> ApiSchema {
-    Schema::build(query::QueriesRoot, mutation::MutationsRoot::default(), EmptySubscription)
+    Schema::build(query::QueriesRoot::default(), mutation::MutationsRoot::default(), EmptySubscription)
         // async-graphql's own limits, behind the cheaper ones in rules/limits.rs.
         .limit_depth(rules::MAX_DEPTH)
         .limit_complexity(rules::MAX_FIELDS)

@@ -93,3 +93,38 @@ pub(crate) fn edit_principal_resources(
     }
     Ok(())
 }
+
+/// `groupIds` (replace the groups with access, keeping the edges of those that stay), then
+/// `addedGroupIds` and `removedGroupIds`, on one resource: the deprecated way to grant access
+/// (July-2024 introspection's `resourceCreate`/`resourceUpdate`; the Terraform provider once
+/// sent `removedGroupIds`, the Python CLI sends `groupIds`). Service account edges stay.
+pub(crate) fn edit_resource_groups(
+    db: &Db,
+    r: &mut ResourceRec,
+    set: &Option<IdList>,
+    added: &Option<IdList>,
+    removed: &Option<IdList>,
+) -> Result<(), MutErr> {
+    let is_group = |p: &PrincipalRef| matches!(p, PrincipalRef::Group(_));
+    if let Some(set) = set {
+        let keep: Vec<PrincipalRef> = need_all(db, set, Kind::Group)?.into_iter().map(PrincipalRef::Group).collect();
+        r.access.retain(|a| !is_group(&a.principal) || keep.contains(&a.principal));
+        for p in keep {
+            if !r.access.iter().any(|a| a.principal == p) {
+                r.access.push(AccessRec::bare(p));
+            }
+        }
+    }
+    if let Some(added) = added {
+        for g in need_all(db, added, Kind::Group)? {
+            if !r.access.iter().any(|a| a.principal == PrincipalRef::Group(g)) {
+                r.access.push(AccessRec::bare(PrincipalRef::Group(g)));
+            }
+        }
+    }
+    if let Some(removed) = removed {
+        let rm = need_all(db, removed, Kind::Group)?;
+        r.access.retain(|a| !matches!(a.principal, PrincipalRef::Group(g) if rm.contains(&g)));
+    }
+    Ok(())
+}

@@ -63,9 +63,9 @@ impl AccessPolicyInput {
     }
 }
 
+// The API's own description of `AccessInput` (July-2024 introspection) says so field by field.
 /// One principal's access to a resource. For the optional fields an omitted field leaves the
-/// edge's value unchanged and an explicit null removes it (the API's own description of
-/// `AccessInput`, July-2024 introspection).
+/// edge's value unchanged and an explicit null removes it.
 #[derive(InputObject, Clone, Debug)]
 pub(crate) struct AccessInput {
     pub(crate) principal_id: ID,

@@ -7,15 +7,19 @@
 mod access;
 mod connector;
 mod device;
+mod dns_filtering;
 mod field;
+mod gateway;
 mod grants;
 mod group;
 mod inputs;
 mod remote_network;
 mod resource;
 mod security_policy;
+mod serial_number;
 mod service_account;
 mod service_key;
+mod typed_resource;
 mod user;
 
 use std::sync::Arc;
@@ -41,6 +45,10 @@ pub(crate) struct MutationsRoot(
     service_key::Mutations,
     security_policy::Mutations,
     device::Mutations,
+    serial_number::Mutations,
+    typed_resource::Mutations,
+    gateway::Mutations,
+    dns_filtering::Mutations,
 );
 
 /// Why a mutation did not apply.
@@ -69,8 +77,9 @@ pub(crate) fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<Stor
 
 /// `{ok, error, entity}`: the payload of a mutation that returns the object it changed.
 macro_rules! payload {
-    ($name:ident, $entity:ty) => {
+    ($(#[$attr:meta])* $name:ident, $entity:ty) => {
         #[derive(async_graphql::SimpleObject)]
+        $(#[$attr])*
         pub(crate) struct $name {
             pub(crate) ok: bool,
             pub(crate) error: Option<String>,
@@ -91,8 +100,9 @@ macro_rules! payload {
 
 /// `{ok, error}`: the payload of a delete.
 macro_rules! delete_payload {
-    ($name:ident) => {
+    ($(#[$attr:meta])* $name:ident) => {
         #[derive(async_graphql::SimpleObject)]
+        $(#[$attr])*
         pub(crate) struct $name {
             pub(crate) ok: bool,
             pub(crate) error: Option<String>,
@@ -124,6 +134,10 @@ pub(crate) enum Kind {
     SecurityPolicy,
     ServiceAccount,
     ServiceAccountKey,
+    Gateway,
+    X509CertificateAuthority,
+    SshCertificateAuthority,
+    DnsFilteringProfile,
 }
 
 impl Kind {
@@ -138,6 +152,23 @@ impl Kind {
             Kind::SecurityPolicy => "SecurityPolicy",
             Kind::ServiceAccount => "ServiceAccount",
             Kind::ServiceAccountKey => "ServiceAccountKey",
+            Kind::Gateway => "Gateway",
+            Kind::X509CertificateAuthority => "X509CertificateAuthority",
+            Kind::SshCertificateAuthority => "SSHCertificateAuthority",
+            Kind::DnsFilteringProfile => "DnsFilteringProfile",
+        }
+    }
+
+    /// The `ok: false` error for an ID that names nothing of this kind. The Kubernetes operator's
+    /// fixtures (modelled on the API's answers; it matches "does not exist" to make deletes
+    /// idempotent) word gateways and certificate authorities without the ID.
+    fn not_found(self, id: &str) -> String {
+        match self {
+            Kind::Gateway => "Gateway does not exist.".into(),
+            Kind::X509CertificateAuthority | Kind::SshCertificateAuthority => {
+                "Certificate authority does not exist.".into()
+            }
+            _ => ids::not_found(self.name(), id),
         }
     }
 }
@@ -155,10 +186,16 @@ pub(crate) fn need(db: &Db, id: &str, kind: Kind) -> Result<u64, MutErr> {
             Kind::User => db.users.contains_key(pk),
             Kind::Device => db.devices.contains_key(pk),
             Kind::SecurityPolicy => db.security_policies.contains_key(pk),
+            Kind::Gateway => db.gateways.contains_key(pk),
+            Kind::X509CertificateAuthority => {
+                db.certificate_authorities.get(pk).is_some_and(|c| c.kind == CaKind::X509)
+            }
+            Kind::SshCertificateAuthority => db.certificate_authorities.get(pk).is_some_and(|c| c.kind == CaKind::Ssh),
+            Kind::DnsFilteringProfile => db.dns_profiles.contains_key(pk),
             Kind::ServiceAccount | Kind::ServiceAccountKey => false,
         }),
     };
-    found.ok_or_else(|| MutErr::Biz(ids::not_found(kind.name(), id)))
+    found.ok_or_else(|| MutErr::Biz(kind.not_found(id)))
 }
 
 /// A list of IDs as the API types it, `[ID]`: the list and its items may be null (July-2024

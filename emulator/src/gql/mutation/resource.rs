@@ -2,14 +2,17 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, MergedObject, Result};
 
+use super::grants::edit_resource_groups;
 use super::inputs::{AccessPolicyInput, ProtocolsInput, TagInput};
-use super::{Kind, MutErr, Mutation, MutationField, biz, delete_payload, need, payload, store};
-use crate::gql::objects::Resource;
+use super::{IdList, Kind, MutErr, Mutation, MutationField, biz, delete_payload, need, payload, store};
+use crate::gql::objects::NetworkResource;
 use crate::ids;
 use crate::model::*;
 
-payload!(ResourceCreateMutation, Resource);
-payload!(ResourceUpdateMutation, Resource);
+// The entity is a NetworkResource, not the Resource interface: the Python CLI selects
+// `routingMode` on it directly (Twingate-Labs/Twingate-CLI commit 0afc0eb, tested live).
+payload!(ResourceCreateMutation, NetworkResource);
+payload!(ResourceUpdateMutation, NetworkResource);
 delete_payload!(ResourceDeleteMutation);
 
 #[derive(MergedObject, Default)]
@@ -20,15 +23,15 @@ pub(crate) struct Mutations(
     MutationField<ResourceDelete>,
 );
 
-fn is_wildcard(address: &str) -> bool {
+pub(crate) fn is_wildcard(address: &str) -> bool {
     address.contains('*') || address.contains('?')
 }
 
-fn is_cidr(address: &str) -> bool {
+pub(crate) fn is_cidr(address: &str) -> bool {
     address.contains('/')
 }
 
-fn validate_resource(db: &Db, r: &ResourceRec) -> Result<(), MutErr> {
+pub(crate) fn validate_resource(db: &Db, r: &ResourceRec) -> Result<(), MutErr> {
     if r.name.trim().is_empty() {
         return biz("Name can't be blank");
     }
@@ -87,6 +90,10 @@ pub(crate) struct ResourceCreate {
     tags: Option<Vec<TagInput>>,
     approval_mode: Option<AccessApprovalMode>,
     access_policy: Option<AccessPolicyInput>,
+    /// The groups to give access (deprecated for `resourceAccessAdd`).
+    group_ids: Option<IdList>,
+    /// Deprecated for `accessPolicy`.
+    usage_based_autolock_duration_days: Option<i32>,
 }
 
 impl Mutation for ResourceCreate {
@@ -98,7 +105,7 @@ impl Mutation for ResourceCreate {
             let network = need(db, &self.remote_network_id, Kind::RemoteNetwork)?;
             let policy = self.security_policy_id.as_ref().map(|id| need(db, id, Kind::SecurityPolicy)).transpose()?;
             let now = db.now();
-            let rec = ResourceRec {
+            let mut rec = ResourceRec {
                 name: self.name.trim().to_string(),
                 address: self.address.trim().to_string(),
                 remote_network: network,
@@ -115,13 +122,16 @@ impl Mutation for ResourceCreate {
                 created_at: now,
                 updated_at: now,
                 access: Vec::new(),
+                usage_based_autolock_duration_days: self.usage_based_autolock_duration_days,
+                kind: ResourceKind::Network,
             };
+            edit_resource_groups(db, &mut rec, &self.group_ids, &None, &None)?;
             validate_resource(db, &rec)?;
             let pk = db.alloc_pk();
             db.resources.insert(pk, rec);
             Ok(pk)
         });
-        ResourceCreateMutation::from(r.map(|pk| Resource::new(db, pk)))
+        ResourceCreateMutation::from(r.map(|pk| NetworkResource::new(db, pk)))
     }
 }
 
@@ -144,6 +154,10 @@ pub(crate) struct ResourceUpdate {
     tags: MaybeUndefined<Vec<TagInput>>,
     approval_mode: MaybeUndefined<AccessApprovalMode>,
     access_policy: MaybeUndefined<AccessPolicyInput>,
+    group_ids: Option<IdList>,
+    added_group_ids: Option<IdList>,
+    removed_group_ids: Option<IdList>,
+    usage_based_autolock_duration_days: MaybeUndefined<i32>,
 }
 
 impl ResourceUpdate {
@@ -202,7 +216,12 @@ impl ResourceUpdate {
             MaybeUndefined::Null => rec.access_policy = None,
             MaybeUndefined::Undefined => {}
         }
-        Ok(())
+        match self.usage_based_autolock_duration_days {
+            MaybeUndefined::Value(d) => rec.usage_based_autolock_duration_days = Some(d),
+            MaybeUndefined::Null => rec.usage_based_autolock_duration_days = None,
+            MaybeUndefined::Undefined => {}
+        }
+        edit_resource_groups(db, rec, &self.group_ids, &self.added_group_ids, &self.removed_group_ids)
     }
 }
 
@@ -217,13 +236,18 @@ impl Mutation for ResourceUpdate {
         let (db, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
             let pk = need(db, &self.id, Kind::Resource)?;
             let mut rec = db.resources[&pk].clone();
+            // The typed resources have their own update mutations; to this one they are not
+            // network resources, so not there.
+            if rec.kind != ResourceKind::Network {
+                return biz(ids::not_found("NetworkResource", &self.id));
+            }
             self.apply(db, &mut rec)?;
             validate_resource(db, &rec)?;
             rec.updated_at = db.now();
             db.resources.insert(pk, rec);
             Ok(pk)
         });
-        ResourceUpdateMutation::from(r.map(|pk| Resource::new(db, pk)))
+        ResourceUpdateMutation::from(r.map(|pk| NetworkResource::new(db, pk)))
     }
 }
 

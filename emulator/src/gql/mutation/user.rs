@@ -10,6 +10,7 @@ payload!(UserCreateMutation, User);
 payload!(UserDetailsUpdateMutation, User);
 payload!(UserRoleUpdateMutation, User);
 delete_payload!(UserDeleteMutation);
+delete_payload!(UserResetMfaMutation);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "UserMutations")]
@@ -18,6 +19,7 @@ pub(crate) struct Mutations(
     MutationField<UserDetailsUpdate>,
     MutationField<UserRoleUpdate>,
     MutationField<UserDelete>,
+    MutationField<UserResetMfa>,
 );
 
 #[derive(InputObject)]
@@ -157,5 +159,28 @@ impl Mutation for UserDelete {
             Ok(())
         });
         UserDeleteMutation::from(r)
+    }
+}
+
+/// `userResetMfa(id)` -> `{ok, error}` (the Twingate-Labs CLI's `RESET_USER_MFA`). The emulator
+/// keeps no MFA enrolment, so a reset only checks the user exists (and counts in the stats).
+#[derive(InputObject)]
+#[graphql(name = "UserResetMfaArguments")]
+pub(crate) struct UserResetMfa {
+    id: ID,
+}
+
+impl Mutation for UserResetMfa {
+    const NAME: &'static str = "userResetMfa";
+    type Payload = UserResetMfaMutation;
+
+    async fn run(self, ctx: &Context<'_>) -> Result<Self::Payload> {
+        let (_, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
+            let pk = need(db, &self.id, Kind::User)?;
+            let now = db.now();
+            db.users.get_mut(&pk).expect("checked").updated_at = now;
+            Ok(())
+        });
+        UserResetMfaMutation::from(r)
     }
 }

@@ -117,4 +117,17 @@ impl Device {
     async fn last_successful_login_at(&self) -> Result<Option<DateTime>> {
         Ok(self.rec()?.last_successful_login_at.map(dt))
     }
+    // July-2024 introspection: `String!`. The one value seen in public is `MACHINE_KEY`
+    // (Twingate-Labs CLI tests/commands/test_devices.py).
+    /// The Device's internet security configuration.
+    async fn internet_security_configuration(&self) -> Result<String> {
+        self.rec()?;
+        Ok("MACHINE_KEY".into())
+    }
+    // Deprecated and always null (July-2024 introspection), still selected by the Twingate-Labs
+    // CLI.
+    #[graphql(deprecation = "The last connected timestamp is no longer available.")]
+    async fn last_connected_at(&self) -> Option<DateTime> {
+        None
+    }
 }

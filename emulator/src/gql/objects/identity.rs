@@ -129,6 +129,11 @@ impl User {
     async fn type_(&self) -> Result<UserType> {
         Ok(self.rec()?.user_type)
     }
+    /// True when the User has an admin role.
+    #[graphql(deprecation = "Use `role` instead.")]
+    async fn is_admin(&self) -> Result<bool> {
+        Ok(self.rec()?.role == UserRole::Admin)
+    }
     async fn created_at(&self) -> Result<DateTime> {
         Ok(dt(self.rec()?.created_at))
     }

@@ -5,8 +5,11 @@
 //! never directly.
 
 mod device;
+mod dns;
+mod gateway;
 mod identity;
 mod network;
+mod posture;
 mod resource;
 mod service_account;
 mod values;
@@ -14,8 +17,11 @@ mod values;
 use async_graphql::{ID, Interface, Union};
 
 pub(crate) use device::*;
+pub(crate) use dns::*;
+pub(crate) use gateway::*;
 pub(crate) use identity::*;
 pub(crate) use network::*;
+pub(crate) use posture::*;
 pub(crate) use resource::*;
 pub(crate) use service_account::*;
 pub(crate) use values::*;
@@ -83,6 +89,13 @@ pub(crate) enum Node {
     RemoteNetwork(RemoteNetwork),
     Connector(Connector),
     NetworkResource(NetworkResource),
+    KubernetesResource(KubernetesResource),
+    WebAppResource(WebAppResource),
+    Gateway(Gateway),
+    X509CertificateAuthority(X509CertificateAuthority),
+    SSHCertificateAuthority(SSHCertificateAuthority),
+    SerialNumber(SerialNumber),
+    DnsFilteringProfile(DnsFilteringProfile),
     Group(Group),
     User(User),
     ServiceAccount(ServiceAccount),

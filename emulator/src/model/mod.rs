@@ -8,6 +8,10 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+mod gateway;
+
+pub(crate) use gateway::*;
+
 /// Format a timestamp as the API does: microseconds and an explicit `+00:00` offset.
 pub(crate) fn format_ts(ts: Timestamp) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
@@ -41,6 +45,7 @@ gql_enum!(DeviceOsName { Android, ChromeOs, Ios, Ipados, Linux, MacOs, Windows }
 gql_enum!(AccessMode { Manual, AutoLock, AccessRequest });
 gql_enum!(AccessApprovalMode { Manual, Automatic });
 gql_enum!(RoutingMode { ThroughTwingate, BypassTwingate });
+gql_enum!(DohFallbackMethod { Auto, Strict });
 
 /// The permission level of an API token.
 #[derive(Serialize, Deserialize, Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -178,6 +183,12 @@ pub(crate) struct ResourceRec {
     pub(crate) updated_at: Timestamp,
     /// Access edges in the order they were added.
     pub(crate) access: Vec<AccessRec>,
+    /// Deprecated by the API in favour of `accessPolicy`, still read and written.
+    #[serde(default)]
+    pub(crate) usage_based_autolock_duration_days: Option<i32>,
+    /// Network (the default), Kubernetes or web app.
+    #[serde(default)]
+    pub(crate) kind: ResourceKind,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -283,6 +294,14 @@ pub(crate) struct Db {
     pub(crate) invitations: Vec<InvitationRec>,
     /// API tokens and their permission levels.
     pub(crate) api_tokens: BTreeMap<String, Level>,
+    #[serde(default)]
+    pub(crate) gateways: BTreeMap<u64, GatewayRec>,
+    #[serde(default)]
+    pub(crate) certificate_authorities: BTreeMap<u64, CertificateAuthorityRec>,
+    #[serde(default)]
+    pub(crate) serial_numbers: BTreeMap<u64, SerialNumberRec>,
+    #[serde(default)]
+    pub(crate) dns_profiles: BTreeMap<u64, DnsProfileRec>,
 }
 
 impl Db {
