@@ -168,7 +168,7 @@ async fn usable(
         st.logs.push(log.clone());
         match fwd::spawn_background(&plan.forwards, via, &log, cap(deadline)).await {
             Ok((pid, bound)) => {
-                st.pids.push(pid);
+                st.record_group(pid);
                 for f in &bound {
                     events.note(format!("Forwarding {f}{}", via.map(|p| format!(" through {p}")).unwrap_or_default()));
                     st.forwards.push(ForwardRecord {
@@ -181,7 +181,7 @@ async fn usable(
             }
             Err((pid, why)) => {
                 if let Some(pid) = pid {
-                    st.pids.push(pid);
+                    st.record_group(pid);
                 }
                 let _ = st.save();
                 return Err(Failure::client(format!("the port forwards did not start: {why}")));

@@ -46,7 +46,7 @@ pub(crate) async fn wait_online<P: Polled>(
     stall_after: Duration,
     watch: &mut LogWatch,
     events: &Events,
-    pgids: &mut Vec<u32>,
+    started: &mut Vec<u32>,
 ) -> Result<Waited, Failure> {
     let mut waited = Waited::default();
     let mut backoff = Backoff::default();
@@ -86,7 +86,7 @@ pub(crate) async fn wait_online<P: Polled>(
                 events.note(format!(
                     "The client fell back to not-running; restarting it ({crashes}/{MAX_CRASH_RESTARTS})"
                 ));
-                restart(provider, deadline, pgids).await?;
+                restart(provider, deadline, started).await?;
                 waited.restarts += 1;
                 since_start = Instant::now();
                 up = false;
@@ -107,7 +107,7 @@ pub(crate) async fn wait_online<P: Polled>(
         if since_start.elapsed() >= stall_after && remaining > Duration::from_secs(1) {
             let s = last.as_ref().map(ToString::to_string).unwrap_or_default();
             events.note(format!("The client has been {s} for {}; restarting it", human(since_start.elapsed())));
-            restart(provider, deadline, pgids).await?;
+            restart(provider, deadline, started).await?;
             waited.restarts += 1;
             since_start = Instant::now();
             up = false;
@@ -123,15 +123,16 @@ pub(crate) async fn wait_online<P: Polled>(
     }
 }
 
-async fn restart<P: Polled>(provider: &P, deadline: Instant, pgids: &mut Vec<u32>) -> Result<(), Failure> {
+/// Stops and starts the client; the process group of each start goes into `started`.
+async fn restart<P: Polled>(provider: &P, deadline: Instant, started: &mut Vec<u32>) -> Result<(), Failure> {
     // A stop that fails is not fatal: start tells whether the client can run.
     let _ = provider.stop(cap(deadline)).await;
     match provider.start(cap(deadline)).await {
         Ok(out) => {
             if let Some(pg) = out.pgid
-                && !pgids.contains(&pg)
+                && !started.contains(&pg)
             {
-                pgids.push(pg);
+                started.push(pg);
             }
             Ok(())
         }

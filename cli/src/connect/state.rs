@@ -73,6 +73,14 @@ impl State {
         &self.path
     }
 
+    /// Records a process group we spawned that may outlive its leader (`disconnect` ends what
+    /// is left in it). Not saved until [`Self::save`].
+    pub(crate) fn record_group(&mut self, pgid: u32) {
+        if !self.record.pids.contains(&pgid) {
+            self.record.pids.push(pgid);
+        }
+    }
+
     /// The state dir, where the files of this connection (logs, sockets) go.
     pub(crate) fn dir(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new("."))

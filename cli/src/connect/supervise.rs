@@ -35,7 +35,7 @@ pub(crate) async fn run_command(
     };
     let pid = child.id().unwrap_or_default();
     st.command_pid = Some(pid);
-    st.pids.push(pid);
+    st.record_group(pid);
     let _ = st.save();
     let mut forwarded = 0;
     let status = loop {

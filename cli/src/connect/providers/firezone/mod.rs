@@ -221,7 +221,7 @@ impl Provider for Firezone {
         let pid = spawned.id().unwrap_or_default();
         self.child = Some(spawned);
         self.notify = Some(notify);
-        st.pids.push(pid);
+        st.record_group(pid);
         if let Some(fz) = st.firezone.as_mut() {
             fz.client_pid = pid;
         }

@@ -207,7 +207,7 @@ impl Provider for Twingate {
         st.save().map_err(Failure::from_error)?;
         let out = client.start(cap(deadline)).await.map_err(|e| Failure::from_client(e, &self.masker))?;
         if let Some(pg) = out.pgid {
-            st.pids.push(pg);
+            st.record_group(pg);
             st.save().map_err(Failure::from_error)?;
         }
         Ok(())
@@ -224,11 +224,13 @@ impl Provider for Twingate {
         host.events.step("Waiting for the client to come online");
         let t = Instant::now();
         let mut watch = client.log.watch();
-        let mut pgids = st.pids.clone();
-        let waited = ladder::wait_online(client, deadline, stall_after, &mut watch, &host.events, &mut pgids).await;
+        let mut restarted = Vec::new();
+        let waited = ladder::wait_online(client, deadline, stall_after, &mut watch, &host.events, &mut restarted).await;
         watch.close().await;
-        if pgids != st.pids {
-            st.pids = pgids;
+        if !restarted.is_empty() {
+            for pg in restarted {
+                st.record_group(pg);
+            }
             st.save().map_err(Failure::from_error)?;
         }
         let waited = waited?;
