@@ -31,16 +31,13 @@ pub(crate) fn is_cidr(address: &str) -> bool {
     address.contains('/')
 }
 
+/// The rules a resource must follow, each with its source (docs/emulator.md, "Business rules").
 pub(crate) fn validate_resource(db: &Db, r: &ResourceRec) -> Result<(), MutErr> {
-    if r.name.trim().is_empty() {
-        return biz("Name can't be blank");
-    }
-    if r.address.trim().is_empty() || r.address.contains(char::is_whitespace) {
-        return biz(format!("Invalid address '{}'", r.address));
-    }
     if !db.remote_networks.contains_key(&r.remote_network) {
         return biz(ids::not_found("RemoteNetwork", &ids::encode("RemoteNetwork", r.remote_network)));
     }
+    // Port ranges: "The value must be between 1 and 65535 inclusive. This `end` value can be the
+    // same as the `start` value" (July-2024 introspection, PortRangeInput).
     for (proto, p) in [("TCP", &r.protocols.tcp), ("UDP", &r.protocols.udp)] {
         for range in &p.ports {
             if !(1..=65535).contains(&range.start) || !(1..=65535).contains(&range.end) || range.start > range.end {
@@ -52,9 +49,14 @@ pub(crate) fn validate_resource(db: &Db, r: &ResourceRec) -> Result<(), MutErr> 
             }
         }
     }
+    // Worded by Twingate for the Terraform provider's check (PR #418) of what the API refuses.
     if r.is_browser_shortcut_enabled && (is_cidr(&r.address) || is_wildcard(&r.address)) {
-        return biz("Resources with a CIDR range or wildcard can't have the browser shortcut enabled");
+        return biz("Resources with a CIDR range or wildcard can't have the browser shortcut enabled.");
     }
+    // "Constraints enforced on BYPASS_TWINGATE resources: ... Cannot have a security policy set
+    // (on the resource or its access groups); Cannot be a wildcard address" (Twingate's spec in
+    // Terraform provider issue #888) and "cannot have port restrictions" (the provider's docs,
+    // docs/resources/resource.md); the messages are the provider's.
     if r.routing_mode == Some(RoutingMode::BypassTwingate) {
         if is_wildcard(&r.address) {
             return biz("Bypass Resources cannot have a wildcard address");
@@ -63,14 +65,9 @@ pub(crate) fn validate_resource(db: &Db, r: &ResourceRec) -> Result<(), MutErr> 
         {
             return biz("Bypass Resources cannot have port restrictions");
         }
-        if r.security_policy.is_some() {
+        if r.security_policy.is_some() || r.access.iter().any(|a| a.security_policy.is_some()) {
             return biz("Bypass Resources cannot have a security policy");
         }
-    }
-    if let Some(ap) = &r.access_policy
-        && ap.duration_seconds.is_some_and(|d| d <= 0)
-    {
-        return biz("The access policy duration must be positive");
     }
     Ok(())
 }
@@ -106,8 +103,8 @@ impl Mutation for ResourceCreate {
             let policy = self.security_policy_id.as_ref().map(|id| need(db, id, Kind::SecurityPolicy)).transpose()?;
             let now = db.now();
             let mut rec = ResourceRec {
-                name: self.name.trim().to_string(),
-                address: self.address.trim().to_string(),
+                name: self.name.clone(),
+                address: self.address.clone(),
                 remote_network: network,
                 protocols: self.protocols.as_ref().map(ProtocolsInput::to_rec).unwrap_or_default(),
                 is_active: true,
@@ -164,10 +161,10 @@ impl ResourceUpdate {
     fn apply(&self, db: &Db, rec: &mut ResourceRec) -> Result<(), MutErr> {
         // Fields that can't be empty: an explicit null leaves them alone, like an omitted one.
         if let MaybeUndefined::Value(n) = &self.name {
-            rec.name = n.trim().to_string();
+            rec.name = n.clone();
         }
         if let MaybeUndefined::Value(a) = &self.address {
-            rec.address = a.trim().to_string();
+            rec.address = a.clone();
         }
         if let MaybeUndefined::Value(n) = &self.remote_network_id {
             rec.remote_network = need(db, n, Kind::RemoteNetwork)?;

@@ -68,8 +68,8 @@ impl CreateFields {
     fn record(&self, db: &Db, kind: ResourceKind, protocols: Option<&ProtocolsInput>) -> Result<ResourceRec, MutErr> {
         let now = db.now();
         let rec = ResourceRec {
-            name: self.name.trim().to_string(),
-            address: self.address.trim().to_string(),
+            name: self.name.clone(),
+            address: self.address.clone(),
             remote_network: need(db, &self.remote_network_id, Kind::RemoteNetwork)?,
             protocols: protocols.map(ProtocolsInput::to_rec).unwrap_or_default(),
             is_active: true,
@@ -136,10 +136,10 @@ impl UpdateFields {
 
     fn apply(&self, db: &Db, rec: &mut ResourceRec) -> Result<(), MutErr> {
         if let Some(n) = &self.name {
-            rec.name = n.trim().to_string();
+            rec.name = n.clone();
         }
         if let Some(a) = &self.address {
-            rec.address = a.trim().to_string();
+            rec.address = a.clone();
         }
         if let Some(n) = &self.remote_network_id {
             rec.remote_network = need(db, n, Kind::RemoteNetwork)?;
@@ -243,6 +243,7 @@ fn pairs(list: &[KeyValueInputObject]) -> Vec<(String, String)> {
     list.iter().map(|h| (h.key.clone(), h.value.clone())).collect()
 }
 
+/// A web app's ports are ports: 1 to 65535, as the API describes port ranges.
 fn check_port(port: i32) -> Result<(), MutErr> {
     if !(1..=65535).contains(&port) {
         return biz(format!("Invalid port {port}: ports must be between 1 and 65535"));
