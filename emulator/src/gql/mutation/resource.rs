@@ -132,8 +132,51 @@ impl Mutation for ResourceCreate {
     }
 }
 
-/// An omitted argument leaves the field unchanged; an explicit null clears it (the API
-/// reference's rule for updates, and the Terraform provider sends nulls to clear).
+/// The arguments every kind of resource's update takes and treats alike: omitted leaves the
+/// field alone, null clears it (the API reference's rule for updates; the Terraform provider
+/// sends nulls to clear).
+#[derive(InputObject)]
+#[graphql(name = "ResourceSharedUpdateFields")]
+pub(crate) struct SharedUpdate {
+    alias: MaybeUndefined<String>,
+    security_policy_id: MaybeUndefined<ID>,
+    tags: MaybeUndefined<Vec<TagInput>>,
+    approval_mode: MaybeUndefined<AccessApprovalMode>,
+    access_policy: MaybeUndefined<AccessPolicyInput>,
+}
+
+impl SharedUpdate {
+    pub(crate) fn apply(&self, db: &Db, rec: &mut ResourceRec) -> Result<(), MutErr> {
+        match &self.alias {
+            MaybeUndefined::Value(a) if !a.trim().is_empty() => rec.alias = Some(a.clone()),
+            MaybeUndefined::Value(_) | MaybeUndefined::Null => rec.alias = None,
+            MaybeUndefined::Undefined => {}
+        }
+        match &self.security_policy_id {
+            MaybeUndefined::Value(p) => rec.security_policy = Some(need(db, p, Kind::SecurityPolicy)?),
+            MaybeUndefined::Null => rec.security_policy = None,
+            MaybeUndefined::Undefined => {}
+        }
+        match &self.tags {
+            MaybeUndefined::Value(t) => rec.tags = t.iter().map(|t| (t.key.clone(), t.value.clone())).collect(),
+            MaybeUndefined::Null => rec.tags.clear(),
+            MaybeUndefined::Undefined => {}
+        }
+        match self.approval_mode {
+            MaybeUndefined::Value(m) => rec.approval_mode = Some(m),
+            MaybeUndefined::Null => rec.approval_mode = None,
+            MaybeUndefined::Undefined => {}
+        }
+        match &self.access_policy {
+            MaybeUndefined::Value(p) => rec.access_policy = Some(p.to_rec()),
+            MaybeUndefined::Null => rec.access_policy = None,
+            MaybeUndefined::Undefined => {}
+        }
+        Ok(())
+    }
+}
+
+/// An omitted argument leaves the field unchanged; an explicit null clears it.
 #[derive(InputObject)]
 #[graphql(name = "ResourceUpdateArguments")]
 pub(crate) struct ResourceUpdate {
@@ -145,12 +188,9 @@ pub(crate) struct ResourceUpdate {
     is_active: MaybeUndefined<bool>,
     is_visible: MaybeUndefined<bool>,
     is_browser_shortcut_enabled: MaybeUndefined<bool>,
-    alias: MaybeUndefined<String>,
-    security_policy_id: MaybeUndefined<ID>,
+    #[graphql(flatten)]
+    shared: SharedUpdate,
     routing_mode: MaybeUndefined<RoutingMode>,
-    tags: MaybeUndefined<Vec<TagInput>>,
-    approval_mode: MaybeUndefined<AccessApprovalMode>,
-    access_policy: MaybeUndefined<AccessPolicyInput>,
     group_ids: Option<IdList>,
     added_group_ids: Option<IdList>,
     removed_group_ids: Option<IdList>,
@@ -183,36 +223,12 @@ impl ResourceUpdate {
                 *slot = *v;
             }
         }
-        match &self.alias {
-            MaybeUndefined::Value(a) if !a.trim().is_empty() => rec.alias = Some(a.clone()),
-            MaybeUndefined::Value(_) | MaybeUndefined::Null => rec.alias = None,
-            MaybeUndefined::Undefined => {}
-        }
-        match &self.security_policy_id {
-            MaybeUndefined::Value(p) => rec.security_policy = Some(need(db, p, Kind::SecurityPolicy)?),
-            MaybeUndefined::Null => rec.security_policy = None,
-            MaybeUndefined::Undefined => {}
-        }
         match self.routing_mode {
             MaybeUndefined::Value(m) => rec.routing_mode = Some(m),
             MaybeUndefined::Null => rec.routing_mode = Some(RoutingMode::ThroughTwingate),
             MaybeUndefined::Undefined => {}
         }
-        match &self.tags {
-            MaybeUndefined::Value(t) => rec.tags = t.iter().map(|t| (t.key.clone(), t.value.clone())).collect(),
-            MaybeUndefined::Null => rec.tags.clear(),
-            MaybeUndefined::Undefined => {}
-        }
-        match self.approval_mode {
-            MaybeUndefined::Value(m) => rec.approval_mode = Some(m),
-            MaybeUndefined::Null => rec.approval_mode = None,
-            MaybeUndefined::Undefined => {}
-        }
-        match &self.access_policy {
-            MaybeUndefined::Value(p) => rec.access_policy = Some(p.to_rec()),
-            MaybeUndefined::Null => rec.access_policy = None,
-            MaybeUndefined::Undefined => {}
-        }
+        self.shared.apply(db, rec)?;
         match self.usage_based_autolock_duration_days {
             MaybeUndefined::Value(d) => rec.usage_based_autolock_duration_days = Some(d),
             MaybeUndefined::Null => rec.usage_based_autolock_duration_days = None,
