@@ -136,6 +136,14 @@ impl Dialect {
         }
     }
 
+    /// What to check when the API's host name does not exist.
+    fn host_check(self) -> &'static str {
+        match self {
+            Dialect::Twingate => "check --network (or TWINGATE_NETWORK, TWINGATE_URL, TGCTL_API_URL)",
+            Dialect::Firezone => "check FIREZONE_API_URL",
+        }
+    }
+
     fn connect_hint(self) -> &'static str {
         match self {
             Dialect::Twingate => "check the network name, TWINGATE_URL / TGCTL_API_URL and your connection",
@@ -225,6 +233,11 @@ impl Client {
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// A notice for the user (stderr, unless --quiet).
+    pub(crate) fn notice(&self, message: &str) {
+        (self.log)(LogLevel::Info, message);
     }
 
     pub fn endpoint(&self) -> &reqwest::Url {
@@ -409,7 +422,13 @@ impl Client {
         if let Some(body) = &request.body {
             builder = builder.header(CONTENT_TYPE, "application/json").body(body.clone());
         }
-        let response = builder.send().await.map_err(|e| send_failure(&e, name, kind, self.dialect))?;
+        let response = builder.send().await.map_err(|e| match no_such_host(&e, &request.url) {
+            Some(host) => Failure {
+                error: Error::new(Kind::Config, format!("{host} does not resolve: {}", self.dialect.host_check())),
+                retry: Retry::Never,
+            },
+            None => send_failure(&e, name, kind, self.dialect),
+        })?;
         let status = response.status();
         let retry_after = parse_retry_after(response.headers().get(RETRY_AFTER), SystemTime::now());
         let is_html =
@@ -638,6 +657,36 @@ fn send_failure(e: &reqwest::Error, name: &str, kind: OpKind, dialect: Dialect) 
             outcome_unknown(name, &format!("the request failed after it was sent ({})", reqwest_reason(e)))
         }
     }
+}
+
+/// The host, when `e` says that its name does not exist in DNS. That answer is final (a typo in
+/// --network does not fix itself), unlike a temporary resolver failure (EAI_AGAIN), which stays
+/// a retried network error. getaddrinfo's wording of EAI_NONAME/EAI_NODATA per platform: glibc
+/// and musl ("Name or service not known", "No address associated with hostname", "Name does
+/// not resolve"), macOS ("nodename nor servname provided, or not known"), Windows ("No such host
+/// is known").
+fn no_such_host(e: &reqwest::Error, url: &reqwest::Url) -> Option<String> {
+    const NONAME: [&str; 5] = [
+        "name or service not known",
+        "no address associated with hostname",
+        "name does not resolve",
+        "nodename nor servname provided",
+        "no such host is known",
+    ];
+    if !e.is_connect() {
+        return None;
+    }
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    let mut dns = false;
+    while let Some(s) = source {
+        let text = s.to_string().to_ascii_lowercase();
+        dns |= text.contains("dns error");
+        if dns && NONAME.iter().any(|n| text.contains(n)) {
+            return url.host_str().map(str::to_owned);
+        }
+        source = s.source();
+    }
+    None
 }
 
 /// The innermost cause, without URLs (which are ours and noisy).

@@ -12,6 +12,7 @@ mod connector;
 mod device;
 mod emulator;
 mod emulator_nouns;
+mod exit_codes;
 mod fault_matrix;
 mod firezone;
 mod group;
