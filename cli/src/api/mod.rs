@@ -4,6 +4,7 @@
 //! `cli/graphql/<noun>/`, checked against `cli/graphql/schema.graphql` at compile time), the domain
 //! types commands and JSON output use, and the mapping from responses to those types.
 
+mod answer;
 pub mod ids;
 pub mod pacer;
 pub mod paginate;

@@ -17,6 +17,7 @@ pub mod group;
 pub mod help;
 pub mod remote_network;
 pub mod resource;
+pub mod resource_access;
 pub mod security_policy;
 pub mod service_account;
 pub mod service_key;
