@@ -12,15 +12,15 @@ use crate::error::{Error, Result, exit_codes_markdown, exit_codes_text};
   tgctl help exit-codes
   tgctl help exit-codes --markdown
   tgctl help resource access add")]
-pub struct HelpArgs {
+pub(crate) struct HelpArgs {
     /// A command path (e.g. `service-key create`) or a topic: environment, exit-codes
-    pub topic: Vec<String>,
+    pub(crate) topic: Vec<String>,
     /// Print the exit-code table as Markdown (the copy in the docs)
     #[arg(long)]
-    pub markdown: bool,
+    pub(crate) markdown: bool,
 }
 
-pub fn run(ctx: &Ctx, args: HelpArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Ctx, args: HelpArgs) -> Result<()> {
     let topic: Vec<&str> = args.topic.iter().map(String::as_str).collect();
     let text = match topic.as_slice() {
         ["environment" | "env"] => environment(),
