@@ -12,6 +12,7 @@ mod connector;
 mod device;
 mod emulator;
 mod emulator_nouns;
+mod exit_codes;
 mod fault_matrix;
 mod firezone;
 mod group;
@@ -27,6 +28,7 @@ mod service_account;
 mod service_key;
 mod signals;
 mod sim_machine;
+mod snapshots;
 mod transport;
 mod user;
 
