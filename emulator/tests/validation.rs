@@ -207,7 +207,7 @@ async fn variable_values_in_graphql_core_words() {
     let m = refused(&e, add, json!({"r": "UmVzb3VyY2U6MQ==", "a": [null]})).await;
     assert_eq!(
         m,
-        ["Variable '$a' got invalid value None at 'a[0]'; Expected non-nullable type 'AccessInput!' not to be null."]
+        ["Variable '$a' got invalid value None at 'a[0]'; Expected non-nullable type 'AccessInput!' not to be None."]
     );
 }
 

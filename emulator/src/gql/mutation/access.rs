@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, MergedObject, Result};
 
 use super::grants::upsert_access;
 use super::inputs::AccessInput;
+use super::resource::validate_resource;
 use super::{Kind, Mutation, MutationField, need, need_principal, payload, store};
 use crate::gql::objects::Resource;
 
@@ -38,6 +39,7 @@ impl Mutation for ResourceAccessAdd {
             for input in &self.access {
                 upsert_access(db, &mut rec, input)?;
             }
+            validate_resource(db, &rec)?;
             rec.updated_at = db.now();
             db.resources.insert(pk, rec);
             Ok(pk)
@@ -94,6 +96,7 @@ impl Mutation for ResourceAccessSet {
             for input in &self.access {
                 upsert_access(db, &mut rec, input)?;
             }
+            validate_resource(db, &rec)?;
             rec.updated_at = db.now();
             db.resources.insert(pk, rec);
             Ok(pk)

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, MergedObject, Result, SimpleObject};
 
-use super::{Kind, MutErr, Mutation, MutationField, delete_payload, need, non_blank, payload, store};
+use super::{Kind, MutErr, Mutation, MutationField, delete_payload, need, payload, store};
 use crate::gql::objects::{Connector, ConnectorTokens};
 use crate::model::*;
 
@@ -132,7 +132,7 @@ impl Mutation for ConnectorUpdate {
     async fn run(self, ctx: &Context<'_>) -> Result<Self::Payload> {
         let (db, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
             let pk = need(db, &self.id, Kind::Connector)?;
-            let name = self.name.as_deref().map(|n| non_blank(n, "Name")).transpose()?;
+            let name = self.name.clone();
             let now = db.now();
             let rec = db.connectors.get_mut(&pk).expect("checked");
             if let Some(name) = name {

@@ -10,7 +10,7 @@
 
 use async_graphql::{Context, ID, InputObject, MergedObject, Result};
 
-use super::{Kind, Mutation, MutationField, delete_payload, need, non_blank, payload, store};
+use super::{Kind, Mutation, MutationField, delete_payload, need, payload, store};
 use crate::gql::objects::DnsFilteringProfile;
 use crate::model::*;
 
@@ -38,7 +38,7 @@ impl Mutation for DnsFilteringProfileCreate {
 
     async fn run(self, ctx: &Context<'_>) -> Result<Self::Payload> {
         let (db, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
-            let name = non_blank(&self.name, "Name")?;
+            let name = self.name.clone();
             // A new profile goes last: one above the highest priority so far.
             let priority = db.dns_profiles.values().map(|p| p.priority).fold(0.0, f64::max) + 1.0;
             let pk = db.alloc_pk();
@@ -87,7 +87,7 @@ impl Mutation for DnsFilteringProfileUpdate {
     async fn run(self, ctx: &Context<'_>) -> Result<Self::Payload> {
         let (db, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
             let pk = need(db, &self.id, Kind::DnsFilteringProfile)?;
-            let name = self.name.as_deref().map(|n| non_blank(n, "Name")).transpose()?;
+            let name = self.name.clone();
             let mut groups = None;
             if let Some(list) = &self.groups {
                 let mut pks = Vec::new();

@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use sha2::{Digest, Sha256};
 
-use super::{Kind, MutErr, Mutation, MutationField, biz, delete_payload, need, non_blank, payload, store};
+use super::{Kind, MutErr, Mutation, MutationField, biz, delete_payload, need, payload, store};
 use crate::gql::objects::{Gateway, SSHCertificateAuthority, X509CertificateAuthority};
 use crate::model::*;
 
@@ -58,7 +58,7 @@ impl Mutation for GatewayCreate {
     async fn run(self, ctx: &Context<'_>) -> Result<Self::Payload> {
         let (db, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
             let rec = GatewayRec {
-                address: non_blank(&self.address, "Address")?,
+                address: self.address.clone(),
                 remote_network: need(db, &self.remote_network_id, Kind::RemoteNetwork)?,
                 x509_ca: need(db, &self.x509_ca_id, Kind::X509CertificateAuthority)?,
                 ssh_ca: self.ssh_ca_id.as_ref().map(|id| need(db, id, Kind::SshCertificateAuthority)).transpose()?,
@@ -94,7 +94,7 @@ impl Mutation for GatewayUpdate {
             let pk = need(db, &self.id, Kind::Gateway)?;
             let mut rec = db.gateways[&pk].clone();
             if let Some(a) = &self.address {
-                rec.address = non_blank(a, "Address")?;
+                rec.address = a.clone();
             }
             if let Some(n) = &self.remote_network_id {
                 rec.remote_network = need(db, n, Kind::RemoteNetwork)?;
@@ -169,7 +169,7 @@ fn ssh_fingerprint(public_key: &str) -> Result<String, MutErr> {
 }
 
 fn create_ca(db: &mut Db, kind: CaKind, name: &str, fingerprint: String) -> Result<u64, MutErr> {
-    let name = non_blank(name, "Name")?;
+    let name = name.to_string();
     let pk = db.alloc_pk();
     db.certificate_authorities.insert(pk, CertificateAuthorityRec { kind, name, fingerprint });
     Ok(pk)

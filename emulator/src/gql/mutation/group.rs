@@ -3,9 +3,7 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, MergedObject, Result};
 
 use super::grants::edit_principal_resources;
-use super::{
-    IdList, Kind, MutErr, Mutation, MutationField, biz, delete_payload, need, need_all, non_blank, payload, store,
-};
+use super::{IdList, Kind, MutErr, Mutation, MutationField, biz, delete_payload, need, need_all, payload, store};
 use crate::gql::objects::Group;
 use crate::model::*;
 
@@ -18,18 +16,16 @@ delete_payload!(GroupDeleteMutation);
 pub(crate) struct Mutations(MutationField<GroupCreate>, MutationField<GroupUpdate>, MutationField<GroupDelete>);
 
 /// Only MANUAL groups can be changed: SYNCED ones come from the identity provider and SYSTEM ones
-/// (Everyone) from Twingate.
+/// (Everyone) from Twingate. The Terraform provider checks this before every update and delete
+/// (`isAllowedToChangeGroup`, provider/resource/group.go); the message is its.
 fn require_manual(db: &Db, pk: u64) -> Result<(), MutErr> {
-    let t = db.groups[&pk].group_type;
-    if t != GroupType::Manual {
-        let t = match t {
-            GroupType::Synced => "SYNCED",
-            GroupType::System => "SYSTEM",
-            GroupType::Manual => "MANUAL",
-        };
-        return biz(format!("Group of type {t} can't be modified; only MANUAL groups can"));
-    }
-    Ok(())
+    let g = &db.groups[&pk];
+    let t = match g.group_type {
+        GroupType::Manual => return Ok(()),
+        GroupType::Synced => "SYNCED",
+        GroupType::System => "SYSTEM",
+    };
+    biz(format!("Only groups of type MANUAL may be modified. Group {} is a {t} type group.", g.name))
 }
 
 #[derive(InputObject)]
@@ -47,7 +43,7 @@ impl Mutation for GroupCreate {
 
     async fn run(self, ctx: &Context<'_>) -> Result<Self::Payload> {
         let (db, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
-            let name = non_blank(&self.name, "Name")?;
+            let name = self.name.clone();
             let users = need_all(db, self.user_ids.as_deref().unwrap_or_default(), Kind::User)?;
             let policy = match &self.security_policy_id {
                 Some(id) => need(db, id, Kind::SecurityPolicy)?,
@@ -98,7 +94,7 @@ impl Mutation for GroupUpdate {
         let (db, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
             let pk = need(db, &self.id, Kind::Group)?;
             require_manual(db, pk)?;
-            let name = self.name.as_deref().map(|n| non_blank(n, "Name")).transpose()?;
+            let name = self.name.clone();
             let policy = match &self.security_policy_id {
                 MaybeUndefined::Value(p) => Some(need(db, p, Kind::SecurityPolicy)?),
                 MaybeUndefined::Null => Some(db.default_policy()),

@@ -226,11 +226,3 @@ pub(crate) fn need_principal(db: &Db, id: &str) -> Result<PrincipalRef, MutErr> 
         _ => biz(ids::not_found("Principal", id)),
     }
 }
-
-pub(crate) fn non_blank(value: &str, what: &str) -> Result<String, MutErr> {
-    let v = value.trim();
-    if v.is_empty() {
-        return biz(format!("{what} can't be blank"));
-    }
-    Ok(v.to_string())
-}

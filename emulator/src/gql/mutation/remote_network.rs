@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, MergedObject, Result};
 
-use super::{Kind, Mutation, MutationField, delete_payload, need, non_blank, payload, store};
+use super::{Kind, Mutation, MutationField, delete_payload, need, payload, store};
 use crate::gql::objects::RemoteNetwork;
 use crate::model::*;
 
@@ -33,7 +33,7 @@ impl Mutation for RemoteNetworkCreate {
 
     async fn run(self, ctx: &Context<'_>) -> Result<Self::Payload> {
         let (db, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
-            let name = non_blank(&self.name, "Name")?;
+            let name = self.name.clone();
             let now = db.now();
             let pk = db.alloc_pk();
             db.remote_networks.insert(
@@ -69,7 +69,7 @@ impl Mutation for RemoteNetworkUpdate {
     async fn run(self, ctx: &Context<'_>) -> Result<Self::Payload> {
         let (db, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
             let pk = need(db, &self.id, Kind::RemoteNetwork)?;
-            let name = self.name.as_deref().map(|n| non_blank(n, "Name")).transpose()?;
+            let name = self.name.clone();
             let now = db.now();
             let rec = db.remote_networks.get_mut(&pk).expect("checked");
             if let Some(name) = name {

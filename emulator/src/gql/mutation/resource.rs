@@ -31,16 +31,13 @@ pub(crate) fn is_cidr(address: &str) -> bool {
     address.contains('/')
 }
 
+/// The rules a resource must follow, each with its source (docs/emulator.md, "Business rules").
 pub(crate) fn validate_resource(db: &Db, r: &ResourceRec) -> Result<(), MutErr> {
-    if r.name.trim().is_empty() {
-        return biz("Name can't be blank");
-    }
-    if r.address.trim().is_empty() || r.address.contains(char::is_whitespace) {
-        return biz(format!("Invalid address '{}'", r.address));
-    }
     if !db.remote_networks.contains_key(&r.remote_network) {
         return biz(ids::not_found("RemoteNetwork", &ids::encode("RemoteNetwork", r.remote_network)));
     }
+    // Port ranges: "The value must be between 1 and 65535 inclusive. This `end` value can be the
+    // same as the `start` value" (July-2024 introspection, PortRangeInput).
     for (proto, p) in [("TCP", &r.protocols.tcp), ("UDP", &r.protocols.udp)] {
         for range in &p.ports {
             if !(1..=65535).contains(&range.start) || !(1..=65535).contains(&range.end) || range.start > range.end {
@@ -52,9 +49,14 @@ pub(crate) fn validate_resource(db: &Db, r: &ResourceRec) -> Result<(), MutErr> 
             }
         }
     }
+    // Worded by Twingate for the Terraform provider's check (PR #418) of what the API refuses.
     if r.is_browser_shortcut_enabled && (is_cidr(&r.address) || is_wildcard(&r.address)) {
-        return biz("Resources with a CIDR range or wildcard can't have the browser shortcut enabled");
+        return biz("Resources with a CIDR range or wildcard can't have the browser shortcut enabled.");
     }
+    // "Constraints enforced on BYPASS_TWINGATE resources: ... Cannot have a security policy set
+    // (on the resource or its access groups); Cannot be a wildcard address" (Twingate's spec in
+    // Terraform provider issue #888) and "cannot have port restrictions" (the provider's docs,
+    // docs/resources/resource.md); the messages are the provider's.
     if r.routing_mode == Some(RoutingMode::BypassTwingate) {
         if is_wildcard(&r.address) {
             return biz("Bypass Resources cannot have a wildcard address");
@@ -63,14 +65,9 @@ pub(crate) fn validate_resource(db: &Db, r: &ResourceRec) -> Result<(), MutErr> 
         {
             return biz("Bypass Resources cannot have port restrictions");
         }
-        if r.security_policy.is_some() {
+        if r.security_policy.is_some() || r.access.iter().any(|a| a.security_policy.is_some()) {
             return biz("Bypass Resources cannot have a security policy");
         }
-    }
-    if let Some(ap) = &r.access_policy
-        && ap.duration_seconds.is_some_and(|d| d <= 0)
-    {
-        return biz("The access policy duration must be positive");
     }
     Ok(())
 }
@@ -106,8 +103,8 @@ impl Mutation for ResourceCreate {
             let policy = self.security_policy_id.as_ref().map(|id| need(db, id, Kind::SecurityPolicy)).transpose()?;
             let now = db.now();
             let mut rec = ResourceRec {
-                name: self.name.trim().to_string(),
-                address: self.address.trim().to_string(),
+                name: self.name.clone(),
+                address: self.address.clone(),
                 remote_network: network,
                 protocols: self.protocols.as_ref().map(ProtocolsInput::to_rec).unwrap_or_default(),
                 is_active: true,
@@ -135,8 +132,51 @@ impl Mutation for ResourceCreate {
     }
 }
 
-/// An omitted argument leaves the field unchanged; an explicit null clears it (the API
-/// reference's rule for updates, and the Terraform provider sends nulls to clear).
+/// The arguments every kind of resource's update takes and treats alike: omitted leaves the
+/// field alone, null clears it (the API reference's rule for updates; the Terraform provider
+/// sends nulls to clear).
+#[derive(InputObject)]
+#[graphql(name = "ResourceSharedUpdateFields")]
+pub(crate) struct SharedUpdate {
+    alias: MaybeUndefined<String>,
+    security_policy_id: MaybeUndefined<ID>,
+    tags: MaybeUndefined<Vec<TagInput>>,
+    approval_mode: MaybeUndefined<AccessApprovalMode>,
+    access_policy: MaybeUndefined<AccessPolicyInput>,
+}
+
+impl SharedUpdate {
+    pub(crate) fn apply(&self, db: &Db, rec: &mut ResourceRec) -> Result<(), MutErr> {
+        match &self.alias {
+            MaybeUndefined::Value(a) if !a.trim().is_empty() => rec.alias = Some(a.clone()),
+            MaybeUndefined::Value(_) | MaybeUndefined::Null => rec.alias = None,
+            MaybeUndefined::Undefined => {}
+        }
+        match &self.security_policy_id {
+            MaybeUndefined::Value(p) => rec.security_policy = Some(need(db, p, Kind::SecurityPolicy)?),
+            MaybeUndefined::Null => rec.security_policy = None,
+            MaybeUndefined::Undefined => {}
+        }
+        match &self.tags {
+            MaybeUndefined::Value(t) => rec.tags = t.iter().map(|t| (t.key.clone(), t.value.clone())).collect(),
+            MaybeUndefined::Null => rec.tags.clear(),
+            MaybeUndefined::Undefined => {}
+        }
+        match self.approval_mode {
+            MaybeUndefined::Value(m) => rec.approval_mode = Some(m),
+            MaybeUndefined::Null => rec.approval_mode = None,
+            MaybeUndefined::Undefined => {}
+        }
+        match &self.access_policy {
+            MaybeUndefined::Value(p) => rec.access_policy = Some(p.to_rec()),
+            MaybeUndefined::Null => rec.access_policy = None,
+            MaybeUndefined::Undefined => {}
+        }
+        Ok(())
+    }
+}
+
+/// An omitted argument leaves the field unchanged; an explicit null clears it.
 #[derive(InputObject)]
 #[graphql(name = "ResourceUpdateArguments")]
 pub(crate) struct ResourceUpdate {
@@ -148,12 +188,9 @@ pub(crate) struct ResourceUpdate {
     is_active: MaybeUndefined<bool>,
     is_visible: MaybeUndefined<bool>,
     is_browser_shortcut_enabled: MaybeUndefined<bool>,
-    alias: MaybeUndefined<String>,
-    security_policy_id: MaybeUndefined<ID>,
+    #[graphql(flatten)]
+    shared: SharedUpdate,
     routing_mode: MaybeUndefined<RoutingMode>,
-    tags: MaybeUndefined<Vec<TagInput>>,
-    approval_mode: MaybeUndefined<AccessApprovalMode>,
-    access_policy: MaybeUndefined<AccessPolicyInput>,
     group_ids: Option<IdList>,
     added_group_ids: Option<IdList>,
     removed_group_ids: Option<IdList>,
@@ -164,10 +201,10 @@ impl ResourceUpdate {
     fn apply(&self, db: &Db, rec: &mut ResourceRec) -> Result<(), MutErr> {
         // Fields that can't be empty: an explicit null leaves them alone, like an omitted one.
         if let MaybeUndefined::Value(n) = &self.name {
-            rec.name = n.trim().to_string();
+            rec.name = n.clone();
         }
         if let MaybeUndefined::Value(a) = &self.address {
-            rec.address = a.trim().to_string();
+            rec.address = a.clone();
         }
         if let MaybeUndefined::Value(n) = &self.remote_network_id {
             rec.remote_network = need(db, n, Kind::RemoteNetwork)?;
@@ -186,36 +223,12 @@ impl ResourceUpdate {
                 *slot = *v;
             }
         }
-        match &self.alias {
-            MaybeUndefined::Value(a) if !a.trim().is_empty() => rec.alias = Some(a.clone()),
-            MaybeUndefined::Value(_) | MaybeUndefined::Null => rec.alias = None,
-            MaybeUndefined::Undefined => {}
-        }
-        match &self.security_policy_id {
-            MaybeUndefined::Value(p) => rec.security_policy = Some(need(db, p, Kind::SecurityPolicy)?),
-            MaybeUndefined::Null => rec.security_policy = None,
-            MaybeUndefined::Undefined => {}
-        }
         match self.routing_mode {
             MaybeUndefined::Value(m) => rec.routing_mode = Some(m),
             MaybeUndefined::Null => rec.routing_mode = Some(RoutingMode::ThroughTwingate),
             MaybeUndefined::Undefined => {}
         }
-        match &self.tags {
-            MaybeUndefined::Value(t) => rec.tags = t.iter().map(|t| (t.key.clone(), t.value.clone())).collect(),
-            MaybeUndefined::Null => rec.tags.clear(),
-            MaybeUndefined::Undefined => {}
-        }
-        match self.approval_mode {
-            MaybeUndefined::Value(m) => rec.approval_mode = Some(m),
-            MaybeUndefined::Null => rec.approval_mode = None,
-            MaybeUndefined::Undefined => {}
-        }
-        match &self.access_policy {
-            MaybeUndefined::Value(p) => rec.access_policy = Some(p.to_rec()),
-            MaybeUndefined::Null => rec.access_policy = None,
-            MaybeUndefined::Undefined => {}
-        }
+        self.shared.apply(db, rec)?;
         match self.usage_based_autolock_duration_days {
             MaybeUndefined::Value(d) => rec.usage_based_autolock_duration_days = Some(d),
             MaybeUndefined::Null => rec.usage_based_autolock_duration_days = None,

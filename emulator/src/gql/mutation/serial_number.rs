@@ -5,7 +5,7 @@
 
 use async_graphql::{Context, InputObject, MergedObject, Result, SimpleObject};
 
-use super::{MutErr, Mutation, MutationField, delete_payload, non_blank, store};
+use super::{MutErr, Mutation, MutationField, delete_payload, store};
 use crate::gql::objects::SerialNumber;
 use crate::model::*;
 
@@ -27,7 +27,7 @@ pub(crate) struct Mutations(MutationField<SerialNumbersCreate>, MutationField<Se
 fn clean(list: &[String]) -> Result<Vec<String>, MutErr> {
     let mut out: Vec<String> = Vec::new();
     for s in list {
-        let s = non_blank(s, "Serial number")?;
+        let s = s.clone();
         if !out.contains(&s) {
             out.push(s);
         }

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, MergedObject, Result};
 use uuid::Uuid;
 
 use super::grants::edit_principal_resources;
-use super::{IdList, Kind, Mutation, MutationField, delete_payload, need, non_blank, payload, store};
+use super::{IdList, Kind, Mutation, MutationField, delete_payload, need, payload, store};
 use crate::gql::objects::ServiceAccount;
 use crate::model::*;
 
@@ -33,7 +33,7 @@ impl Mutation for ServiceAccountCreate {
 
     async fn run(self, ctx: &Context<'_>) -> Result<Self::Payload> {
         let (db, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
-            let name = non_blank(&self.name, "Name")?;
+            let name = self.name.clone();
             let now = db.now();
             let pk = db.alloc_pk();
             db.service_accounts
@@ -63,7 +63,7 @@ impl Mutation for ServiceAccountUpdate {
     async fn run(self, ctx: &Context<'_>) -> Result<Self::Payload> {
         let (db, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
             let pk = need(db, &self.id, Kind::ServiceAccount)?;
-            let name = self.name.as_deref().map(|n| non_blank(n, "Name")).transpose()?;
+            let name = self.name.clone();
             let now = db.now();
             let sa = db.service_accounts.get_mut(&pk).expect("checked");
             if let Some(name) = name {

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, InputObject, MergedObject, Result, SimpleObject
 use jiff::SignedDuration;
 use uuid::Uuid;
 
-use super::{Kind, MutErr, Mutation, MutationField, biz, delete_payload, need, non_blank, payload, store};
+use super::{Kind, MutErr, Mutation, MutationField, biz, delete_payload, need, payload, store};
 use crate::gql::objects::ServiceAccountKey;
 use crate::model::*;
 
@@ -62,6 +62,8 @@ impl Mutation for ServiceAccountKeyCreate {
             .map_err(|e| async_graphql::Error::new(format!("key generation failed: {e}")))?;
         let (db, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
             let sa = need(db, &self.service_account_id, Kind::ServiceAccount)?;
+            // The Terraform provider and the Python CLI check 0..=365 before sending; the
+            // message is the provider's ("... A value from 0-365 is required.").
             if !(0..=365).contains(&self.expiration_time) {
                 return biz("A value from 0-365 is required.");
             }
@@ -126,22 +128,13 @@ pub(crate) struct ServiceAccountKeyUpdate {
 
 impl Mutation for ServiceAccountKeyUpdate {
     const NAME: &'static str = "serviceAccountKeyUpdate";
-    const DESCRIPTION: Option<&'static str> = Some("Renames an active key; the only change a key allows.");
+    const DESCRIPTION: Option<&'static str> = Some("Renames a key; the only change a key allows.");
     type Payload = ServiceAccountKeyUpdateMutation;
 
     async fn run(self, ctx: &Context<'_>) -> Result<Self::Payload> {
         let (db, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
             let pk = need(db, &self.id, Kind::ServiceAccountKey)?;
-            let name = non_blank(&self.name, "Name")?;
-            match db.key_status(&db.service_account_keys[&pk]) {
-                ServiceAccountKeyStatus::Active => {}
-                ServiceAccountKeyStatus::Revoked => {
-                    return biz("Only an active Service Key can be renamed; this key is revoked");
-                }
-                ServiceAccountKeyStatus::Expired => {
-                    return biz("Only an active Service Key can be renamed; this key has expired");
-                }
-            }
+            let name = self.name.clone();
             let now = db.now();
             let k = db.service_account_keys.get_mut(&pk).expect("checked");
             k.name = name;
@@ -166,6 +159,8 @@ impl Mutation for ServiceAccountKeyRevoke {
     async fn run(self, ctx: &Context<'_>) -> Result<Self::Payload> {
         let (db, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
             let pk = need(db, &self.id, Kind::ServiceAccountKey)?;
+            // Only an active key is revoked: the Terraform provider revokes a key only when
+            // `IsActive()` (provider/resource/service-key.go, Delete). The messages are ours.
             match db.key_status(&db.service_account_keys[&pk]) {
                 ServiceAccountKeyStatus::Active => {}
                 ServiceAccountKeyStatus::Revoked => {
@@ -199,6 +194,9 @@ impl Mutation for ServiceAccountKeyDelete {
     async fn run(self, ctx: &Context<'_>) -> Result<Self::Payload> {
         let (_, r) = store(ctx)?.commit(Some(Self::NAME), |db| {
             let pk = need(db, &self.id, Kind::ServiceAccountKey)?;
+            // Every public client revokes an active key before deleting it (the Terraform
+            // provider's Delete; tg-cli's delete is revoke + delete), so the API is taken to
+            // refuse deleting an active one.
             if db.key_status(&db.service_account_keys[&pk]) == ServiceAccountKeyStatus::Active {
                 return biz("Service Key must be revoked before it can be deleted");
             }

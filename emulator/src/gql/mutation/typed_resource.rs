@@ -7,7 +7,7 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, MergedObject, Result};
 
 use super::inputs::{AccessPolicyInput, ProtocolsInput, TagInput};
-use super::resource::validate_resource;
+use super::resource::{SharedUpdate, validate_resource};
 use super::{Kind, MutErr, Mutation, MutationField, biz, need, payload, store};
 use crate::gql::objects::{KubernetesResource, WebAppResource};
 use crate::ids;
@@ -68,8 +68,8 @@ impl CreateFields {
     fn record(&self, db: &Db, kind: ResourceKind, protocols: Option<&ProtocolsInput>) -> Result<ResourceRec, MutErr> {
         let now = db.now();
         let rec = ResourceRec {
-            name: self.name.trim().to_string(),
-            address: self.address.trim().to_string(),
+            name: self.name.clone(),
+            address: self.address.clone(),
             remote_network: need(db, &self.remote_network_id, Kind::RemoteNetwork)?,
             protocols: protocols.map(ProtocolsInput::to_rec).unwrap_or_default(),
             is_active: true,
@@ -105,12 +105,9 @@ pub(crate) struct UpdateFields {
     address: Option<String>,
     remote_network_id: Option<ID>,
     gateway_id: Option<ID>,
-    alias: MaybeUndefined<String>,
     is_visible: Option<bool>,
-    security_policy_id: MaybeUndefined<ID>,
-    tags: MaybeUndefined<Vec<TagInput>>,
-    access_policy: MaybeUndefined<AccessPolicyInput>,
-    approval_mode: MaybeUndefined<AccessApprovalMode>,
+    #[graphql(flatten)]
+    shared: SharedUpdate,
 }
 
 impl UpdateFields {
@@ -136,10 +133,10 @@ impl UpdateFields {
 
     fn apply(&self, db: &Db, rec: &mut ResourceRec) -> Result<(), MutErr> {
         if let Some(n) = &self.name {
-            rec.name = n.trim().to_string();
+            rec.name = n.clone();
         }
         if let Some(a) = &self.address {
-            rec.address = a.trim().to_string();
+            rec.address = a.clone();
         }
         if let Some(n) = &self.remote_network_id {
             rec.remote_network = need(db, n, Kind::RemoteNetwork)?;
@@ -147,32 +144,7 @@ impl UpdateFields {
         if let Some(v) = self.is_visible {
             rec.is_visible = v;
         }
-        match &self.alias {
-            MaybeUndefined::Value(a) if !a.trim().is_empty() => rec.alias = Some(a.clone()),
-            MaybeUndefined::Value(_) | MaybeUndefined::Null => rec.alias = None,
-            MaybeUndefined::Undefined => {}
-        }
-        match &self.security_policy_id {
-            MaybeUndefined::Value(p) => rec.security_policy = Some(need(db, p, Kind::SecurityPolicy)?),
-            MaybeUndefined::Null => rec.security_policy = None,
-            MaybeUndefined::Undefined => {}
-        }
-        match &self.tags {
-            MaybeUndefined::Value(t) => rec.tags = t.iter().map(|t| (t.key.clone(), t.value.clone())).collect(),
-            MaybeUndefined::Null => rec.tags.clear(),
-            MaybeUndefined::Undefined => {}
-        }
-        match &self.access_policy {
-            MaybeUndefined::Value(p) => rec.access_policy = Some(p.to_rec()),
-            MaybeUndefined::Null => rec.access_policy = None,
-            MaybeUndefined::Undefined => {}
-        }
-        match self.approval_mode {
-            MaybeUndefined::Value(m) => rec.approval_mode = Some(m),
-            MaybeUndefined::Null => rec.approval_mode = None,
-            MaybeUndefined::Undefined => {}
-        }
-        Ok(())
+        self.shared.apply(db, rec)
     }
 
     /// Validate and save.
@@ -243,6 +215,7 @@ fn pairs(list: &[KeyValueInputObject]) -> Vec<(String, String)> {
     list.iter().map(|h| (h.key.clone(), h.value.clone())).collect()
 }
 
+/// A web app's ports are ports: 1 to 65535, as the API describes port ranges.
 fn check_port(port: i32) -> Result<(), MutErr> {
     if !(1..=65535).contains(&port) {
         return biz(format!("Invalid port {port}: ports must be between 1 and 65535"));

@@ -67,7 +67,7 @@ fn coerce(
 ) {
     if value == &Value::Null {
         if !ty.nullable {
-            report(path, value, format!("Expected non-nullable type '{}' not to be null.", type_str(ty)));
+            report(path, value, format!("Expected non-nullable type '{}' not to be None.", type_str(ty)));
         }
         return;
     }
