@@ -44,6 +44,14 @@ function readInputs(env = process.env) {
         : 'service-account needs api-token (an Admin API token with provision access, from a secret)',
     );
   }
+  if (i.requirePrivate && i.resolve.length === 0) {
+    throw new gha.UsageError('require-private needs resolve: the host names whose addresses must be private');
+  }
+  if (i.clientVersion && i.clientVersion !== 'latest') {
+    throw new gha.UsageError(
+      `client-version ${JSON.stringify(i.clientVersion)}: this tgctl installs the latest client only; use "latest", or install that client in an earlier step`,
+    );
+  }
   if (keySources.length === 0 && !env[names.key]) {
     throw new gha.UsageError(
       firezone
@@ -75,10 +83,7 @@ function connectArgs(i, envFile) {
   for (const host of i.resolve) args.push('--resolve', host);
   if (i.requirePrivate) args.push('--require-private');
   for (const target of i.probe) args.push('--probe', target);
-  if (i.clientVersion) {
-    args.push('--install');
-    if (i.clientVersion !== 'latest') args.push('--client-version', i.clientVersion);
-  }
+  if (i.clientVersion) args.push('--install');
   if (i.provider) args.push('--provider', i.provider);
   if (i.networkMode) args.push('--network-mode', i.networkMode);
   if (envFile) args.push('--env-file', envFile);

@@ -55,11 +55,7 @@ tgctl_connect_args() (
   for host in $(printf '%s' "${TGCTL_RESOLVE:-}" | tr ',\n' '  '); do printf '%s\n' --resolve "$host"; done
   case "${TGCTL_REQUIRE_PRIVATE:-false}" in true | True | TRUE | 1) echo --require-private ;; esac
   for target in $(printf '%s' "${TGCTL_PROBE:-}" | tr ',\n' '  '); do printf '%s\n' --probe "$target"; done
-  case "${TGCTL_CLIENT_VERSION:-}" in
-    '') ;;
-    latest) echo --install ;;
-    *) printf '%s\n' --install --client-version "$TGCTL_CLIENT_VERSION" ;;
-  esac
+  if [ -n "${TGCTL_CLIENT_VERSION:-}" ]; then echo --install; fi
   if [ -n "${TGCTL_PROVIDER:-}" ]; then printf '%s\n' --provider "$TGCTL_PROVIDER"; fi
   if [ -n "${TGCTL_NETWORK_MODE:-}" ]; then printf '%s\n' --network-mode "$TGCTL_NETWORK_MODE"; fi
   if [ -n "${TGCTL_ENV_FILE:-}" ]; then printf '%s\n' --env-file "$TGCTL_ENV_FILE"; fi
@@ -76,6 +72,21 @@ tgctl_connect() {
   _token_var="$(tgctl_var_name "${TGCTL_API_TOKEN_VAR:-}" TWINGATE_API_TOKEN FIREZONE_API_TOKEN)"
   _key="$(tgctl_value_of "$_key_var")" || return 2
   _token="$(tgctl_value_of "$_token_var")" || return 2
+  case "${TGCTL_REQUIRE_PRIVATE:-false}" in
+    true | True | TRUE | 1)
+      if [ -z "$(printf '%s' "${TGCTL_RESOLVE:-}" | tr -d ' ,\n')" ]; then
+        tgctl_connect_log "require-private needs resolve: the host names whose addresses must be private"
+        return 2
+      fi
+      ;;
+  esac
+  case "${TGCTL_CLIENT_VERSION:-}" in
+    '' | latest) ;;
+    *)
+      tgctl_connect_log "client version $TGCTL_CLIENT_VERSION: this tgctl installs the latest client only; use latest, or install that client in an earlier step"
+      return 2
+      ;;
+  esac
   TGCTL_KEY_FILE=""
   if [ -n "${TGCTL_SERVICE_ACCOUNT:-}" ]; then
     [ -n "$_token" ] || { tgctl_connect_log "minting a key for ${TGCTL_SERVICE_ACCOUNT} needs an API token in \$$_token_var"; return 2; }

@@ -80,6 +80,7 @@ vars! {
     CI_SERVER_HOST = "CI_SERVER_HOST", "Set by GitLab CI; goes into NO_PROXY in proxy mode.", true;
     TGCTL_SYSROOT = "TGCTL_SYSROOT", "Root under which connect's preflight reads /dev/net/tun, /proc/self/status, /run/systemd/system and /var/log/twingated.log (default /; for tests).", false;
     TGCTL_TWINGATE_APT_KEY_URL = "TGCTL_TWINGATE_APT_KEY_URL", "Where connect --install downloads the apt repository key (default https://packages.twingate.com/apt/gpg.key; for tests).", false;
+    TGCTL_CHECK_ARGS = "TGCTL_CHECK_ARGS", "Parse-only mode for the CI wrappers' tests: 1 checks this command line, a file path checks one JSON array of arguments a line; nothing runs (see cli/src/check_args.rs).", false;
     TGCTL_BACKOFF_SCALE = "TGCTL_BACKOFF_SCALE", "Multiplier for retry waits, for tests (default 1; 0 makes retries immediate).", false;
 }
 
