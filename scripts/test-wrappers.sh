@@ -33,6 +33,7 @@ check() {
 }
 
 WORK="$(mktemp -d)"
+VERSION="$(python3 scripts/lib/versions.py --print)"
 cleanup() {
   if declare -F world_stop >/dev/null; then world_stop; fi
   rm -rf "$WORK"
@@ -41,7 +42,7 @@ trap cleanup EXIT
 
 # --- Tools
 missing=()
-for tool in actionlint check-jsonschema shellcheck bats node gitlab-ci-local rsync git python3 curl; do
+for tool in actionlint check-jsonschema hadolint shellcheck bats node gitlab-ci-local rsync git python3 curl; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -59,8 +60,48 @@ check "check-jsonschema: workflows (vendor.github-workflows)" \
   check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/github/*.yml
 check "check-jsonschema: example .gitlab-ci.yml and the component project's (vendor.gitlab-ci)" \
   check-jsonschema --builtin-schema vendor.gitlab-ci examples/gitlab/.gitlab-ci.yml gitlab/.gitlab-ci.yml
+component_against_gitlab_schema() {
+  # A component is two YAML documents (spec header, jobs); the schema checks each on its own,
+  # including GitLab's 256-character limit on descriptions.
+  python3 - "$WORK/component-docs" <<'PY'
+import json, os, sys, yaml
+class L(yaml.SafeLoader): pass
+L.add_constructor("!reference", lambda l, n: l.construct_sequence(n))
+docs = list(yaml.load_all(open("gitlab/templates/connect.yml"), Loader=L))
+assert len(docs) == 2, len(docs)
+os.makedirs(sys.argv[1], exist_ok=True)
+for i, doc in enumerate(docs):
+    json.dump(doc, open(os.path.join(sys.argv[1], f"doc{i}.json"), "w"))
+PY
+  check-jsonschema --builtin-schema vendor.gitlab-ci "$WORK"/component-docs/doc0.json "$WORK"/component-docs/doc1.json
+}
+check "check-jsonschema: the GitLab component's spec and jobs (vendor.gitlab-ci; descriptions <= 256)" component_against_gitlab_schema
+check "release assets: the wrappers download exactly the assets release.yml publishes (5 targets, .zip on Windows)" \
+  python3 scripts/lib/release-assets.py
+check "hadolint: docker/Dockerfile (the GitLab component's image)" hadolint docker/Dockerfile
 check "the GitLab component embeds the current scripts" \
   python3 scripts/lib/gitlab-embed.py --check
+check "versions: Cargo.toml, the wrappers' default tgctl, the docs' uses:/component:/orbs: lines agree" \
+  python3 scripts/lib/versions.py --check
+versions_drift_is_caught() (
+  set -euo pipefail
+  copy="$WORK/versions-copy"
+  mkdir -p "$copy/scripts/lib"
+  cp -r Cargo.toml README.md CHANGELOG.md ARCHITECTURE.md docs examples actions gitlab circleci-orb "$copy/"
+  cp scripts/lib/versions.py scripts/lib/gitlab-embed.py "$copy/scripts/lib/"
+  python3 scripts/lib/versions.py --root "$copy" --check >/dev/null
+  sed -i 's#ci-components/connect@[0-9.]*#ci-components/connect@0.9.0#' "$copy/examples/gitlab/.gitlab-ci.yml"
+  if python3 scripts/lib/versions.py --root "$copy" --check >"$WORK/drift.out"; then echo "drift not caught"; exit 1; fi
+  grep -q '^versions: examples/gitlab/.gitlab-ci.yml:[0-9]*: /ci-components/connect@0.9.0 names 0.9.0, not ' "$WORK/drift.out"
+  python3 scripts/lib/versions.py --root "$copy" --set 2.3.4 >/dev/null 2>&1
+  python3 scripts/lib/versions.py --root "$copy" --check | grep -q '^versions: 2.3.4 everywhere'
+  grep -q 'uses: tgctl/tgctl/actions/connect@v2$' "$copy/examples/github/deploy.yml"
+  printf '## 2.3.4\n\n- one\n\n## 2.3.3\n- old\n' >"$copy/CHANGELOG.md"
+  [ "$(python3 scripts/lib/versions.py --root "$copy" --notes v2.3.4)" = "- one" ]
+  python3 scripts/lib/versions.py --root "$copy" --check --tag v2.3.4 >/dev/null
+  if python3 scripts/lib/versions.py --root "$copy" --check --tag v2.3.5 >/dev/null; then echo "a wrong tag passed"; exit 1; fi
+)
+check "versions: a drifted reference fails the check; --set rewrites them all; release notes come from CHANGELOG" versions_drift_is_caught
 pack_orb() {
   python3 scripts/lib/orb-pack.py circleci-orb/src "$WORK/orb.yml" &&
     check-jsonschema --builtin-schema vendor.circle-ci "$WORK/orb.yml" examples/circleci/config.yml
@@ -126,6 +167,37 @@ fi
 
 # shellcheck source=scripts/lib/world.sh
 . scripts/lib/world.sh
+
+# --- The README's one-line install, as written, against a local copy of the release layout
+readme_install_line() (
+  set -euo pipefail
+  line="$(grep -m1 '^t=x86_64-unknown-linux-musl; u=https://github.com/tgctl/tgctl/releases/download/' README.md)"
+  [ -n "$line" ] || { echo "README.md has no one-line install for x86_64 Linux"; exit 1; }
+  d="$WORK/readme-install"
+  asset=tgctl-x86_64-unknown-linux-musl
+  mkdir -p "$d/www/download/v$VERSION" "$d/stage/$asset" "$d/home" "$d/cwd" "$d/cwd2"
+  cp "$BIN_DIR/tgctl" "$d/stage/$asset/"
+  tar -czf "$d/www/download/v$VERSION/$asset.tar.gz" -C "$d/stage" "$asset"
+  (cd "$d/www/download/v$VERSION" && sha256sum "$asset.tar.gz" >"$asset.tar.gz.sha256")
+  python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$d/www" >"$d/server.log" 2>&1 &
+  pid=$!
+  trap 'kill "$pid" 2>/dev/null || true' EXIT
+  port=""
+  for _ in $(seq 1 100); do
+    port="$(sed -n 's/.*port \([0-9][0-9]*\).*/\1/p' "$d/server.log" | head -n 1)"
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  local_line="${line//https:\/\/github.com\/tgctl\/tgctl\/releases/http://127.0.0.1:$port}"
+  (cd "$d/cwd" && HOME="$d/home" bash -c "$local_line")
+  "$d/home/.local/bin/tgctl" --version | grep -qx "tgctl $VERSION"
+  # A tampered archive fails the checksum and installs nothing.
+  rm -rf "$d/home/.local"
+  printf 'tampered' >>"$d/www/download/v$VERSION/$asset.tar.gz"
+  if (cd "$d/cwd2" && HOME="$d/home" bash -c "$local_line") 2>/dev/null; then echo "a tampered archive was installed"; exit 1; fi
+  [ ! -e "$d/home/.local/bin/tgctl" ]
+)
+check "README: the one-line install from a release installs a checksum-verified tgctl (and refuses a tampered one)" readme_install_line
 
 # --- Every command line each wrapper can build, through the real tgctl's parser
 check "argv-check: every combination of the wrappers' inputs builds a command line tgctl's parser accepts" \
@@ -237,8 +309,8 @@ gitlab_example_pipeline() (
   chmod +x "$WORK/app/scripts/migrate.sh"
   make_repo "$WORK/app" "$repo" https://gitlab.com/acme/app.git
   cd "$repo"
-  mkdir -p .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates
-  cp "$ROOT/gitlab/templates/connect.yml" .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates/
+  mkdir -p ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates"
+  cp "$ROOT/gitlab/templates/connect.yml" ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates/"
   gitlab-ci-local --no-color --shell-executor-no-image \
     --variable "TWINGATE_SERVICE_KEY=$(base64 -w0 "$WORK/app-key.json")" \
     --variable "TGCTL_INSTALL_DIR=$WORK/world-gitlab-example/tgctl-install" \
@@ -269,8 +341,8 @@ gitlab_rotation_job() (
   cp examples/gitlab/.gitlab-ci.yml "$WORK/rotate-app/"
   make_repo "$WORK/rotate-app" "$WORK/rotate-repo" https://gitlab.com/acme/app.git
   cd "$WORK/rotate-repo"
-  mkdir -p .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates
-  cp "$ROOT/gitlab/templates/connect.yml" .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates/
+  mkdir -p ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates"
+  cp "$ROOT/gitlab/templates/connect.yml" ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates/"
   gitlab-ci-local --no-color --shell-executor-no-image \
     --variable "TWINGATE_SERVICE_KEY_ID=$old_id" --variable GITLAB_API_TOKEN=gl-canary-token \
     --variable "CI_API_V4_URL=http://127.0.0.1:$port/api/v4" --variable CI_PROJECT_ID=42 \
@@ -345,8 +417,8 @@ SH
   chmod +x "$WORK/proxy-app/scripts/migrate.sh"
   make_repo "$WORK/proxy-app" "$WORK/proxy-repo" https://gitlab.com/acme/app.git
   cd "$WORK/proxy-repo"
-  mkdir -p .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates
-  cp "$ROOT/gitlab/templates/connect.yml" .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates/
+  mkdir -p ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates"
+  cp "$ROOT/gitlab/templates/connect.yml" ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates/"
   gitlab-ci-local --no-color --shell-executor-no-image \
     --variable "TWINGATE_SERVICE_KEY=$(base64 -w0 "$WORK/proxy-key.json")" \
     --variable "TGCTL_INSTALL_DIR=$WORK/world-gitlab-proxy/tgctl-install" \
