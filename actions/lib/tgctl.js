@@ -230,6 +230,11 @@ async function locate({ version = '', cache = true, env = process.env, platform 
   return download(version, { env, cache, platform, log });
 }
 
+/** Whether the steps after this one need tgctl's directory on PATH (it was not there already). */
+function addsToPath(found) {
+  return found.source === 'tool cache' || found.source.startsWith('downloaded');
+}
+
 /** Runs tgctl with stdin closed and output streamed to the job log; resolves to the exit code. */
 function run(bin, args, env, { stdout = 'inherit' } = {}) {
   return new Promise((resolve) => {
@@ -322,6 +327,7 @@ module.exports = {
   binaryVersion,
   download,
   locate,
+  addsToPath,
   run,
   childEnv,
   maskServiceKey,

@@ -147,3 +147,17 @@ test('service-key: a default key file lands in RUNNER_TEMP; revoke outputs the r
   assert.equal(revoked.outputs['key-file'], '');
   h.assertNoSecret(revoked.log, CANARY_TOKEN);
 });
+
+test('connect: a macOS or Windows runner is told to use a Linux runner, before anything is installed', async (t) => {
+  const r = h.newRunner(t);
+  const mac = await h.runStep(r, 'connect', 'main.js', { inputs: { 'service-key': 'k' }, env: { ...fake, RUNNER_OS: 'macOS' } });
+  assert.equal(mac.code, 1, mac.log);
+  assert.match(mac.log, /::error title=tgctl connect::Twingate has no headless macOS client: run this job on a Linux runner/);
+  const win = await h.runStep(r, 'connect', 'main.js', { inputs: { 'service-key': 'k' }, env: { ...fake, RUNNER_OS: 'Windows' } });
+  assert.equal(win.code, 1, win.log);
+  assert.match(win.log, /run this job on a Linux runner \(this one is Windows\)/);
+  assert.deepEqual(h.calls(r), []);
+  const post = await h.runStep(r, 'connect', 'post.js', { inputs: { 'service-key': 'k' }, env: { ...fake, RUNNER_OS: 'macOS' }, state: mac.state });
+  assert.equal(post.code, 0, post.log);
+  assert.match(post.log, /nothing to disconnect/);
+});

@@ -66,7 +66,21 @@ tgctl_exports() {
   sed -e '/^[[:space:]]*export[[:space:]]/b' -e 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*=\)/export \1/' -e '/^export /!d' "$1"
 }
 
+# Why this machine cannot connect (printed), or nothing. Twingate publishes no headless client
+# for macOS, and tgctl supervises the Linux clients.
+tgctl_platform_problem() {
+  case "$(uname -s)" in
+    Linux) return 1 ;;
+    Darwin) echo "Twingate has no headless macOS client: run this job on a Linux machine (CircleCI: a machine or docker executor; GitLab: a Linux runner)" ;;
+    *) echo "tgctl connect supervises the Linux headless clients: run this job on a Linux machine (this one is $(uname -s))" ;;
+  esac
+}
+
 tgctl_connect() {
+  if _why="$(tgctl_platform_problem)"; then
+    tgctl_connect_log "$_why"
+    return 1
+  fi
   _bin="${TGCTL:-tgctl}"
   _key_var="$(tgctl_var_name "${TGCTL_SERVICE_KEY_VAR:-}" TWINGATE_SERVICE_KEY FIREZONE_TOKEN)"
   _token_var="$(tgctl_var_name "${TGCTL_API_TOKEN_VAR:-}" TWINGATE_API_TOKEN FIREZONE_API_TOKEN)"

@@ -139,3 +139,16 @@ teardown() { common_teardown; }
   [ "$status" -eq 0 ]
   [ -e "$FAKE_TGCTL_LOG/env-disconnect" ]
 }
+
+@test "macOS and Windows machines are told to use a Linux one, before anything runs" {
+  export TWINGATE_SERVICE_KEY=k
+  uname() { echo Darwin; }
+  run tgctl_connect
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"Twingate has no headless macOS client: run this job on a Linux machine"* ]]
+  uname() { echo MINGW64_NT-10.0; }
+  run tgctl_connect
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"run this job on a Linux machine (this one is MINGW64_NT-10.0)"* ]]
+  [ ! -e "$FAKE_TGCTL_LOG/calls" ]
+}
