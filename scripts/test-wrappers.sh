@@ -42,7 +42,7 @@ trap cleanup EXIT
 
 # --- Tools
 missing=()
-for tool in actionlint check-jsonschema hadolint shellcheck bats node gitlab-ci-local rsync git python3 curl apt-ftparchive dpkg-deb gpg; do
+for tool in actionlint check-jsonschema hadolint shellcheck bats node gitlab-ci-local rsync git python3 curl apt-ftparchive dpkg-deb gpg unshare chroot; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -198,6 +198,26 @@ fi
 # installs it, latest and pinned, refuses another key's signature, and reuses the package cache.
 check "apt repository: twingate-sim as a signed .deb; apt-get installs it into an apt state of the test's own" \
   bash scripts/lib/apt-repo.sh selftest "$WORK/apt-repo"
+
+debroot_installs_from_the_repo() (
+  set -euo pipefail
+  root="$WORK/debroot-apt"
+  bash scripts/lib/debroot.sh unpack "$root"
+  mkdir -p "$root/srv"
+  cp -r "$WORK/apt-repo/repo" "$root/srv/twingate-apt"
+  # A slim Debian: no curl, no gpg, no CA certificates, no client; apt reads the armored key.
+  bash scripts/lib/debroot.sh run "$root" /bin/bash -c '
+    set -e
+    for t in curl gpg twingate; do if command -v "$t" >/dev/null; then echo "$t is already there"; exit 1; fi; done
+    cp /srv/twingate-apt/gpg.key /usr/share/keyrings/twingate-client-keyring.asc
+    echo "deb [signed-by=/usr/share/keyrings/twingate-client-keyring.asc] file:/srv/twingate-apt/ * *" >/etc/apt/sources.list.d/twingate.list
+    apt-get -qq update -o Dir::Etc::sourcelist=sources.list.d/twingate.list -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 2>&1 | grep -v "^W: Conflicting distribution" || true
+    DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends twingate >/dev/null 2>&1
+    test "$(dpkg-query -W -f "\${Version}" twingate)" = 2026.190.6704
+    command -v twingate twingated'
+)
+check "clean Debian root (mmdebstrap minbase, cached): its own apt-get installs the client from the local repository" \
+  debroot_installs_from_the_repo
 
 # --- The README's one-line install, as written, against a local copy of the release layout
 readme_install_line() (
