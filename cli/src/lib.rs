@@ -3,9 +3,9 @@
 
 pub mod api;
 mod check_args;
-pub mod commands;
+pub(crate) mod commands;
 pub mod config;
-pub mod connect;
+pub(crate) mod connect;
 pub mod error;
 pub mod output;
 pub mod parse;
