@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::proxy::NetworkMode;
 
@@ -20,6 +20,10 @@ Examples:
 
   # Mint a one-day key for this job with an API token; `disconnect` revokes and deletes it
   tgctl connect --wait --mint --service-account ci-deployer
+
+  # A fresh runner: the client is installed if missing (a pinned version here), and containers
+  # started by the job's docker steps resolve private names until disconnect
+  tgctl connect --wait --client-version 2026.190.6704 --docker-dns --probe db.internal:5432
 
   # Key on stdin (never on the command line)
   vault read -field=key secret/twingate | tgctl connect --wait --service-key -
@@ -60,9 +64,17 @@ pub(crate) struct ConnectArgs {
     /// The client binary [default: TGCTL_TWINGATE_BIN, else `twingate` on PATH]
     #[arg(long, value_name = "PATH")]
     pub(crate) client_bin: Option<PathBuf>,
-    /// Install the client from Twingate's signed apt repository when it is missing
+    /// auto: install the Twingate client when it is missing (Debian/Ubuntu: apt, from Twingate's
+    /// signed repository; Fedora/CentOS: dnf), as root or with sudo; never: fail instead
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = InstallMode::Auto, num_args = 0..=1, default_missing_value = "auto")]
+    pub(crate) install: InstallMode,
+    /// The Twingate client version --install installs (e.g. 2026.190.6704)
+    #[arg(long, value_name = "VERSION", default_value = "latest")]
+    pub(crate) client_version: String,
+    /// Point the Docker daemon's DNS at the client's resolvers until `disconnect`, so containers
+    /// the job starts resolve private names (TUN mode; restarts dockerd; see docs/connect.md)
     #[arg(long)]
-    pub(crate) install: bool,
+    pub(crate) docker_dns: bool,
     /// Time budget for everything after the install (e.g. 90, 90s, 2m)
     #[arg(long, value_name = "DURATION", default_value = "120s")]
     pub(crate) timeout: String,
@@ -113,6 +125,13 @@ pub(crate) struct ConnectArgs {
     /// status
     #[arg(last = true, value_name = "CMD")]
     pub(crate) command: Vec<String>,
+}
+
+/// `--install`: whether connect installs a missing client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum InstallMode {
+    Auto,
+    Never,
 }
 
 impl ConnectArgs {
