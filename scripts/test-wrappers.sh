@@ -441,6 +441,80 @@ JSON
 )
 check "orb: the with-connection job connects for real with a minted key, and disconnect revokes it" orb_job_real
 
+# --- The install path end to end: no client on the machine; tgctl installs it from the local,
+# signed apt repository (scripts/lib/apt-repo.sh) inside a clean Debian root (debroot.sh), then
+# connects against the emulator (on this machine's loopback, shared with the root).
+apt_e2e_ready() {
+  if [ ! -d "$WORK/apt-e2e/repo" ]; then
+    bash scripts/lib/apt-repo.sh build "$WORK/apt-e2e" >"$WORK/apt-e2e.env"
+  fi
+  if [ -z "${APT_HTTP_PORT:-}" ]; then
+    python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$WORK/apt-e2e/repo" >"$WORK/apt-e2e-http.log" 2>&1 &
+    APT_HTTP_PID=$!
+    for _ in $(seq 1 100); do
+      APT_HTTP_PORT="$(sed -n 's/.*port \([0-9][0-9]*\).*/\1/p' "$WORK/apt-e2e-http.log" | head -n 1)"
+      [ -n "$APT_HTTP_PORT" ] && break
+      sleep 0.05
+    done
+  fi
+}
+
+# A clean Debian root for one job: the repository in /srv/twingate-apt, the built tgctl in
+# /usr/local/bin, no Twingate client. JOBROOT is set; in_root runs a command inside it with the
+# job's variables (DEBROOT_PASS).
+root_for_job() {
+  JOBROOT="$1"
+  bash scripts/lib/debroot.sh unpack "$JOBROOT"
+  mkdir -p "$JOBROOT/srv" "$JOBROOT/job"
+  cp -r "$WORK/apt-e2e/repo" "$JOBROOT/srv/twingate-apt"
+  cp "$BIN_DIR/tgctl" "$JOBROOT/usr/local/bin/tgctl"
+  export TGCTL_TWINGATE_APT_URL="file:/srv/twingate-apt/"
+  export TGCTL_TWINGATE_APT_KEY_URL="http://127.0.0.1:$APT_HTTP_PORT/gpg.key"
+  export JOB_STATE=/job/state JOB_CONFIG=/job/config JOB_SIM=/job/sim
+  export DEBROOT_PASS="TGCTL_API_URL TWINGATE_API_TOKEN TGCTL_TWINGATE_APT_URL TGCTL_TWINGATE_APT_KEY_URL TGCTL_CLIENT_CACHE TWINGATE_SIM_API_URL EMULATOR_PORT JOB_STATE JOB_CONFIG JOB_SIM SERVICE_ACCOUNT"
+}
+in_root() { bash "$ROOT/scripts/lib/debroot.sh" run "$JOBROOT" /bin/bash -c "export TGCTL_STATE_DIR=\$JOB_STATE TGCTL_CONFIG_DIR=\$JOB_CONFIG TWINGATE_SIM_DIR=\$JOB_SIM TGCTL_NO_KEYRING=1 CI=true; $1"; }
+
+# shellcheck disable=SC2016 # the job scripts expand inside the root
+install_in_clean_root() (
+  set -euo pipefail
+  needs_connect
+  apt_e2e_ready
+  trap 'kill "${APT_HTTP_PID:-}" 2>/dev/null || true' EXIT
+  world_start "$WORK/world-install"
+  export SERVICE_ACCOUNT=ci-install
+  tgctl service-account create ci-install --resource demo-web -q >/dev/null
+  # Job 1: the package comes over HTTP from the repository into the job's package cache.
+  root_for_job "$WORK/root-install-1"
+  export TGCTL_TWINGATE_APT_URL="http://127.0.0.1:$APT_HTTP_PORT/" TGCTL_CLIENT_CACHE=/job/cache
+  in_root 'command -v twingate && exit 1
+    tgctl connect --wait --mint --service-account "$SERVICE_ACCOUNT" --client-version 2026.190.6704 --probe "127.0.0.1:$EMULATOR_PORT" -o json >/job/result.json
+    test "$(dpkg-query -W -f "\${Version}" twingate)" = 2026.190.6704
+    tgctl status
+    tgctl disconnect' 2>&1 | tee "$WORK/install-1.log"
+  grep -q 'Installing the Twingate client' "$WORK/install-1.log"
+  grep -q '"status": *"online"' "$WORK/root-install-1/job/result.json"
+  [ "$(grep -c 'GET /pool/twingate_2026.190.6704_' "$WORK/apt-e2e-http.log")" -eq 1 ]
+  # Job 2, a fresh root with job 1's cache carried over (what the wrappers' caches do): no download.
+  root_for_job "$WORK/root-install-2"
+  export TGCTL_TWINGATE_APT_URL="http://127.0.0.1:$APT_HTTP_PORT/" TGCTL_CLIENT_CACHE=/job/cache
+  cp -r "$WORK/root-install-1/job/cache" "$WORK/root-install-2/job/cache"
+  in_root 'tgctl connect --wait --mint --service-account "$SERVICE_ACCOUNT" --client-version 2026.190.6704 --probe "127.0.0.1:$EMULATOR_PORT" && tgctl disconnect' 2>&1 | tee "$WORK/install-2.log"
+  [ "$(grep -c 'GET /pool/twingate_2026.190.6704_' "$WORK/apt-e2e-http.log")" -eq 1 ]
+  # From the file: repository, the latest version; --install never refuses on a fresh root.
+  root_for_job "$WORK/root-install-3"
+  in_root 'tgctl connect --wait --mint --service-account "$SERVICE_ACCOUNT" --install never; test $? -eq 8' 2>&1 | tee "$WORK/install-3.log"
+  grep -q -- '--install never' "$WORK/install-3.log"
+  in_root 'tgctl connect --wait --mint --service-account "$SERVICE_ACCOUNT" --probe "127.0.0.1:$EMULATOR_PORT" && test "$(dpkg-query -W -f "\${Version}" twingate)" = 2026.190.6704 && tgctl disconnect' 2>&1 | tee -a "$WORK/install-3.log"
+  for n in 1 2 3; do
+    printf 'install time, job %s: %s\n' "$n" "$(sed -n 's/.*Installed the Twingate client in \(.*\)$/\1/p' "$WORK/install-$n.log" | tail -n 1)"
+  done | tee "$WORK/install-times.txt"
+  active="$(tgctl service-key list --service-account ci-install --status active -o id | wc -l)"
+  [ "$active" -eq 0 ] || { echo "a minted key is still active"; exit 1; }
+  world_stop
+)
+check "install path: in a clean Debian root, tgctl connect installs the client from the local signed repository (pinned, cached between jobs, latest; --install never refuses), connects, disconnect revokes the key" install_in_clean_root
+
 # --- Proxy mode: a machine without TUN (a container executor), where network-mode auto makes
 # tgctl run the client's userspace HTTP proxy (the simulated `twingated`) and export it.
 world_without_tun() {
