@@ -475,7 +475,7 @@ root_for_job() {
 }
 in_root() { bash "$ROOT/scripts/lib/debroot.sh" run "$JOBROOT" /bin/bash -c "export TGCTL_STATE_DIR=\$JOB_STATE TGCTL_CONFIG_DIR=\$JOB_CONFIG TWINGATE_SIM_DIR=\$JOB_SIM TGCTL_NO_KEYRING=1 CI=true; $1"; }
 
-# shellcheck disable=SC2016 # the job scripts expand inside the root
+# shellcheck disable=SC2016,SC2030,SC2031 # the job scripts expand inside the root; each check is a subshell
 install_in_clean_root() (
   set -euo pipefail
   needs_connect
@@ -514,6 +514,71 @@ install_in_clean_root() (
   world_stop
 )
 check "install path: in a clean Debian root, tgctl connect installs the client from the local signed repository (pinned, cached between jobs, latest; --install never refuses), connects, disconnect revokes the key" install_in_clean_root
+
+# The orb's scripts and the GitLab component's job, each run under bash in a clean Debian root
+# with no client: the install (tgctl), connect (which installs the client from the local
+# repository), a step while connected, and disconnect, which revokes the job's minted key.
+# shellcheck disable=SC2016,SC2030,SC2031 # the job scripts expand inside the root; each check is a subshell
+wrappers_in_clean_root() (
+  set -euo pipefail
+  needs_connect
+  apt_e2e_ready
+  trap 'kill "${APT_HTTP_PID:-}" 2>/dev/null || true' EXIT
+  world_start "$WORK/world-wrappers-root"
+  export SERVICE_ACCOUNT=ci-wrappers
+  tgctl service-account create ci-wrappers --resource demo-web -q >/dev/null
+
+  # CircleCI orb: its three scripts as the connect and disconnect commands run them, each step
+  # a new bash with BASH_ENV (CircleCI's way of carrying PATH and exports between steps).
+  root_for_job "$WORK/root-orb"
+  mkdir -p "$JOBROOT/job/orb"
+  cp circleci-orb/src/scripts/*.sh "$JOBROOT/job/orb/"
+  in_root 'export BASH_ENV=/job/bash_env TGCTL_BIN=/usr/local/bin/tgctl; : >"$BASH_ENV"
+    bash -eo pipefail /job/orb/install.sh
+    TGCTL_SERVICE_ACCOUNT="$SERVICE_ACCOUNT" TGCTL_PROBE="127.0.0.1:$EMULATOR_PORT" TGCTL_TIMEOUT=60s TGCTL_INSTALL=auto bash -eo pipefail /job/orb/connect.sh
+    bash -eo pipefail -c ". \$BASH_ENV; tgctl status; test \"\$(dpkg-query -W -f \"\\\${Version}\" twingate)\" = 2026.190.6704"
+    bash -eo pipefail /job/orb/disconnect.sh' 2>&1 | tee "$WORK/orb-root.log"
+  grep -q 'Installing the Twingate client' "$WORK/orb-root.log"
+  grep -q 'Revoking and deleting the minted key' "$WORK/orb-root.log"
+
+  # GitLab: the component's job as GitLab runs it: before_script and script in one shell,
+  # after_script in another, with the job's variables from the component's defaults.
+  root_for_job "$WORK/root-gitlab"
+  python3 - "$JOBROOT/job" <<'PY'
+import os, sys, yaml
+class L(yaml.SafeLoader): pass
+L.add_constructor("!reference", lambda l, n: l.construct_sequence(n))
+spec, jobs = list(yaml.load_all(open("gitlab/templates/connect.yml"), Loader=L))
+inputs = {k: v.get("default", "") for k, v in spec["spec"]["inputs"].items()}
+def expand(v):
+    import re
+    v = re.sub(r"\$\[\[\s*inputs\.([a-z0-9-]+)\s*\]\]", lambda m: str(inputs[m.group(1)]).lower() if isinstance(inputs[m.group(1)], bool) else str(inputs[m.group(1)]), str(v))
+    return v
+job = jobs[".tgctl-connect"]
+ref = lambda r: jobs[r[0]][r[1]]
+lines = ["set -eo pipefail", "export CI_PROJECT_DIR=/job/project", "mkdir -p $CI_PROJECT_DIR"]
+for k, v in job["variables"].items():
+    lines.append(f"export {k}={expand(v)!r}".replace("'$CI_PROJECT_DIR", '"$CI_PROJECT_DIR').replace("client'", 'client"'))
+lines.append('export TGCTL_SERVICE_ACCOUNT="$SERVICE_ACCOUNT" TGCTL_PROBE="127.0.0.1:$EMULATOR_PORT" TGCTL_BIN=/usr/local/bin/tgctl')
+main = list(lines)
+for part in job["before_script"]:
+    main += ref(part) if isinstance(part, list) else [part]
+main += ["tgctl status", 'test "$(dpkg-query -W -f "\\${Version}" twingate)" = 2026.190.6704']
+after = list(lines)
+for part in job["after_script"]:
+    after += ref(part) if isinstance(part, list) else [part]
+open(os.path.join(sys.argv[1], "main.sh"), "w").write("\n".join(main) + "\n")
+open(os.path.join(sys.argv[1], "after.sh"), "w").write("\n".join(after) + "\n")
+PY
+  in_root 'bash /job/main.sh; bash /job/after.sh' 2>&1 | tee "$WORK/gitlab-root.log"
+  grep -q 'Installing the Twingate client' "$WORK/gitlab-root.log"
+  grep -q 'Revoking and deleting the minted key' "$WORK/gitlab-root.log"
+
+  active="$(tgctl service-key list --service-account ci-wrappers --status active -o id | wc -l)"
+  [ "$active" -eq 0 ] || { echo "a minted key is still active"; exit 1; }
+  world_stop
+)
+check "orb scripts and the GitLab job under bash in a clean Debian root: install tgctl, install the client from the local repository, connect, disconnect revokes the key" wrappers_in_clean_root
 
 # --- Proxy mode: a machine without TUN (a container executor), where network-mode auto makes
 # tgctl run the client's userspace HTTP proxy (the simulated `twingated`) and export it.
