@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::proxy::NetworkMode;
+use serde::{Deserialize, Serialize};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -127,6 +127,35 @@ pub(crate) struct ConnectArgs {
     pub(crate) command: Vec<String>,
 }
 
+/// How the client reaches resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum NetworkMode {
+    /// TUN where preflight allows it (root or sudo, /dev/net/tun, CAP_NET_ADMIN), else proxy
+    Auto,
+    /// The client's TUN device: every program reaches resources
+    Tun,
+    /// The client's userspace HTTP proxy on loopback: programs that honour HTTP(S)_PROXY, and
+    /// `tgctl forward` for the others
+    Proxy,
+}
+
+impl NetworkMode {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            NetworkMode::Auto => "auto",
+            NetworkMode::Tun => "tun",
+            NetworkMode::Proxy => "proxy",
+        }
+    }
+}
+
+impl std::fmt::Display for NetworkMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// `--install`: whether connect installs a missing client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum InstallMode {
@@ -134,6 +163,7 @@ pub(crate) enum InstallMode {
     Never,
 }
 
+#[cfg(unix)]
 impl ConnectArgs {
     /// Whether connect waits until the client is online (`--wait`, or anything that needs it).
     pub(crate) fn waits(&self) -> bool {
