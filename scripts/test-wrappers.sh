@@ -441,6 +441,145 @@ JSON
 )
 check "orb: the with-connection job connects for real with a minted key, and disconnect revokes it" orb_job_real
 
+# --- The install path end to end: no client on the machine; tgctl installs it from the local,
+# signed apt repository (scripts/lib/apt-repo.sh) inside a clean Debian root (debroot.sh), then
+# connects against the emulator (on this machine's loopback, shared with the root).
+apt_e2e_ready() {
+  if [ ! -d "$WORK/apt-e2e/repo" ]; then
+    bash scripts/lib/apt-repo.sh build "$WORK/apt-e2e" >"$WORK/apt-e2e.env"
+  fi
+  if [ -z "${APT_HTTP_PORT:-}" ]; then
+    python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$WORK/apt-e2e/repo" >"$WORK/apt-e2e-http.log" 2>&1 &
+    APT_HTTP_PID=$!
+    for _ in $(seq 1 100); do
+      APT_HTTP_PORT="$(sed -n 's/.*port \([0-9][0-9]*\).*/\1/p' "$WORK/apt-e2e-http.log" | head -n 1)"
+      [ -n "$APT_HTTP_PORT" ] && break
+      sleep 0.05
+    done
+  fi
+}
+
+# A clean Debian root for one job: the repository in /srv/twingate-apt, the built tgctl in
+# /usr/local/bin, no Twingate client. JOBROOT is set; in_root runs a command inside it with the
+# job's variables (DEBROOT_PASS).
+root_for_job() {
+  JOBROOT="$1"
+  bash scripts/lib/debroot.sh unpack "$JOBROOT"
+  mkdir -p "$JOBROOT/srv" "$JOBROOT/job"
+  cp -r "$WORK/apt-e2e/repo" "$JOBROOT/srv/twingate-apt"
+  cp "$BIN_DIR/tgctl" "$JOBROOT/usr/local/bin/tgctl"
+  export TGCTL_TWINGATE_APT_URL="file:/srv/twingate-apt/"
+  export TGCTL_TWINGATE_APT_KEY_URL="http://127.0.0.1:$APT_HTTP_PORT/gpg.key"
+  export JOB_STATE=/job/state JOB_CONFIG=/job/config JOB_SIM=/job/sim
+  export DEBROOT_PASS="TGCTL_API_URL TWINGATE_API_TOKEN TGCTL_TWINGATE_APT_URL TGCTL_TWINGATE_APT_KEY_URL TGCTL_CLIENT_CACHE TWINGATE_SIM_API_URL EMULATOR_PORT JOB_STATE JOB_CONFIG JOB_SIM SERVICE_ACCOUNT"
+}
+in_root() { bash "$ROOT/scripts/lib/debroot.sh" run "$JOBROOT" /bin/bash -c "export TGCTL_STATE_DIR=\$JOB_STATE TGCTL_CONFIG_DIR=\$JOB_CONFIG TWINGATE_SIM_DIR=\$JOB_SIM TGCTL_NO_KEYRING=1 CI=true; $1"; }
+
+# shellcheck disable=SC2016,SC2030,SC2031 # the job scripts expand inside the root; each check is a subshell
+install_in_clean_root() (
+  set -euo pipefail
+  needs_connect
+  apt_e2e_ready
+  trap 'kill "${APT_HTTP_PID:-}" 2>/dev/null || true' EXIT
+  world_start "$WORK/world-install"
+  export SERVICE_ACCOUNT=ci-install
+  tgctl service-account create ci-install --resource demo-web -q >/dev/null
+  # Job 1: the package comes over HTTP from the repository into the job's package cache.
+  root_for_job "$WORK/root-install-1"
+  export TGCTL_TWINGATE_APT_URL="http://127.0.0.1:$APT_HTTP_PORT/" TGCTL_CLIENT_CACHE=/job/cache
+  in_root 'command -v twingate && exit 1
+    tgctl connect --wait --mint --service-account "$SERVICE_ACCOUNT" --client-version 2026.190.6704 --probe "127.0.0.1:$EMULATOR_PORT" -o json >/job/result.json
+    test "$(dpkg-query -W -f "\${Version}" twingate)" = 2026.190.6704
+    tgctl status
+    tgctl disconnect' 2>&1 | tee "$WORK/install-1.log"
+  grep -q 'Installing the Twingate client' "$WORK/install-1.log"
+  grep -q '"status": *"online"' "$WORK/root-install-1/job/result.json"
+  [ "$(grep -c 'GET /pool/twingate_2026.190.6704_' "$WORK/apt-e2e-http.log")" -eq 1 ]
+  # Job 2, a fresh root with job 1's cache carried over (what the wrappers' caches do): no download.
+  root_for_job "$WORK/root-install-2"
+  export TGCTL_TWINGATE_APT_URL="http://127.0.0.1:$APT_HTTP_PORT/" TGCTL_CLIENT_CACHE=/job/cache
+  cp -r "$WORK/root-install-1/job/cache" "$WORK/root-install-2/job/cache"
+  in_root 'tgctl connect --wait --mint --service-account "$SERVICE_ACCOUNT" --client-version 2026.190.6704 --probe "127.0.0.1:$EMULATOR_PORT" && tgctl disconnect' 2>&1 | tee "$WORK/install-2.log"
+  [ "$(grep -c 'GET /pool/twingate_2026.190.6704_' "$WORK/apt-e2e-http.log")" -eq 1 ]
+  # From the file: repository, the latest version; --install never refuses on a fresh root.
+  root_for_job "$WORK/root-install-3"
+  in_root 'tgctl connect --wait --mint --service-account "$SERVICE_ACCOUNT" --install never; test $? -eq 8' 2>&1 | tee "$WORK/install-3.log"
+  grep -q -- '--install never' "$WORK/install-3.log"
+  in_root 'tgctl connect --wait --mint --service-account "$SERVICE_ACCOUNT" --probe "127.0.0.1:$EMULATOR_PORT" && test "$(dpkg-query -W -f "\${Version}" twingate)" = 2026.190.6704 && tgctl disconnect' 2>&1 | tee -a "$WORK/install-3.log"
+  for n in 1 2 3; do
+    printf 'install time, job %s: %s\n' "$n" "$(sed -n 's/.*Installed the Twingate client in \(.*\)$/\1/p' "$WORK/install-$n.log" | tail -n 1)"
+  done | tee "$WORK/install-times.txt"
+  active="$(tgctl service-key list --service-account ci-install --status active -o id | wc -l)"
+  [ "$active" -eq 0 ] || { echo "a minted key is still active"; exit 1; }
+  world_stop
+)
+check "install path: in a clean Debian root, tgctl connect installs the client from the local signed repository (pinned, cached between jobs, latest; --install never refuses), connects, disconnect revokes the key" install_in_clean_root
+
+# The orb's scripts and the GitLab component's job, each run under bash in a clean Debian root
+# with no client: the install (tgctl), connect (which installs the client from the local
+# repository), a step while connected, and disconnect, which revokes the job's minted key.
+# shellcheck disable=SC2016,SC2030,SC2031 # the job scripts expand inside the root; each check is a subshell
+wrappers_in_clean_root() (
+  set -euo pipefail
+  needs_connect
+  apt_e2e_ready
+  trap 'kill "${APT_HTTP_PID:-}" 2>/dev/null || true' EXIT
+  world_start "$WORK/world-wrappers-root"
+  export SERVICE_ACCOUNT=ci-wrappers
+  tgctl service-account create ci-wrappers --resource demo-web -q >/dev/null
+
+  # CircleCI orb: its three scripts as the connect and disconnect commands run them, each step
+  # a new bash with BASH_ENV (CircleCI's way of carrying PATH and exports between steps).
+  root_for_job "$WORK/root-orb"
+  mkdir -p "$JOBROOT/job/orb"
+  cp circleci-orb/src/scripts/*.sh "$JOBROOT/job/orb/"
+  in_root 'export BASH_ENV=/job/bash_env TGCTL_BIN=/usr/local/bin/tgctl; : >"$BASH_ENV"
+    bash -eo pipefail /job/orb/install.sh
+    TGCTL_SERVICE_ACCOUNT="$SERVICE_ACCOUNT" TGCTL_PROBE="127.0.0.1:$EMULATOR_PORT" TGCTL_TIMEOUT=60s TGCTL_INSTALL=auto bash -eo pipefail /job/orb/connect.sh
+    bash -eo pipefail -c ". \$BASH_ENV; tgctl status; test \"\$(dpkg-query -W -f \"\\\${Version}\" twingate)\" = 2026.190.6704"
+    bash -eo pipefail /job/orb/disconnect.sh' 2>&1 | tee "$WORK/orb-root.log"
+  grep -q 'Installing the Twingate client' "$WORK/orb-root.log"
+  grep -q 'Revoking and deleting the minted key' "$WORK/orb-root.log"
+
+  # GitLab: the component's job as GitLab runs it: before_script and script in one shell,
+  # after_script in another, with the job's variables from the component's defaults.
+  root_for_job "$WORK/root-gitlab"
+  python3 - "$JOBROOT/job" <<'PY'
+import os, sys, yaml
+class L(yaml.SafeLoader): pass
+L.add_constructor("!reference", lambda l, n: l.construct_sequence(n))
+spec, jobs = list(yaml.load_all(open("gitlab/templates/connect.yml"), Loader=L))
+inputs = {k: v.get("default", "") for k, v in spec["spec"]["inputs"].items()}
+def expand(v):
+    import re
+    v = re.sub(r"\$\[\[\s*inputs\.([a-z0-9-]+)\s*\]\]", lambda m: str(inputs[m.group(1)]).lower() if isinstance(inputs[m.group(1)], bool) else str(inputs[m.group(1)]), str(v))
+    return v
+job = jobs[".tgctl-connect"]
+ref = lambda r: jobs[r[0]][r[1]]
+lines = ["set -eo pipefail", "export CI_PROJECT_DIR=/job/project", "mkdir -p $CI_PROJECT_DIR"]
+for k, v in job["variables"].items():
+    lines.append(f"export {k}={expand(v)!r}".replace("'$CI_PROJECT_DIR", '"$CI_PROJECT_DIR').replace("client'", 'client"'))
+lines.append('export TGCTL_SERVICE_ACCOUNT="$SERVICE_ACCOUNT" TGCTL_PROBE="127.0.0.1:$EMULATOR_PORT" TGCTL_BIN=/usr/local/bin/tgctl')
+main = list(lines)
+for part in job["before_script"]:
+    main += ref(part) if isinstance(part, list) else [part]
+main += ["tgctl status", 'test "$(dpkg-query -W -f "\\${Version}" twingate)" = 2026.190.6704']
+after = list(lines)
+for part in job["after_script"]:
+    after += ref(part) if isinstance(part, list) else [part]
+open(os.path.join(sys.argv[1], "main.sh"), "w").write("\n".join(main) + "\n")
+open(os.path.join(sys.argv[1], "after.sh"), "w").write("\n".join(after) + "\n")
+PY
+  in_root 'bash /job/main.sh; bash /job/after.sh' 2>&1 | tee "$WORK/gitlab-root.log"
+  grep -q 'Installing the Twingate client' "$WORK/gitlab-root.log"
+  grep -q 'Revoking and deleting the minted key' "$WORK/gitlab-root.log"
+
+  active="$(tgctl service-key list --service-account ci-wrappers --status active -o id | wc -l)"
+  [ "$active" -eq 0 ] || { echo "a minted key is still active"; exit 1; }
+  world_stop
+)
+check "orb scripts and the GitLab job under bash in a clean Debian root: install tgctl, install the client from the local repository, connect, disconnect revokes the key" wrappers_in_clean_root
+
 # --- Proxy mode: a machine without TUN (a container executor), where network-mode auto makes
 # tgctl run the client's userspace HTTP proxy (the simulated `twingated`) and export it.
 world_without_tun() {

@@ -24,6 +24,9 @@ function readInputs(env = process.env) {
     requirePrivate: gha.getBool('require-private', false, env),
     tgctlVersion: gha.getInput('tgctl-version', env),
     clientVersion: gha.getInput('client-version', env),
+    install: gha.getInput('install', env) || 'auto',
+    clientCache: gha.getInput('client-cache', env) || path.join(env.HOME || os.homedir(), '.cache', 'tgctl', 'twingate-client'),
+    dockerDns: gha.getBool('docker-dns', false, env),
     cache: gha.getBool('cache', true, env),
     provider: gha.getInput('provider', env),
     networkMode: gha.getInput('network-mode', env),
@@ -47,10 +50,8 @@ function readInputs(env = process.env) {
   if (i.requirePrivate && i.resolve.length === 0) {
     throw new gha.UsageError('require-private needs resolve: the host names whose addresses must be private');
   }
-  if (i.clientVersion && i.clientVersion !== 'latest') {
-    throw new gha.UsageError(
-      `client-version ${JSON.stringify(i.clientVersion)}: this tgctl installs the latest client only; use "latest", or install that client in an earlier step`,
-    );
+  if (!['auto', 'never'].includes(i.install)) {
+    throw new gha.UsageError(`install must be auto or never, not ${JSON.stringify(i.install)}`);
   }
   if (keySources.length === 0 && !env[names.key]) {
     throw new gha.UsageError(
@@ -95,7 +96,9 @@ function connectArgs(i, envFile) {
   for (const host of i.resolve) args.push('--resolve', host);
   if (i.requirePrivate) args.push('--require-private');
   for (const target of i.probe) args.push('--probe', target);
-  if (i.clientVersion) args.push('--install');
+  args.push('--install', i.install);
+  if (i.clientVersion) args.push('--client-version', i.clientVersion);
+  if (i.dockerDns) args.push('--docker-dns');
   if (i.provider) args.push('--provider', i.provider);
   if (i.networkMode) args.push('--network-mode', i.networkMode);
   if (envFile) args.push('--env-file', envFile);
@@ -163,6 +166,7 @@ async function main(env = process.env) {
       GITHUB_ACTIONS: env.GITHUB_ACTIONS || 'true',
       [names.key]: inputs.serviceKey,
       [names.apiToken]: inputs.apiToken,
+      TGCTL_CLIENT_CACHE: isFirezone(inputs.provider) ? undefined : inputs.clientCache,
     },
     env,
   );

@@ -92,7 +92,8 @@ test('connect: impossible input combinations are refused before anything runs, w
   assert.throws(() => connect.readInputs(env({ 'api-token': 't' })), /without service-account/);
   assert.throws(() => connect.readInputs(env({ 'service-account': 'ci' })), /needs api-token/);
   assert.throws(() => connect.readInputs(env({ 'service-key': 'k', 'require-private': 'true' })), /require-private needs resolve/);
-  assert.throws(() => connect.readInputs(env({ 'service-key': 'k', 'client-version': '2026.1.2' })), /installs the latest client only/);
+  assert.throws(() => connect.readInputs(env({ 'service-key': 'k', install: 'sometimes' })), /install must be auto or never/);
+  assert.throws(() => connect.readInputs(env({ 'service-key': 'k', 'docker-dns': 'yes' })), /docker-dns must be true or false/);
   // Keys and tokens set in the step's env: are fine
   assert.ok(connect.readInputs(env({}, { TWINGATE_SERVICE_KEY: 'k' })));
   assert.ok(connect.readInputs(env({ 'service-account': 'ci' }, { TWINGATE_API_TOKEN: 't' })));
@@ -157,6 +158,6 @@ test('exit codes are explained', () => {
 });
 
 test('the test harness reads action.yml defaults', () => {
-  assert.deepEqual(inputDefaults('connect'), { timeout: '120s', 'require-private': 'false', cache: 'true' });
+  assert.deepEqual(inputDefaults('connect'), { timeout: '120s', 'require-private': 'false', install: 'auto', 'docker-dns': 'false', cache: 'true' });
   assert.deepEqual(inputDefaults('service-key'), { delete: 'false', cache: 'true' });
 });

@@ -108,7 +108,7 @@ apt_repo_build() {
 
 apt_repo_root() {
   local root="$1"
-  if [ -e "$root" ] && [ -n "$(ls -A "$root")" ]; then apt_repo_die "$root is not empty"; fi
+  if [ -e "$root/etc/apt/apt.conf" ]; then apt_repo_die "$root already has an apt state"; fi
   mkdir -p "$root/etc/apt/sources.list.d" "$root/etc/apt/preferences.d" "$root/etc/apt/apt.conf.d" \
     "$root/etc/apt/trusted.gpg.d" "$root/var/lib/apt/lists/partial" "$root/var/cache/apt/archives/partial" \
     "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/lib/dpkg/triggers" "$root/var/log/apt" \

@@ -43,12 +43,15 @@ SAMPLES = {
     "provider": [["twingate"], ["firezone"], [""]],
     "network-mode": [["auto", "tun", "proxy"], [""]],
     "service-account": [["ci-deployer"], [""]],
+    "install": [["auto", "never"]],
+    "docker-dns": [["true"], ["false"]],
 }
 # Inputs that never reach the connect command line (tgctl's own install, the credential's
 # variable names, the rotation template): only their default is used.
 NOT_IN_ARGV = {"tgctl-version", "tgctl-releases-url", "releases-url", "version", "cache", "service-key-variable",
                "api-token-variable", "gitlab-token-variable", "rotate-key", "rotate-expires-in-days",
-               "service-key", "service-key-file", "api-token", "image", "resource-class", "checkout", "steps"}
+               "service-key", "service-key-file", "api-token", "image", "resource-class", "checkout", "steps",
+               "client-cache"}
 # Where the credential comes from: a key minted for the job when a service account is named,
 # else the key in a secret, or in a file (a file-type variable): decided by the secret's value.
 def credentials(service_account):

@@ -8,6 +8,8 @@
 #   TGCTL_SERVICE_ACCOUNT   mint a key for this job for this service account (needs the token)
 #   TGCTL_NETWORK TGCTL_TIMEOUT TGCTL_RESOLVE TGCTL_PROBE (lists: spaces, commas or newlines)
 #   TGCTL_REQUIRE_PRIVATE (true/false) TGCTL_CLIENT_VERSION TGCTL_PROVIDER TGCTL_NETWORK_MODE
+#   TGCTL_INSTALL (auto/never: install the client when missing) TGCTL_DOCKER_DNS (true/false)
+#   TGCTL_CLIENT_CACHE      where the client package is kept (default ~/.cache/tgctl/twingate-client)
 # With TGCTL_PROVIDER=firezone the credential is a Firezone service-account token, passed to
 # tgctl as FIREZONE_TOKEN (a file: --token-file), and the API token as FIREZONE_API_TOKEN; the
 # default variable names are then FIREZONE_TOKEN and FIREZONE_API_TOKEN.
@@ -55,7 +57,9 @@ tgctl_connect_args() (
   for host in $(printf '%s' "${TGCTL_RESOLVE:-}" | tr ',\n' '  '); do printf '%s\n' --resolve "$host"; done
   case "${TGCTL_REQUIRE_PRIVATE:-false}" in true | True | TRUE | 1) echo --require-private ;; esac
   for target in $(printf '%s' "${TGCTL_PROBE:-}" | tr ',\n' '  '); do printf '%s\n' --probe "$target"; done
-  if [ -n "${TGCTL_CLIENT_VERSION:-}" ]; then echo --install; fi
+  printf '%s\n' --install "${TGCTL_INSTALL:-auto}"
+  if [ -n "${TGCTL_CLIENT_VERSION:-}" ]; then printf '%s\n' --client-version "$TGCTL_CLIENT_VERSION"; fi
+  case "${TGCTL_DOCKER_DNS:-false}" in true | True | TRUE | 1) echo --docker-dns ;; esac
   if [ -n "${TGCTL_PROVIDER:-}" ]; then printf '%s\n' --provider "$TGCTL_PROVIDER"; fi
   if [ -n "${TGCTL_NETWORK_MODE:-}" ]; then printf '%s\n' --network-mode "$TGCTL_NETWORK_MODE"; fi
   if [ -n "${TGCTL_ENV_FILE:-}" ]; then printf '%s\n' --env-file "$TGCTL_ENV_FILE"; fi
@@ -94,13 +98,16 @@ tgctl_connect() {
       fi
       ;;
   esac
-  case "${TGCTL_CLIENT_VERSION:-}" in
-    '' | latest) ;;
+  case "${TGCTL_INSTALL:-auto}" in
+    auto | never) ;;
     *)
-      tgctl_connect_log "client version $TGCTL_CLIENT_VERSION: this tgctl installs the latest client only; use latest, or install that client in an earlier step"
+      tgctl_connect_log "install must be auto or never, not ${TGCTL_INSTALL}"
       return 2
       ;;
   esac
+  # Where tgctl keeps the client package it downloads; the orb and the component cache it.
+  if [ -z "${TGCTL_CLIENT_CACHE:-}" ]; then TGCTL_CLIENT_CACHE="${HOME:-/tmp}/.cache/tgctl/twingate-client"; fi
+  export TGCTL_CLIENT_CACHE
   TGCTL_KEY_FILE=""
   if [ -n "${TGCTL_SERVICE_ACCOUNT:-}" ]; then
     [ -n "$_token" ] || { tgctl_connect_log "minting a key for ${TGCTL_SERVICE_ACCOUNT} needs an API token in \$$_token_var"; return 2; }

@@ -26,12 +26,14 @@ teardown() { common_teardown; }
   [[ "$output" == *"require-private needs resolve"* ]]
   TGCTL_REQUIRE_PRIVATE=true TGCTL_RESOLVE=" , " run tgctl_connect
   [ "$status" -eq 2 ]
-  TGCTL_CLIENT_VERSION=2026.1.2 run tgctl_connect
+  TGCTL_INSTALL=sometimes run tgctl_connect
   [ "$status" -eq 2 ]
-  [[ "$output" == *"installs the latest client only"* ]]
+  [[ "$output" == *"install must be auto or never"* ]]
   [ ! -e "$FAKE_TGCTL_LOG/calls" ]
-  TGCTL_REQUIRE_PRIVATE=true TGCTL_RESOLVE=db.internal TGCTL_CLIENT_VERSION=latest run tgctl_connect
+  TGCTL_REQUIRE_PRIVATE=true TGCTL_RESOLVE=db.internal TGCTL_CLIENT_VERSION=2026.1.2 TGCTL_DOCKER_DNS=true run tgctl_connect
   [ "$status" -eq 0 ]
+  # The client package cache tgctl is told about, where the orb's save_cache finds it
+  grep -qx "TGCTL_CLIENT_CACHE=$HOME/.cache/tgctl/twingate-client" "$FAKE_TGCTL_LOG/env-connect"
 }
 
 @test "the key goes to tgctl's environment, never its argv; exported variables reach BASH_ENV" {
