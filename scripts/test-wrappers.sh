@@ -33,6 +33,7 @@ check() {
 }
 
 WORK="$(mktemp -d)"
+VERSION="$(python3 scripts/lib/versions.py --print)"
 cleanup() {
   if declare -F world_stop >/dev/null; then world_stop; fi
   rm -rf "$WORK"
@@ -41,7 +42,7 @@ trap cleanup EXIT
 
 # --- Tools
 missing=()
-for tool in actionlint check-jsonschema shellcheck bats node gitlab-ci-local rsync git python3 curl; do
+for tool in actionlint check-jsonschema hadolint shellcheck bats node gitlab-ci-local rsync git python3 curl apt-ftparchive dpkg-deb gpg unshare chroot; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -59,13 +60,79 @@ check "check-jsonschema: workflows (vendor.github-workflows)" \
   check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/github/*.yml
 check "check-jsonschema: example .gitlab-ci.yml and the component project's (vendor.gitlab-ci)" \
   check-jsonschema --builtin-schema vendor.gitlab-ci examples/gitlab/.gitlab-ci.yml gitlab/.gitlab-ci.yml
+component_against_gitlab_schema() {
+  # A component is two YAML documents (spec header, jobs); the schema checks each on its own,
+  # including GitLab's 256-character limit on descriptions.
+  python3 - "$WORK/component-docs" <<'PY'
+import json, os, sys, yaml
+class L(yaml.SafeLoader): pass
+L.add_constructor("!reference", lambda l, n: l.construct_sequence(n))
+docs = list(yaml.load_all(open("gitlab/templates/connect.yml"), Loader=L))
+assert len(docs) == 2, len(docs)
+os.makedirs(sys.argv[1], exist_ok=True)
+for i, doc in enumerate(docs):
+    json.dump(doc, open(os.path.join(sys.argv[1], f"doc{i}.json"), "w"))
+PY
+  check-jsonschema --builtin-schema vendor.gitlab-ci "$WORK"/component-docs/doc0.json "$WORK"/component-docs/doc1.json
+}
+check "check-jsonschema: the GitLab component's spec and jobs (vendor.gitlab-ci; descriptions <= 256)" component_against_gitlab_schema
+check "release assets: the wrappers download exactly the assets release.yml publishes (5 targets, .zip on Windows)" \
+  python3 scripts/lib/release-assets.py
+check "hadolint: docker/Dockerfile (the GitLab component's image)" hadolint docker/Dockerfile
 check "the GitLab component embeds the current scripts" \
   python3 scripts/lib/gitlab-embed.py --check
+check "versions: Cargo.toml, the wrappers' default tgctl, the docs' uses:/component:/orbs: lines agree" \
+  python3 scripts/lib/versions.py --check
+versions_drift_is_caught() (
+  set -euo pipefail
+  copy="$WORK/versions-copy"
+  mkdir -p "$copy/scripts/lib"
+  cp -r Cargo.toml README.md CHANGELOG.md ARCHITECTURE.md docs examples actions gitlab circleci-orb "$copy/"
+  cp scripts/lib/versions.py scripts/lib/gitlab-embed.py "$copy/scripts/lib/"
+  python3 scripts/lib/versions.py --root "$copy" --check >/dev/null
+  sed -i 's#ci-components/connect@[0-9.]*#ci-components/connect@0.9.0#' "$copy/examples/gitlab/.gitlab-ci.yml"
+  if python3 scripts/lib/versions.py --root "$copy" --check >"$WORK/drift.out"; then echo "drift not caught"; exit 1; fi
+  grep -q '^versions: examples/gitlab/.gitlab-ci.yml:[0-9]*: /ci-components/connect@0.9.0 names 0.9.0, not ' "$WORK/drift.out"
+  python3 scripts/lib/versions.py --root "$copy" --set 2.3.4 >/dev/null 2>&1
+  python3 scripts/lib/versions.py --root "$copy" --check | grep -q '^versions: 2.3.4 everywhere'
+  grep -q 'uses: tgctl/tgctl/actions/connect@v2$' "$copy/examples/github/deploy.yml"
+  printf '## 2.3.4\n\n- one\n\n## 2.3.3\n- old\n' >"$copy/CHANGELOG.md"
+  [ "$(python3 scripts/lib/versions.py --root "$copy" --notes v2.3.4)" = "- one" ]
+  python3 scripts/lib/versions.py --root "$copy" --check --tag v2.3.4 >/dev/null
+  if python3 scripts/lib/versions.py --root "$copy" --check --tag v2.3.5 >/dev/null; then echo "a wrong tag passed"; exit 1; fi
+)
+check "versions: a drifted reference fails the check; --set rewrites them all; release notes come from CHANGELOG" versions_drift_is_caught
 pack_orb() {
   python3 scripts/lib/orb-pack.py circleci-orb/src "$WORK/orb.yml" &&
     check-jsonschema --builtin-schema vendor.circle-ci "$WORK/orb.yml" examples/circleci/config.yml
 }
 check "orb: packs (includes, parameters, commands, examples) and the packed orb and example config validate (vendor.circle-ci)" pack_orb
+orb_pipeline() (
+  set -euo pipefail
+  check-jsonschema --builtin-schema vendor.circle-ci .circleci/config.yml .circleci/test-deploy.yml
+  # The two halves fit: the setup half packs and continues with the orb the second half uses,
+  # from the orb's own directory, and the second half publishes dev from branches and the
+  # release from vX.Y.Z tags only.
+  python3 - <<'PY'
+import yaml
+setup = yaml.safe_load(open(".circleci/config.yml"))
+deploy = yaml.safe_load(open(".circleci/test-deploy.yml"))
+assert setup["setup"] is True
+jobs = {next(iter(j)) if isinstance(j, dict) else j: (j[next(iter(j))] if isinstance(j, dict) else {}) for j in setup["workflows"]["lint-pack"]["jobs"]}
+for job in ("orb-tools/lint", "orb-tools/pack", "orb-tools/review"):
+    assert jobs[job]["source_dir"] == "circleci-orb/src", job
+assert set(jobs["orb-tools/continue"]["requires"]) == set(jobs) - {"orb-tools/continue"}
+assert jobs["orb-tools/continue"]["orb_name"] in deploy["orbs"] and deploy["orbs"][jobs["orb-tools/continue"]["orb_name"]] == {}
+pubs = [j["orb-tools/publish"] for j in deploy["workflows"]["test-deploy"]["jobs"] if isinstance(j, dict) and "orb-tools/publish" in j]
+kinds = {p["pub_type"]: p for p in pubs}
+assert set(kinds) == {"dev", "production"}, kinds
+assert kinds["production"]["filters"]["tags"]["only"] == r"/^v[0-9]+\.[0-9]+\.[0-9]+$/"
+assert kinds["production"]["filters"]["branches"]["ignore"] == "/.*/"
+assert kinds["dev"]["filters"]["tags"]["ignore"] == "/.*/"
+print("orb pipeline: lint/pack/review/shellcheck/bats -> continue -> test -> publish dev (branches) | production (tags)")
+PY
+)
+check "orb pipeline (.circleci/): validates (vendor.circle-ci); packs, tests and publishes dev on branches, semver on tags" orb_pipeline
 
 posix_scripts=(circleci-orb/src/scripts/*.sh gitlab/scripts/*.sh)
 bash_scripts=(scripts/*.sh scripts/lib/*.sh examples/scripts/*.sh .ci/run actions/tests/fixtures/fake-tgctl)
@@ -112,7 +179,6 @@ JSON
   grep -qx 'proxy=http://127.0.0.1:3128' "$d/out"
   grep -q '^### Disconnect from Twingate: exit 0$' "$d/out"
   [ "$(cut -d' ' -f1 "$d/log/calls" | tr '\n' ' ')" = "connect disconnect " ]
-  grep -q '^connect --wait --timeout 30s --probe db.internal:5432 ' "$d/log/calls"
   if grep -q canary-key-0123 "$d/out" "$d/log/calls"; then echo "the key was printed or passed in argv"; exit 1; fi
 )
 check "orb: the with-connection job runs its steps between connect and disconnect (when: always), stand-in tgctl" orb_job_with_stand_in
@@ -127,6 +193,66 @@ fi
 
 # shellcheck source=scripts/lib/world.sh
 . scripts/lib/world.sh
+
+# --- The local apt repository of the simulated client (scripts/lib/apt-repo.sh): a real apt-get
+# installs it, latest and pinned, refuses another key's signature, and reuses the package cache.
+check "apt repository: twingate-sim as a signed .deb; apt-get installs it into an apt state of the test's own" \
+  bash scripts/lib/apt-repo.sh selftest "$WORK/apt-repo"
+
+debroot_installs_from_the_repo() (
+  set -euo pipefail
+  root="$WORK/debroot-apt"
+  bash scripts/lib/debroot.sh unpack "$root"
+  mkdir -p "$root/srv"
+  cp -r "$WORK/apt-repo/repo" "$root/srv/twingate-apt"
+  # A slim Debian: no curl, no gpg, no CA certificates, no client; apt reads the armored key.
+  bash scripts/lib/debroot.sh run "$root" /bin/bash -c '
+    set -e
+    for t in curl gpg twingate; do if command -v "$t" >/dev/null; then echo "$t is already there"; exit 1; fi; done
+    cp /srv/twingate-apt/gpg.key /usr/share/keyrings/twingate-client-keyring.asc
+    echo "deb [signed-by=/usr/share/keyrings/twingate-client-keyring.asc] file:/srv/twingate-apt/ * *" >/etc/apt/sources.list.d/twingate.list
+    apt-get -qq update -o Dir::Etc::sourcelist=sources.list.d/twingate.list -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 2>&1 | grep -v "^W: Conflicting distribution" || true
+    DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends twingate >/dev/null 2>&1
+    test "$(dpkg-query -W -f "\${Version}" twingate)" = 2026.190.6704
+    command -v twingate twingated'
+)
+check "clean Debian root (mmdebstrap minbase, cached): its own apt-get installs the client from the local repository" \
+  debroot_installs_from_the_repo
+
+# --- The README's one-line install, as written, against a local copy of the release layout
+readme_install_line() (
+  set -euo pipefail
+  line="$(grep -m1 '^t=x86_64-unknown-linux-musl; u=https://github.com/tgctl/tgctl/releases/download/' README.md)"
+  [ -n "$line" ] || { echo "README.md has no one-line install for x86_64 Linux"; exit 1; }
+  d="$WORK/readme-install"
+  asset=tgctl-x86_64-unknown-linux-musl
+  mkdir -p "$d/www/download/v$VERSION" "$d/stage/$asset" "$d/home" "$d/cwd" "$d/cwd2"
+  cp "$BIN_DIR/tgctl" "$d/stage/$asset/"
+  tar -czf "$d/www/download/v$VERSION/$asset.tar.gz" -C "$d/stage" "$asset"
+  (cd "$d/www/download/v$VERSION" && sha256sum "$asset.tar.gz" >"$asset.tar.gz.sha256")
+  python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$d/www" >"$d/server.log" 2>&1 &
+  pid=$!
+  trap 'kill "$pid" 2>/dev/null || true' EXIT
+  port=""
+  for _ in $(seq 1 100); do
+    port="$(sed -n 's/.*port \([0-9][0-9]*\).*/\1/p' "$d/server.log" | head -n 1)"
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  local_line="${line//https:\/\/github.com\/tgctl\/tgctl\/releases/http://127.0.0.1:$port}"
+  (cd "$d/cwd" && HOME="$d/home" bash -c "$local_line")
+  "$d/home/.local/bin/tgctl" --version | grep -qx "tgctl $VERSION"
+  # A tampered archive fails the checksum and installs nothing.
+  rm -rf "$d/home/.local"
+  printf 'tampered' >>"$d/www/download/v$VERSION/$asset.tar.gz"
+  if (cd "$d/cwd2" && HOME="$d/home" bash -c "$local_line") 2>/dev/null; then echo "a tampered archive was installed"; exit 1; fi
+  [ ! -e "$d/home/.local/bin/tgctl" ]
+)
+check "README: the one-line install from a release installs a checksum-verified tgctl (and refuses a tampered one)" readme_install_line
+
+# --- Every command line each wrapper can build, through the real tgctl's parser
+check "argv-check: every combination of the wrappers' inputs builds a command line tgctl's parser accepts" \
+  python3 scripts/lib/argv-check.py "$BIN_DIR/tgctl" "$WORK/argv-check"
 
 # --- Example key scripts against the emulator, as a new user runs them
 examples_against_emulator() (
@@ -201,15 +327,16 @@ gitlab_component_pipeline() (
   repo="$WORK/gitlab-component"
   make_repo gitlab "$repo" https://gitlab.example.com/tgctl/ci-components.git
   cd "$repo"
+  # --force-shell-executor: the component's jobs name an image (ghcr.io/tgctl/tgctl), and this
+  # machine has no Docker engine; the jobs' scripts run in this machine's shell instead.
   # One job at a time: with the shell executor both jobs share this machine (on GitLab each job
   # has its own container or VM), and one job's disconnect would stop the other's client.
-  gitlab-ci-local --no-color --shell-executor-no-image --concurrency 1 \
+  gitlab-ci-local --no-color --force-shell-executor --concurrency 1 \
     --variable "TWINGATE_SERVICE_KEY=$key_b64" \
     --variable "TGCTL_TEST_PROBE=127.0.0.1:$EMULATOR_PORT" \
     --variable "TGCTL_INSTALL_DIR=$WORK/world-gitlab/tgctl-install" \
     test-connect test-connect-failure-cleans-up >"$WORK/gitlab-component.log" 2>&1 || true
   cat "$WORK/gitlab-component.log"
-  grep -q 'test-connect .*tgctl-connect: running: tgctl connect --wait --timeout 90s --probe 127.0.0.1:' "$WORK/gitlab-component.log"
   grep -Eq '^ *PASS +test-connect *$' "$WORK/gitlab-component.log"
   grep -Eq 'test-connect-failure-cleans-up.*(WARN|FAIL)' "$WORK/gitlab-component.log"
   [ "$(grep -c 'tgctl-disconnect: running: tgctl disconnect' "$WORK/gitlab-component.log")" -eq 2 ]
@@ -235,9 +362,9 @@ gitlab_example_pipeline() (
   chmod +x "$WORK/app/scripts/migrate.sh"
   make_repo "$WORK/app" "$repo" https://gitlab.com/acme/app.git
   cd "$repo"
-  mkdir -p .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates
-  cp "$ROOT/gitlab/templates/connect.yml" .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates/
-  gitlab-ci-local --no-color --shell-executor-no-image \
+  mkdir -p ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates"
+  cp "$ROOT/gitlab/templates/connect.yml" ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates/"
+  gitlab-ci-local --no-color --force-shell-executor \
     --variable "TWINGATE_SERVICE_KEY=$(base64 -w0 "$WORK/app-key.json")" \
     --variable "TGCTL_INSTALL_DIR=$WORK/world-gitlab-example/tgctl-install" \
     --variable "CI_COMMIT_BRANCH=main" --variable "CI_DEFAULT_BRANCH=main" \
@@ -267,9 +394,9 @@ gitlab_rotation_job() (
   cp examples/gitlab/.gitlab-ci.yml "$WORK/rotate-app/"
   make_repo "$WORK/rotate-app" "$WORK/rotate-repo" https://gitlab.com/acme/app.git
   cd "$WORK/rotate-repo"
-  mkdir -p .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates
-  cp "$ROOT/gitlab/templates/connect.yml" .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates/
-  gitlab-ci-local --no-color --shell-executor-no-image \
+  mkdir -p ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates"
+  cp "$ROOT/gitlab/templates/connect.yml" ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates/"
+  gitlab-ci-local --no-color --force-shell-executor \
     --variable "TWINGATE_SERVICE_KEY_ID=$old_id" --variable GITLAB_API_TOKEN=gl-canary-token \
     --variable "CI_API_V4_URL=http://127.0.0.1:$port/api/v4" --variable CI_PROJECT_ID=42 \
     --variable CI_PIPELINE_SOURCE=schedule \
@@ -314,6 +441,145 @@ JSON
 )
 check "orb: the with-connection job connects for real with a minted key, and disconnect revokes it" orb_job_real
 
+# --- The install path end to end: no client on the machine; tgctl installs it from the local,
+# signed apt repository (scripts/lib/apt-repo.sh) inside a clean Debian root (debroot.sh), then
+# connects against the emulator (on this machine's loopback, shared with the root).
+apt_e2e_ready() {
+  if [ ! -d "$WORK/apt-e2e/repo" ]; then
+    bash scripts/lib/apt-repo.sh build "$WORK/apt-e2e" >"$WORK/apt-e2e.env"
+  fi
+  if [ -z "${APT_HTTP_PORT:-}" ]; then
+    python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$WORK/apt-e2e/repo" >"$WORK/apt-e2e-http.log" 2>&1 &
+    APT_HTTP_PID=$!
+    for _ in $(seq 1 100); do
+      APT_HTTP_PORT="$(sed -n 's/.*port \([0-9][0-9]*\).*/\1/p' "$WORK/apt-e2e-http.log" | head -n 1)"
+      [ -n "$APT_HTTP_PORT" ] && break
+      sleep 0.05
+    done
+  fi
+}
+
+# A clean Debian root for one job: the repository in /srv/twingate-apt, the built tgctl in
+# /usr/local/bin, no Twingate client. JOBROOT is set; in_root runs a command inside it with the
+# job's variables (DEBROOT_PASS).
+root_for_job() {
+  JOBROOT="$1"
+  bash scripts/lib/debroot.sh unpack "$JOBROOT"
+  mkdir -p "$JOBROOT/srv" "$JOBROOT/job"
+  cp -r "$WORK/apt-e2e/repo" "$JOBROOT/srv/twingate-apt"
+  cp "$BIN_DIR/tgctl" "$JOBROOT/usr/local/bin/tgctl"
+  export TGCTL_TWINGATE_APT_URL="file:/srv/twingate-apt/"
+  export TGCTL_TWINGATE_APT_KEY_URL="http://127.0.0.1:$APT_HTTP_PORT/gpg.key"
+  export JOB_STATE=/job/state JOB_CONFIG=/job/config JOB_SIM=/job/sim
+  export DEBROOT_PASS="TGCTL_API_URL TWINGATE_API_TOKEN TGCTL_TWINGATE_APT_URL TGCTL_TWINGATE_APT_KEY_URL TGCTL_CLIENT_CACHE TWINGATE_SIM_API_URL EMULATOR_PORT JOB_STATE JOB_CONFIG JOB_SIM SERVICE_ACCOUNT"
+}
+in_root() { bash "$ROOT/scripts/lib/debroot.sh" run "$JOBROOT" /bin/bash -c "export TGCTL_STATE_DIR=\$JOB_STATE TGCTL_CONFIG_DIR=\$JOB_CONFIG TWINGATE_SIM_DIR=\$JOB_SIM TGCTL_NO_KEYRING=1 CI=true; $1"; }
+
+# shellcheck disable=SC2016,SC2030,SC2031 # the job scripts expand inside the root; each check is a subshell
+install_in_clean_root() (
+  set -euo pipefail
+  needs_connect
+  apt_e2e_ready
+  trap 'kill "${APT_HTTP_PID:-}" 2>/dev/null || true' EXIT
+  world_start "$WORK/world-install"
+  export SERVICE_ACCOUNT=ci-install
+  tgctl service-account create ci-install --resource demo-web -q >/dev/null
+  # Job 1: the package comes over HTTP from the repository into the job's package cache.
+  root_for_job "$WORK/root-install-1"
+  export TGCTL_TWINGATE_APT_URL="http://127.0.0.1:$APT_HTTP_PORT/" TGCTL_CLIENT_CACHE=/job/cache
+  in_root 'command -v twingate && exit 1
+    tgctl connect --wait --mint --service-account "$SERVICE_ACCOUNT" --client-version 2026.190.6704 --probe "127.0.0.1:$EMULATOR_PORT" -o json >/job/result.json
+    test "$(dpkg-query -W -f "\${Version}" twingate)" = 2026.190.6704
+    tgctl status
+    tgctl disconnect' 2>&1 | tee "$WORK/install-1.log"
+  grep -q 'Installing the Twingate client' "$WORK/install-1.log"
+  grep -q '"status": *"online"' "$WORK/root-install-1/job/result.json"
+  [ "$(grep -c 'GET /pool/twingate_2026.190.6704_' "$WORK/apt-e2e-http.log")" -eq 1 ]
+  # Job 2, a fresh root with job 1's cache carried over (what the wrappers' caches do): no download.
+  root_for_job "$WORK/root-install-2"
+  export TGCTL_TWINGATE_APT_URL="http://127.0.0.1:$APT_HTTP_PORT/" TGCTL_CLIENT_CACHE=/job/cache
+  cp -r "$WORK/root-install-1/job/cache" "$WORK/root-install-2/job/cache"
+  in_root 'tgctl connect --wait --mint --service-account "$SERVICE_ACCOUNT" --client-version 2026.190.6704 --probe "127.0.0.1:$EMULATOR_PORT" && tgctl disconnect' 2>&1 | tee "$WORK/install-2.log"
+  [ "$(grep -c 'GET /pool/twingate_2026.190.6704_' "$WORK/apt-e2e-http.log")" -eq 1 ]
+  # From the file: repository, the latest version; --install never refuses on a fresh root.
+  root_for_job "$WORK/root-install-3"
+  in_root 'tgctl connect --wait --mint --service-account "$SERVICE_ACCOUNT" --install never; test $? -eq 8' 2>&1 | tee "$WORK/install-3.log"
+  grep -q -- '--install never' "$WORK/install-3.log"
+  in_root 'tgctl connect --wait --mint --service-account "$SERVICE_ACCOUNT" --probe "127.0.0.1:$EMULATOR_PORT" && test "$(dpkg-query -W -f "\${Version}" twingate)" = 2026.190.6704 && tgctl disconnect' 2>&1 | tee -a "$WORK/install-3.log"
+  for n in 1 2 3; do
+    printf 'install time, job %s: %s\n' "$n" "$(sed -n 's/.*Installed the Twingate client in \(.*\)$/\1/p' "$WORK/install-$n.log" | tail -n 1)"
+  done | tee "$WORK/install-times.txt"
+  active="$(tgctl service-key list --service-account ci-install --status active -o id | wc -l)"
+  [ "$active" -eq 0 ] || { echo "a minted key is still active"; exit 1; }
+  world_stop
+)
+check "install path: in a clean Debian root, tgctl connect installs the client from the local signed repository (pinned, cached between jobs, latest; --install never refuses), connects, disconnect revokes the key" install_in_clean_root
+
+# The orb's scripts and the GitLab component's job, each run under bash in a clean Debian root
+# with no client: the install (tgctl), connect (which installs the client from the local
+# repository), a step while connected, and disconnect, which revokes the job's minted key.
+# shellcheck disable=SC2016,SC2030,SC2031 # the job scripts expand inside the root; each check is a subshell
+wrappers_in_clean_root() (
+  set -euo pipefail
+  needs_connect
+  apt_e2e_ready
+  trap 'kill "${APT_HTTP_PID:-}" 2>/dev/null || true' EXIT
+  world_start "$WORK/world-wrappers-root"
+  export SERVICE_ACCOUNT=ci-wrappers
+  tgctl service-account create ci-wrappers --resource demo-web -q >/dev/null
+
+  # CircleCI orb: its three scripts as the connect and disconnect commands run them, each step
+  # a new bash with BASH_ENV (CircleCI's way of carrying PATH and exports between steps).
+  root_for_job "$WORK/root-orb"
+  mkdir -p "$JOBROOT/job/orb"
+  cp circleci-orb/src/scripts/*.sh "$JOBROOT/job/orb/"
+  in_root 'export BASH_ENV=/job/bash_env TGCTL_BIN=/usr/local/bin/tgctl; : >"$BASH_ENV"
+    bash -eo pipefail /job/orb/install.sh
+    TGCTL_SERVICE_ACCOUNT="$SERVICE_ACCOUNT" TGCTL_PROBE="127.0.0.1:$EMULATOR_PORT" TGCTL_TIMEOUT=60s TGCTL_INSTALL=auto bash -eo pipefail /job/orb/connect.sh
+    bash -eo pipefail -c ". \$BASH_ENV; tgctl status; test \"\$(dpkg-query -W -f \"\\\${Version}\" twingate)\" = 2026.190.6704"
+    bash -eo pipefail /job/orb/disconnect.sh' 2>&1 | tee "$WORK/orb-root.log"
+  grep -q 'Installing the Twingate client' "$WORK/orb-root.log"
+  grep -q 'Revoking and deleting the minted key' "$WORK/orb-root.log"
+
+  # GitLab: the component's job as GitLab runs it: before_script and script in one shell,
+  # after_script in another, with the job's variables from the component's defaults.
+  root_for_job "$WORK/root-gitlab"
+  python3 - "$JOBROOT/job" <<'PY'
+import os, sys, yaml
+class L(yaml.SafeLoader): pass
+L.add_constructor("!reference", lambda l, n: l.construct_sequence(n))
+spec, jobs = list(yaml.load_all(open("gitlab/templates/connect.yml"), Loader=L))
+inputs = {k: v.get("default", "") for k, v in spec["spec"]["inputs"].items()}
+def expand(v):
+    import re
+    v = re.sub(r"\$\[\[\s*inputs\.([a-z0-9-]+)\s*\]\]", lambda m: str(inputs[m.group(1)]).lower() if isinstance(inputs[m.group(1)], bool) else str(inputs[m.group(1)]), str(v))
+    return v
+job = jobs[".tgctl-connect"]
+ref = lambda r: jobs[r[0]][r[1]]
+lines = ["set -eo pipefail", "export CI_PROJECT_DIR=/job/project", "mkdir -p $CI_PROJECT_DIR"]
+for k, v in job["variables"].items():
+    lines.append(f"export {k}={expand(v)!r}".replace("'$CI_PROJECT_DIR", '"$CI_PROJECT_DIR').replace("client'", 'client"'))
+lines.append('export TGCTL_SERVICE_ACCOUNT="$SERVICE_ACCOUNT" TGCTL_PROBE="127.0.0.1:$EMULATOR_PORT" TGCTL_BIN=/usr/local/bin/tgctl')
+main = list(lines)
+for part in job["before_script"]:
+    main += ref(part) if isinstance(part, list) else [part]
+main += ["tgctl status", 'test "$(dpkg-query -W -f "\\${Version}" twingate)" = 2026.190.6704']
+after = list(lines)
+for part in job["after_script"]:
+    after += ref(part) if isinstance(part, list) else [part]
+open(os.path.join(sys.argv[1], "main.sh"), "w").write("\n".join(main) + "\n")
+open(os.path.join(sys.argv[1], "after.sh"), "w").write("\n".join(after) + "\n")
+PY
+  in_root 'bash /job/main.sh; bash /job/after.sh' 2>&1 | tee "$WORK/gitlab-root.log"
+  grep -q 'Installing the Twingate client' "$WORK/gitlab-root.log"
+  grep -q 'Revoking and deleting the minted key' "$WORK/gitlab-root.log"
+
+  active="$(tgctl service-key list --service-account ci-wrappers --status active -o id | wc -l)"
+  [ "$active" -eq 0 ] || { echo "a minted key is still active"; exit 1; }
+  world_stop
+)
+check "orb scripts and the GitLab job under bash in a clean Debian root: install tgctl, install the client from the local repository, connect, disconnect revokes the key" wrappers_in_clean_root
+
 # --- Proxy mode: a machine without TUN (a container executor), where network-mode auto makes
 # tgctl run the client's userspace HTTP proxy (the simulated `twingated`) and export it.
 world_without_tun() {
@@ -343,9 +609,9 @@ SH
   chmod +x "$WORK/proxy-app/scripts/migrate.sh"
   make_repo "$WORK/proxy-app" "$WORK/proxy-repo" https://gitlab.com/acme/app.git
   cd "$WORK/proxy-repo"
-  mkdir -p .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates
-  cp "$ROOT/gitlab/templates/connect.yml" .gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/1.0.0/templates/
-  gitlab-ci-local --no-color --shell-executor-no-image \
+  mkdir -p ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates"
+  cp "$ROOT/gitlab/templates/connect.yml" ".gitlab-ci-local/includes/gitlab.com/tgctl/ci-components/$VERSION/templates/"
+  gitlab-ci-local --no-color --force-shell-executor \
     --variable "TWINGATE_SERVICE_KEY=$(base64 -w0 "$WORK/proxy-key.json")" \
     --variable "TGCTL_INSTALL_DIR=$WORK/world-gitlab-proxy/tgctl-install" \
     --variable "CI_COMMIT_BRANCH=main" --variable "CI_DEFAULT_BRANCH=main" \

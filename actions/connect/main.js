@@ -24,6 +24,9 @@ function readInputs(env = process.env) {
     requirePrivate: gha.getBool('require-private', false, env),
     tgctlVersion: gha.getInput('tgctl-version', env),
     clientVersion: gha.getInput('client-version', env),
+    install: gha.getInput('install', env) || 'auto',
+    clientCache: gha.getInput('client-cache', env) || path.join(env.HOME || os.homedir(), '.cache', 'tgctl', 'twingate-client'),
+    dockerDns: gha.getBool('docker-dns', false, env),
     cache: gha.getBool('cache', true, env),
     provider: gha.getInput('provider', env),
     networkMode: gha.getInput('network-mode', env),
@@ -44,6 +47,12 @@ function readInputs(env = process.env) {
         : 'service-account needs api-token (an Admin API token with provision access, from a secret)',
     );
   }
+  if (i.requirePrivate && i.resolve.length === 0) {
+    throw new gha.UsageError('require-private needs resolve: the host names whose addresses must be private');
+  }
+  if (!['auto', 'never'].includes(i.install)) {
+    throw new gha.UsageError(`install must be auto or never, not ${JSON.stringify(i.install)}`);
+  }
   if (keySources.length === 0 && !env[names.key]) {
     throw new gha.UsageError(
       firezone
@@ -52,6 +61,18 @@ function readInputs(env = process.env) {
     );
   }
   return i;
+}
+
+/**
+ * Why this runner cannot connect, or null. The runner says what it is in RUNNER_OS (Linux,
+ * Windows, macOS). Twingate publishes no headless client for macOS (its own action refuses
+ * macOS too: Twingate/github-action issues #6 and #43), and tgctl supervises the Linux clients.
+ */
+function platformProblem(env = process.env) {
+  const os = env.RUNNER_OS || { linux: 'Linux', darwin: 'macOS', win32: 'Windows' }[process.platform] || process.platform;
+  if (os === 'Linux') return null;
+  if (os === 'macOS') return 'Twingate has no headless macOS client: run this job on a Linux runner (runs-on: ubuntu-latest)';
+  return `tgctl connect supervises the Linux headless clients: run this job on a Linux runner (this one is ${os})`;
 }
 
 function isFirezone(provider) {
@@ -75,10 +96,9 @@ function connectArgs(i, envFile) {
   for (const host of i.resolve) args.push('--resolve', host);
   if (i.requirePrivate) args.push('--require-private');
   for (const target of i.probe) args.push('--probe', target);
-  if (i.clientVersion) {
-    args.push('--install');
-    if (i.clientVersion !== 'latest') args.push('--client-version', i.clientVersion);
-  }
+  args.push('--install', i.install);
+  if (i.clientVersion) args.push('--client-version', i.clientVersion);
+  if (i.dockerDns) args.push('--docker-dns');
   if (i.provider) args.push('--provider', i.provider);
   if (i.networkMode) args.push('--network-mode', i.networkMode);
   if (envFile) args.push('--env-file', envFile);
@@ -107,6 +127,12 @@ async function main(env = process.env) {
     process.exitCode = 1;
     return;
   }
+  const unsupported = platformProblem(env);
+  if (unsupported) {
+    gha.error(unsupported, { title: 'tgctl connect' });
+    process.exitCode = 1;
+    return;
+  }
   // Masks first: nothing below may print a secret unmasked.
   const names = secretNames(inputs.provider);
   tgctl.maskServiceKey(inputs.serviceKey || env[names.key]);
@@ -118,7 +144,7 @@ async function main(env = process.env) {
     const found = await tgctl.locate({ version: inputs.tgctlVersion, cache: inputs.cache, env, log: (m) => console.log(m) });
     bin = found.path;
     console.log(`tgctl ${found.version || '(unknown version)'} from ${found.source}: ${bin}`);
-    if (found.source.startsWith('downloaded')) gha.addPath(path.dirname(bin));
+    if (tgctl.addsToPath(found)) gha.addPath(path.dirname(bin));
   } catch (e) {
     gha.endGroup();
     gha.error(`could not install tgctl: ${e.message}`, { title: 'tgctl connect' });
@@ -140,6 +166,7 @@ async function main(env = process.env) {
       GITHUB_ACTIONS: env.GITHUB_ACTIONS || 'true',
       [names.key]: inputs.serviceKey,
       [names.apiToken]: inputs.apiToken,
+      TGCTL_CLIENT_CACHE: isFirezone(inputs.provider) ? undefined : inputs.clientCache,
     },
     env,
   );
@@ -164,4 +191,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { readInputs, connectArgs, secretNames, main };
+module.exports = { readInputs, connectArgs, secretNames, platformProblem, main };

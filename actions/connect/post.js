@@ -5,6 +5,14 @@
 const gha = require('../lib/gha');
 const tgctl = require('../lib/tgctl');
 
+/** The argv of `tgctl disconnect`: never a secret in it. */
+function disconnectArgs(env = process.env) {
+  const args = ['disconnect'];
+  const network = gha.getInput('network', env);
+  if (network) args.push('--network', network);
+  return args;
+}
+
 async function post(env = process.env) {
   try {
     if (gha.getState('connect', env) !== 'started') {
@@ -18,9 +26,7 @@ async function post(env = process.env) {
     }
     const apiToken = gha.getInput('api-token', env);
     gha.mask(apiToken);
-    const args = ['disconnect'];
-    const network = gha.getInput('network', env);
-    if (network) args.push('--network', network);
+    const args = disconnectArgs(env);
     console.log(`Running: tgctl ${args.join(' ')}`);
     // Firezone: the API token deletes the minted token and this job's client record.
     const firezone = (gha.getInput('provider', env) || '').trim().toLowerCase() === 'firezone';
@@ -42,4 +48,4 @@ async function post(env = process.env) {
 
 if (require.main === module) post();
 
-module.exports = { post };
+module.exports = { post, disconnectArgs };

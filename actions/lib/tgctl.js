@@ -11,7 +11,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const gha = require('./gha');
 
 /** The tgctl release these actions were released with; bumped by the release workflow's check. */
-const DEFAULT_TGCTL_VERSION = '0.1.0';
+const DEFAULT_TGCTL_VERSION = '1.0.0';
 /** Where releases live; TGCTL_RELEASES_URL overrides it (a mirror, GHES, or tests). */
 const DEFAULT_RELEASES_URL = 'https://github.com/tgctl/tgctl/releases';
 
@@ -50,15 +50,18 @@ function normaliseVersion(v) {
   if (v === '' || v === 'latest') return v;
   v = v.replace(/^v/, '');
   if (!/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(v)) {
-    throw new gha.UsageError(`tgctl-version must be a version like 0.1.0 or "latest", not ${JSON.stringify(v)}`);
+    throw new gha.UsageError(`tgctl-version must be a version like 1.0.0 or "latest", not ${JSON.stringify(v)}`);
   }
   return v;
 }
 
+/** The archive of a target, as the release publishes it: .zip on Windows, .tar.gz elsewhere. */
+const archiveExt = (target) => (target.includes('windows') ? 'zip' : 'tar.gz');
+
 /** The URLs of the archive and its checksum for a version ("latest" or "1.2.3"). */
 function assetUrls(version, target, env = process.env) {
   const base = (env.TGCTL_RELEASES_URL || DEFAULT_RELEASES_URL).replace(/\/+$/, '');
-  const asset = `tgctl-${target}.tar.gz`;
+  const asset = `tgctl-${target}.${archiveExt(target)}`;
   const dir = version === 'latest' ? `${base}/latest/download` : `${base}/download/v${version}`;
   return { archive: `${dir}/${asset}`, checksum: `${dir}/${asset}.sha256`, asset };
 }
@@ -167,7 +170,8 @@ async function download(version, { env = process.env, cache = true, platform = p
     fs.writeFileSync(tarball, archive);
     const extracted = path.join(work, 'x');
     fs.mkdirSync(extracted);
-    const tar = spawnSync('tar', ['-xzf', tarball, '-C', extracted], { encoding: 'utf8' });
+    // tar reads both forms: GNU tar the .tar.gz of Linux and macOS, Windows' bsdtar the .zip.
+    const tar = spawnSync('tar', [urls.asset.endsWith('.zip') ? '-xf' : '-xzf', tarball, '-C', extracted], { encoding: 'utf8' });
     if (tar.status !== 0) throw new Error(`could not extract ${urls.asset}: ${(tar.stderr || tar.error || '').toString().trim()}`);
     const bin = findBinary(extracted, exeName(platform));
     if (!bin) throw new Error(`${urls.asset} holds no ${exeName(platform)}`);
@@ -224,6 +228,11 @@ async function locate({ version = '', cache = true, env = process.env, platform 
     if (cached) return { path: cached, version, source: 'tool cache' };
   }
   return download(version, { env, cache, platform, log });
+}
+
+/** Whether the steps after this one need tgctl's directory on PATH (it was not there already). */
+function addsToPath(found) {
+  return found.source === 'tool cache' || found.source.startsWith('downloaded');
 }
 
 /** Runs tgctl with stdin closed and output streamed to the job log; resolves to the exit code. */
@@ -310,6 +319,7 @@ module.exports = {
   EXIT_CODES,
   describeExit,
   releaseTarget,
+  archiveExt,
   normaliseVersion,
   assetUrls,
   parseChecksum,
@@ -317,6 +327,7 @@ module.exports = {
   binaryVersion,
   download,
   locate,
+  addsToPath,
   run,
   childEnv,
   maskServiceKey,

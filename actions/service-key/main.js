@@ -80,7 +80,7 @@ async function main(env = process.env) {
     const found = await tgctl.locate({ version: i.tgctlVersion, cache: i.cache, env, log: (m) => console.log(m) });
     bin = found.path;
     console.log(`tgctl ${found.version || '(unknown version)'} from ${found.source}: ${bin}`);
-    if (found.source.startsWith('downloaded')) gha.addPath(path.dirname(bin));
+    if (tgctl.addsToPath(found)) gha.addPath(path.dirname(bin));
   } catch (e) {
     gha.error(`could not install tgctl: ${e.message}`, { title: 'tgctl service-key' });
     process.exitCode = 1;

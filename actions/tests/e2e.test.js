@@ -156,6 +156,54 @@ test('e2e: a key minted by main (api-token + service-account) is revoked by post
   assert.ok(keys.every((k) => k.status !== 'active'), `the minted key is not active any more: ${JSON.stringify(keys)}`);
 });
 
+test('e2e: no client on the runner: main installs it from the local signed apt repository, connects with a minted key; post revokes it', async (t) => {
+  requireConnect();
+  const w = await world(t);
+  fs.rmSync(path.join(w.dir, 'bin', 'twingate'));
+  // The repository of scripts/lib/apt-repo.sh (the simulated client as a signed .deb), and an apt
+  // and dpkg state of this test's own in the faked machine's root: a real apt-get installs into it.
+  const sysroot = w.env.TGCTL_SYSROOT;
+  for (const [args, what] of [
+    [['build', path.join(w.dir, 'apt')], 'the repository'],
+    [['root', sysroot], 'the apt state'],
+  ]) {
+    const r = spawnSync('bash', [path.join(ROOT, 'scripts/lib/apt-repo.sh'), ...args], { encoding: 'utf8', env: { ...process.env, BIN_DIR } });
+    assert.equal(r.status, 0, `apt-repo.sh: ${what}: ${r.stderr}`);
+  }
+  const repo = path.join(w.dir, 'apt', 'repo');
+  // tgctl downloads the key itself: served on loopback.
+  const server = require('node:http').createServer((req, res) => res.end(fs.readFileSync(path.join(repo, 'gpg.key'))));
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  w.tgctl(['service-account', 'create', 'ci-e2e-install', '--resource', 'demo-web']);
+  const r = h.newRunner(t);
+  const token = w.env.TWINGATE_API_TOKEN;
+  const env = {
+    ...w.env,
+    PATH: `${path.join(sysroot, 'usr/bin')}${path.delimiter}${path.join(sysroot, 'usr/sbin')}${path.delimiter}${w.env.PATH}`,
+    APT_CONFIG: path.join(sysroot, 'etc/apt/apt.conf'),
+    TGCTL_TWINGATE_APT_URL: `file:${repo}/`,
+    TGCTL_TWINGATE_APT_KEY_URL: `http://127.0.0.1:${server.address().port}/gpg.key`,
+  };
+  delete env.TWINGATE_API_TOKEN;
+  const cache = path.join(w.dir, 'client-cache');
+  const { main, post } = await h.runMainAndPost(r, 'connect', {
+    inputs: { 'api-token': token, 'service-account': 'ci-e2e-install', 'client-version': '2026.100.1000', 'client-cache': cache, timeout: '60s', probe: `127.0.0.1:${w.port}` },
+    env,
+  });
+  assert.equal(main.code, 0, main.log);
+  assert.match(main.log, /Installing the Twingate client \(2026\.100\.1000\)/);
+  assert.ok(fs.existsSync(path.join(sysroot, 'usr/bin/twingate')), 'the client is installed in the test root');
+  const version = spawnSync('dpkg-query', [`--admindir=${path.join(sysroot, 'var/lib/dpkg')}`, '-W', '-f', '${Version}', 'twingate'], { encoding: 'utf8' });
+  assert.equal(version.stdout, '2026.100.1000');
+  assert.equal(main.outputs.status, 'online');
+  assert.equal(post.code, 0, post.log);
+  h.assertNoSecret(main.log + post.log, token);
+  const keys = JSON.parse(w.tgctl(['service-key', 'list', '--service-account', 'ci-e2e-install', '-o', 'json']));
+  assert.ok(main.outputs['key-id'], 'a key was minted');
+  assert.ok(keys.every((k) => k.status !== 'active'), `the minted key is revoked and deleted: ${JSON.stringify(keys)}`);
+});
+
 test('e2e: provider firezone connects through the headless client with the token from service-key; post stops it', async (t) => {
   requireConnect();
   assert.ok(fs.existsSync(bin('firezone-sim')), `${bin('firezone-sim')} is missing: build the workspace`);

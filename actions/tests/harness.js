@@ -12,6 +12,8 @@ const assert = require('node:assert/strict');
 
 const ACTIONS = path.resolve(__dirname, '..');
 const FAKE_TGCTL = path.join(__dirname, 'fixtures', 'fake-tgctl');
+/** The built tgctl: the stand-in has every command line it gets checked by its parser. */
+const BUILT_TGCTL = path.join(process.env.TGCTL_BIN_DIR || path.join(process.env.CARGO_TARGET_DIR || path.resolve(ACTIONS, '..', 'target'), 'debug'), 'tgctl');
 
 /** The defaults of an action.yml's inputs (a small reader for the plain layout we write). */
 function inputDefaults(action) {
@@ -81,6 +83,7 @@ function runStep(runner, action, entry, { inputs = {}, env = {}, state = {}, tim
     GITHUB_ENV: files.env,
     GITHUB_PATH: files.path,
     FAKE_TGCTL_LOG: runner.log,
+    ...(fs.existsSync(BUILT_TGCTL) ? { TGCTL_PARSER_BIN: BUILT_TGCTL } : {}),
     ...env,
   };
   for (const [k, v] of Object.entries({ ...inputDefaults(action), ...inputs })) {

@@ -72,6 +72,13 @@ test('installs a pinned version: checksum verified, tool cache filled, then reus
   assert.equal(second.code, 0, second.log);
   assert.match(second.log, /from tool cache/);
   assert.equal(srv.hits.length, 2, 'no second download');
+  assert.deepEqual(second.path, [path.dirname(cached)], 'a tool-cache hit puts tgctl on PATH for later steps too');
+  const key = await h.runStep(r, 'service-key', 'main.js', {
+    inputs: { command: 'revoke', key: 'K', 'api-token': 't', 'tgctl-version': '0.3.1' },
+    env,
+  });
+  assert.equal(key.code, 0, key.log);
+  assert.deepEqual(key.path, [path.dirname(cached)], 'the service-key action too');
 });
 
 test('a checksum mismatch installs nothing and fails the step', async (t) => {

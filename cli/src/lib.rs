@@ -2,6 +2,7 @@
 //! jobs to private resources. See ARCHITECTURE.md for the map.
 
 pub mod api;
+mod check_args;
 pub(crate) mod commands;
 pub mod config;
 pub(crate) mod connect;
@@ -20,6 +21,9 @@ use crate::error::ExitCode;
 
 /// Parses the command line, runs it and renders any error. Returns the process exit code.
 pub fn main_entry() -> i32 {
+    if let Some(code) = check_args::run(&Env::from_process()) {
+        return code;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

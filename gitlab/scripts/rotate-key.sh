@@ -3,7 +3,8 @@
 # `tgctl service-key rotate` writes a new key to a 0600 file and revokes the old one; the new key
 # is then stored, base64 (so GitLab can mask it), in the CI/CD variable jobs connect with, and its
 # ID in <that variable>_ID for the next rotation. POSIX sh; needs tgctl, curl and base64.
-#   TGCTL_ROTATE_KEY             the key to replace (ID or name)
+#   TGCTL_ROTATE_KEY             the key to replace (ID or name); default: the value of
+#                                <TGCTL_ROTATE_KEY_VARIABLE>_ID, where the last rotation stored it
 #   TGCTL_ROTATE_SERVICE_ACCOUNT narrows a name lookup (optional)
 #   TGCTL_ROTATE_EXPIRES_IN_DAYS lifetime of the new key
 #   TGCTL_ROTATE_KEY_VARIABLE    CI/CD variable to store the new key in (e.g. TWINGATE_SERVICE_KEY)
@@ -22,7 +23,10 @@ tgctl_rotate() (
   key_var="${TGCTL_ROTATE_KEY_VARIABLE:-TWINGATE_SERVICE_KEY}"
   api_token="$(eval "printf '%s' \"\${${TGCTL_API_TOKEN_VAR:-TWINGATE_API_TOKEN}:-}\"")"
   gitlab_token="$(eval "printf '%s' \"\${${TGCTL_GITLAB_TOKEN_VAR:-GITLAB_API_TOKEN}:-}\"")"
-  [ -n "${TGCTL_ROTATE_KEY:-}" ] || { tgctl_rotate_log "no key to rotate: set ${key_var}_ID to the current key's ID (tgctl service-key list), or the rotate-key input"; exit 2; }
+  # The key to replace: the rotate-key input, else the ID this template stored last time, in
+  # <service-key variable>_ID (so a renamed service-key-variable keeps working).
+  old_key="${TGCTL_ROTATE_KEY:-$(eval "printf '%s' \"\${${key_var}_ID:-}\"")}"
+  [ -n "$old_key" ] || { tgctl_rotate_log "no key to rotate: set ${key_var}_ID to the current key's ID (tgctl service-key list), or the rotate-key input"; exit 2; }
   [ -n "$api_token" ] || { tgctl_rotate_log "no Admin API token in \$${TGCTL_API_TOKEN_VAR:-TWINGATE_API_TOKEN}"; exit 2; }
   [ -n "$gitlab_token" ] || { tgctl_rotate_log "no GitLab token in \$${TGCTL_GITLAB_TOKEN_VAR:-GITLAB_API_TOKEN} (a project access token with the api scope)"; exit 2; }
   api="${CI_API_V4_URL:?CI_API_V4_URL is not set}/projects/${CI_PROJECT_ID:?CI_PROJECT_ID is not set}/variables"
@@ -41,7 +45,7 @@ tgctl_rotate() (
   esac
 
   # 2. The new key, into a 0600 file; the old key is revoked by tgctl once the new one is written.
-  set -- service-key rotate "$TGCTL_ROTATE_KEY" --key-file "$work/key.json" --expires-in-days "${TGCTL_ROTATE_EXPIRES_IN_DAYS:-30}" --yes -o id
+  set -- service-key rotate "$old_key" --key-file "$work/key.json" --expires-in-days "${TGCTL_ROTATE_EXPIRES_IN_DAYS:-30}" --yes -o id
   if [ -n "${TGCTL_ROTATE_SERVICE_ACCOUNT:-}" ]; then set -- "$@" --service-account "$TGCTL_ROTATE_SERVICE_ACCOUNT"; fi
   if [ -n "${TGCTL_NETWORK:-}" ]; then set -- "$@" --network "$TGCTL_NETWORK"; fi
   tgctl_rotate_log "running: tgctl $*"

@@ -6,13 +6,17 @@ the wrappers' end-to-end test (CircleCI has no local runner usable here):
   blocks by their condition; `checkout` is skipped (the test has no repository to check out);
 - each `run` step is `bash -eo pipefail -c <command>` with its `environment`, and BASH_ENV set
   to one file for the whole job, which bash sources at the start of every step (as on CircleCI);
-- after a failed step, only steps with `when: always` run; the job fails if any step failed.
+- after a failed step, only steps with `when: always` run; the job fails if any step failed;
+- `save_cache` and `restore_cache` keep tarballs in ORB_RUN_CACHE (default ~/.cache/orb-run), as
+  CircleCI's cache does: a key is written once (later saves of it are skipped), restore takes
+  the newest cache whose key starts with each of `keys` in turn, `{{ arch }}` is the machine's.
 
 usage: orb-run.py ORB.yml JOB PARAMS.json    (PARAMS: the job's parameters, steps included)
 Prints each step's name and output; exits 0 if the job succeeded, 1 if it failed.
 """
 import json
 import os
+import shlex
 import re
 import subprocess
 import sys
@@ -57,6 +61,35 @@ def bind(spec, given):
     return params
 
 
+def cache_key(template):
+    """A cache key: `{{ arch }}` as CircleCI fills it in; other templates are not needed here."""
+    key = template.replace("{{ arch }}", "arch1-linux-" + os.uname().machine)
+    if "{{" in key:
+        raise SystemExit(f"orb-run: unsupported cache key template in {template!r}")
+    return key.replace("/", "%2F")
+
+
+def save_cache(body):
+    key = shlex.quote(cache_key(body["key"]))
+    paths = " ".join('"${HOME}' + shlex.quote(p[1:]) + '"' if p.startswith("~") else shlex.quote(p) for p in body["paths"])
+    return f"""store="${{ORB_RUN_CACHE:-$HOME/.cache/orb-run}}"; mkdir -p "$store"
+if [ -e "$store"/{key}.tar ]; then echo "Skipping cache generation, cache already exists for key: "{key}; exit 0; fi
+found=(); for p in {paths}; do if [ -e "$p" ]; then found+=("$p"); else echo "Warning: could not find path: $p"; fi; done
+if [ "${{#found[@]}}" -eq 0 ]; then echo "No paths to cache"; exit 0; fi
+tar -cPf "$store"/{key}.tar "${{found[@]}}" && echo "Stored cache: "{key}"""
+
+
+def restore_cache(body):
+    keys = body.get("keys") or [body["key"]]
+    quoted = " ".join(shlex.quote(cache_key(k)) for k in keys)
+    return f"""store="${{ORB_RUN_CACHE:-$HOME/.cache/orb-run}}"
+for k in {quoted}; do
+  hit="$(ls -t "$store"/"$k"*.tar 2>/dev/null | head -n 1 || true)"
+  if [ -n "$hit" ]; then tar -xPf "$hit" && echo "Found a cache for key: $k"; exit 0; fi
+done
+echo "No cache is found for the keys: "{quoted}"""
+
+
 def expand(steps, orb):
     """Flattens steps into (name, command, environment, when) tuples."""
     out = []
@@ -79,6 +112,10 @@ def expand(steps, orb):
             truthy = bool(cond) and cond not in ("false", "")
             if truthy == (name == "when"):
                 out.extend(expand(body.get("steps"), orb))
+        elif name == "save_cache":
+            out.append(("Saving cache", save_cache(body), {}, body.get("when", "on_success")))
+        elif name == "restore_cache":
+            out.append(("Restoring cache", restore_cache(body), {}, "on_success"))
         elif name in (orb.get("commands") or {}):
             spec = orb["commands"][name]
             out.extend(expand(render(spec.get("steps"), bind(spec, body)), orb))

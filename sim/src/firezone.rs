@@ -96,6 +96,14 @@ fn append(path: &Path, line: &str) {
 }
 
 /// `sd_notify`: one datagram to `NOTIFY_SOCKET` (a path, or `@name` for an abstract socket).
+/// Linux only, like the client it stands in for (elsewhere it only compiles, for the workspace's
+/// Windows check).
+#[cfg(not(target_os = "linux"))]
+fn notify(_message: &str) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
 fn notify(message: &str) -> std::io::Result<()> {
     let Some(target) = var("NOTIFY_SOCKET") else { return Ok(()) };
     let sock = std::os::unix::net::UnixDatagram::unbound()?;

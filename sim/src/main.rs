@@ -291,6 +291,7 @@ impl Sim {
         let _ = std::fs::remove_file(self.path(STATE_FILE));
         let exe = std::env::current_exe().map_err(|e| format!("cannot find myself: {e}"))?;
         let mut cmd = std::process::Command::new(exe);
+        #[cfg(unix)]
         {
             use std::os::unix::process::CommandExt;
             cmd.arg0("twingated").process_group(0);
@@ -558,10 +559,15 @@ fn read_number(path: &Path) -> u64 {
 
 /// Writes atomically (temp file + rename) with `mode`.
 pub(crate) fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Res<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+        #[cfg(not(unix))]
+        let _ = mode;
+        let mut f = options.open(&tmp)?;
         f.write_all(bytes)?;
         std::fs::rename(&tmp, path)
     })();

@@ -8,6 +8,8 @@
 #   TGCTL_SERVICE_ACCOUNT   mint a key for this job for this service account (needs the token)
 #   TGCTL_NETWORK TGCTL_TIMEOUT TGCTL_RESOLVE TGCTL_PROBE (lists: spaces, commas or newlines)
 #   TGCTL_REQUIRE_PRIVATE (true/false) TGCTL_CLIENT_VERSION TGCTL_PROVIDER TGCTL_NETWORK_MODE
+#   TGCTL_INSTALL (auto/never: install the client when missing) TGCTL_DOCKER_DNS (true/false)
+#   TGCTL_CLIENT_CACHE      where the client package is kept (default ~/.cache/tgctl/twingate-client)
 # With TGCTL_PROVIDER=firezone the credential is a Firezone service-account token, passed to
 # tgctl as FIREZONE_TOKEN (a file: --token-file), and the API token as FIREZONE_API_TOKEN; the
 # default variable names are then FIREZONE_TOKEN and FIREZONE_API_TOKEN.
@@ -55,11 +57,9 @@ tgctl_connect_args() (
   for host in $(printf '%s' "${TGCTL_RESOLVE:-}" | tr ',\n' '  '); do printf '%s\n' --resolve "$host"; done
   case "${TGCTL_REQUIRE_PRIVATE:-false}" in true | True | TRUE | 1) echo --require-private ;; esac
   for target in $(printf '%s' "${TGCTL_PROBE:-}" | tr ',\n' '  '); do printf '%s\n' --probe "$target"; done
-  case "${TGCTL_CLIENT_VERSION:-}" in
-    '') ;;
-    latest) echo --install ;;
-    *) printf '%s\n' --install --client-version "$TGCTL_CLIENT_VERSION" ;;
-  esac
+  printf '%s\n' --install "${TGCTL_INSTALL:-auto}"
+  if [ -n "${TGCTL_CLIENT_VERSION:-}" ]; then printf '%s\n' --client-version "$TGCTL_CLIENT_VERSION"; fi
+  case "${TGCTL_DOCKER_DNS:-false}" in true | True | TRUE | 1) echo --docker-dns ;; esac
   if [ -n "${TGCTL_PROVIDER:-}" ]; then printf '%s\n' --provider "$TGCTL_PROVIDER"; fi
   if [ -n "${TGCTL_NETWORK_MODE:-}" ]; then printf '%s\n' --network-mode "$TGCTL_NETWORK_MODE"; fi
   if [ -n "${TGCTL_ENV_FILE:-}" ]; then printf '%s\n' --env-file "$TGCTL_ENV_FILE"; fi
@@ -70,12 +70,44 @@ tgctl_exports() {
   sed -e '/^[[:space:]]*export[[:space:]]/b' -e 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*=\)/export \1/' -e '/^export /!d' "$1"
 }
 
+# Why this machine cannot connect (printed), or nothing. Twingate publishes no headless client
+# for macOS, and tgctl supervises the Linux clients.
+tgctl_platform_problem() {
+  case "$(uname -s)" in
+    Linux) return 1 ;;
+    Darwin) echo "Twingate has no headless macOS client: run this job on a Linux machine (CircleCI: a machine or docker executor; GitLab: a Linux runner)" ;;
+    *) echo "tgctl connect supervises the Linux headless clients: run this job on a Linux machine (this one is $(uname -s))" ;;
+  esac
+}
+
 tgctl_connect() {
+  if _why="$(tgctl_platform_problem)"; then
+    tgctl_connect_log "$_why"
+    return 1
+  fi
   _bin="${TGCTL:-tgctl}"
   _key_var="$(tgctl_var_name "${TGCTL_SERVICE_KEY_VAR:-}" TWINGATE_SERVICE_KEY FIREZONE_TOKEN)"
   _token_var="$(tgctl_var_name "${TGCTL_API_TOKEN_VAR:-}" TWINGATE_API_TOKEN FIREZONE_API_TOKEN)"
   _key="$(tgctl_value_of "$_key_var")" || return 2
   _token="$(tgctl_value_of "$_token_var")" || return 2
+  case "${TGCTL_REQUIRE_PRIVATE:-false}" in
+    true | True | TRUE | 1)
+      if [ -z "$(printf '%s' "${TGCTL_RESOLVE:-}" | tr -d ' ,\n')" ]; then
+        tgctl_connect_log "require-private needs resolve: the host names whose addresses must be private"
+        return 2
+      fi
+      ;;
+  esac
+  case "${TGCTL_INSTALL:-auto}" in
+    auto | never) ;;
+    *)
+      tgctl_connect_log "install must be auto or never, not ${TGCTL_INSTALL}"
+      return 2
+      ;;
+  esac
+  # Where tgctl keeps the client package it downloads; the orb and the component cache it.
+  if [ -z "${TGCTL_CLIENT_CACHE:-}" ]; then TGCTL_CLIENT_CACHE="${HOME:-/tmp}/.cache/tgctl/twingate-client"; fi
+  export TGCTL_CLIENT_CACHE
   TGCTL_KEY_FILE=""
   if [ -n "${TGCTL_SERVICE_ACCOUNT:-}" ]; then
     [ -n "$_token" ] || { tgctl_connect_log "minting a key for ${TGCTL_SERVICE_ACCOUNT} needs an API token in \$$_token_var"; return 2; }

@@ -1,15 +1,15 @@
 #!/bin/sh
 # Finds or installs tgctl, for the CircleCI orb and (embedded verbatim) the GitLab component.
-# POSIX sh; needs curl or wget, tar, and sha256sum or shasum.
+# POSIX sh; needs curl or wget, tar (unzip on Windows), and sha256sum or shasum.
 #   TGCTL_BIN            use this tgctl binary (nothing is downloaded)
-#   TGCTL_VERSION        version to install (0.1.0, v0.1.0 or latest); empty: tgctl on PATH if
+#   TGCTL_VERSION        version to install (1.0.0, v1.0.0 or latest); empty: tgctl on PATH if
 #                        there is one, else TGCTL_DEFAULT_VERSION
 #   TGCTL_RELEASES_URL   release base URL (default https://github.com/tgctl/tgctl/releases)
 #   TGCTL_INSTALL_DIR    where to put downloaded binaries (default $HOME/.tgctl), one dir a version
 # Prints where tgctl is, puts its directory on PATH, and, where BASH_ENV is set (CircleCI), on
 # the PATH of the steps after this one.
 
-TGCTL_DEFAULT_VERSION="0.1.0"
+TGCTL_DEFAULT_VERSION="1.0.0"
 
 tgctl_log() { printf 'tgctl-install: %s\n' "$*" >&2; }
 
@@ -28,18 +28,24 @@ tgctl_target() {
   esac
 }
 
+# The archive of a target: .zip on Windows, .tar.gz elsewhere (as the release publishes them).
+tgctl_archive_ext() {
+  case "$1" in *windows*) echo zip ;; *) echo tar.gz ;; esac
+}
+
 # The archive URL of a version (latest or X.Y.Z) and target; its checksum is at <url>.sha256.
 tgctl_download_url() {
   _base="${TGCTL_RELEASES_URL:-https://github.com/tgctl/tgctl/releases}"
   _base="${_base%/}"
+  _asset="tgctl-$2.$(tgctl_archive_ext "$2")"
   if [ "$1" = latest ]; then
-    echo "$_base/latest/download/tgctl-$2.tar.gz"
+    echo "$_base/latest/download/$_asset"
   else
-    echo "$_base/download/v$1/tgctl-$2.tar.gz"
+    echo "$_base/download/v$1/$_asset"
   fi
 }
 
-# Normalises a version: v0.1.0 -> 0.1.0; refuses anything that is not a version or "latest".
+# Normalises a version: v1.0.0 -> 1.0.0; refuses anything that is not a version or "latest".
 tgctl_version() {
   _v="${1#v}"
   case "$_v" in
@@ -47,7 +53,7 @@ tgctl_version() {
     [0-9]*.[0-9]*.[0-9]*)
       case "$_v" in *[!0-9A-Za-z.+-]*) tgctl_log "not a version: $1"; return 1 ;; esac
       echo "$_v" ;;
-    *) tgctl_log "TGCTL_VERSION must be a version like 0.1.0 or latest, not \"$1\""; return 1 ;;
+    *) tgctl_log "TGCTL_VERSION must be a version like 1.0.0 or latest, not \"$1\""; return 1 ;;
   esac
 }
 
@@ -106,17 +112,21 @@ tgctl_install() (
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
   tgctl_log "downloading $url"
-  tgctl_fetch "$url" "$work/tgctl.tar.gz" || { tgctl_log "could not download $url"; exit 1; }
-  tgctl_fetch "$url.sha256" "$work/tgctl.tar.gz.sha256" || { tgctl_log "could not download $url.sha256"; exit 1; }
-  expected="$(tr -d '\r' <"$work/tgctl.tar.gz.sha256" | grep -oE '[0-9A-Fa-f]{64}' | head -n 1 | tr 'A-F' 'a-f')"
-  actual="$(tgctl_sha256 "$work/tgctl.tar.gz")"
+  archive="$work/tgctl.$(tgctl_archive_ext "$target")"
+  tgctl_fetch "$url" "$archive" || { tgctl_log "could not download $url"; exit 1; }
+  tgctl_fetch "$url.sha256" "$archive.sha256" || { tgctl_log "could not download $url.sha256"; exit 1; }
+  expected="$(tr -d '\r' <"$archive.sha256" | grep -oE '[0-9A-Fa-f]{64}' | head -n 1 | tr 'A-F' 'a-f')"
+  actual="$(tgctl_sha256 "$archive")"
   if [ -z "$expected" ] || [ "$expected" != "$actual" ]; then
     tgctl_log "checksum mismatch for $url: expected ${expected:-nothing}, got $actual; nothing was installed"
     exit 1
   fi
   tgctl_log "SHA-256 verified: $actual"
   mkdir -p "$work/x"
-  tar -xzf "$work/tgctl.tar.gz" -C "$work/x"
+  case "$archive" in
+    *.zip) unzip -q "$archive" -d "$work/x" ;;
+    *) tar -xzf "$archive" -C "$work/x" ;;
+  esac
   found="$(find "$work/x" -type f -name "$exe" | head -n 1)"
   [ -n "$found" ] || { tgctl_log "the archive holds no $exe"; exit 1; }
   mkdir -p "$dir"

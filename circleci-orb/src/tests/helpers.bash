@@ -3,16 +3,20 @@
 # and a local release server for install tests.
 SCRIPTS="$BATS_TEST_DIRNAME/../scripts"
 FAKE_TGCTL="$BATS_TEST_DIRNAME/../../../actions/tests/fixtures/fake-tgctl"
+# The built tgctl, when there is one: the stand-in has its parser check every command line.
+BUILT_TGCTL="${TGCTL_BIN_DIR:-${CARGO_TARGET_DIR:-$BATS_TEST_DIRNAME/../../../target}/debug}/tgctl"
 
 common_setup() {
   export TGCTL_SOURCED_FOR_TESTS=1
   TEST_DIR="$(mktemp -d)"
   export HOME="$TEST_DIR/home" FAKE_TGCTL_LOG="$TEST_DIR/log"
   mkdir -p "$HOME" "$FAKE_TGCTL_LOG"
+  if [ -x "$BUILT_TGCTL" ]; then export TGCTL_PARSER_BIN="$BUILT_TGCTL"; fi
   unset TGCTL TGCTL_BIN TGCTL_VERSION TGCTL_INSTALL_DIR TGCTL_RELEASES_URL BASH_ENV GITHUB_OUTPUT
   unset TWINGATE_SERVICE_KEY TWINGATE_API_TOKEN TGCTL_SERVICE_ACCOUNT TGCTL_NETWORK TGCTL_TIMEOUT
   unset FIREZONE_TOKEN FIREZONE_API_TOKEN TGCTL_SERVICE_KEY_VAR TGCTL_API_TOKEN_VAR
   unset TGCTL_RESOLVE TGCTL_PROBE TGCTL_REQUIRE_PRIVATE TGCTL_CLIENT_VERSION TGCTL_PROVIDER TGCTL_NETWORK_MODE
+  unset TGCTL_INSTALL TGCTL_DOCKER_DNS TGCTL_CLIENT_CACHE
   # A PATH without any tgctl on it
   CLEAN_PATH="$(printf '%s' "$PATH" | tr ':' '\n' | while read -r d; do [ -e "$d/tgctl" ] || printf '%s:' "$d"; done)"
   export PATH="${CLEAN_PATH%:}"

@@ -2,26 +2,44 @@
 //! the provider chosen when the command line was parsed, renders its progress, prints its
 //! result.
 
+#[cfg(unix)]
 use serde::Serialize;
 
 use super::Ctx;
 use crate::config::ProviderKind;
 pub(crate) use crate::connect::args::ConnectArgs;
+#[cfg(unix)]
 use crate::connect::engine;
+#[cfg(unix)]
 use crate::connect::provider::{Provider, Summary};
+#[cfg(unix)]
 use crate::connect::providers::{self, Visit};
 use crate::error::Result;
+#[cfg(unix)]
 use crate::output::Format;
 
+/// Elsewhere than Linux (not compiled there: the clients it supervises are Linux programs).
+#[cfg(not(unix))]
+pub(crate) async fn run(_ctx: &Ctx, _provider: ProviderKind, _args: ConnectArgs) -> Result<()> {
+    Err(crate::connect::unsupported_os(std::env::consts::OS)
+        .unwrap_or_else(|| crate::error::Error::internal("unreachable")))
+}
+
+#[cfg(unix)]
 pub(crate) async fn run(ctx: &Ctx, provider: ProviderKind, args: ConnectArgs) -> Result<()> {
+    if let Some(e) = crate::connect::unsupported_os(std::env::consts::OS) {
+        return Err(e);
+    }
     providers::with(provider, Connect { ctx, args }).await
 }
 
+#[cfg(unix)]
 struct Connect<'a> {
     ctx: &'a Ctx,
     args: ConnectArgs,
 }
 
+#[cfg(unix)]
 impl Visit for Connect<'_> {
     type Output = Result<()>;
 
@@ -43,6 +61,7 @@ impl Visit for Connect<'_> {
 
 /// The result on stdout: JSON, the key's ID, or label/value rows (tab-separated off a
 /// terminal) with the client's resources.
+#[cfg(unix)]
 fn print_report<R: Serialize + Summary>(ctx: &Ctx, r: &R) -> Result<()> {
     match ctx.printer.format() {
         Format::Json | Format::Ndjson => ctx.printer.json(r),

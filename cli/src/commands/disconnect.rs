@@ -4,13 +4,20 @@
 use clap::Args;
 
 use super::Ctx;
+#[cfg(unix)]
 use crate::config::ProviderKind;
+#[cfg(unix)]
 use crate::connect::engine;
+#[cfg(unix)]
 use crate::connect::provider::Provider;
+#[cfg(unix)]
 use crate::connect::providers::{self, Visit};
+#[cfg(unix)]
 use crate::connect::state::State;
+#[cfg(unix)]
 use crate::connect::undo::UndoReport;
 use crate::error::Result;
+#[cfg(unix)]
 use crate::output::{Fmt, Tabular};
 
 #[derive(Debug, Args)]
@@ -24,6 +31,7 @@ minted with --mint revoked and deleted (this needs the API token). Nothing recor
 to do, exit 0.")]
 pub(crate) struct DisconnectArgs {}
 
+#[cfg(unix)]
 impl Tabular for UndoReport {
     fn headers() -> &'static [&'static str] {
         &["connected", "stopped client", "removed client key", "ended process groups", "revoked key"]
@@ -44,7 +52,18 @@ impl Tabular for UndoReport {
     }
 }
 
+/// Elsewhere than Linux (not compiled there: the clients it supervises are Linux programs).
+#[cfg(not(unix))]
+pub(crate) async fn run(_ctx: &Ctx, _args: DisconnectArgs) -> Result<()> {
+    Err(crate::connect::unsupported_os(std::env::consts::OS)
+        .unwrap_or_else(|| crate::error::Error::internal("unreachable")))
+}
+
+#[cfg(unix)]
 pub(crate) async fn run(ctx: &Ctx, _args: DisconnectArgs) -> Result<()> {
+    if let Some(e) = crate::connect::unsupported_os(std::env::consts::OS) {
+        return Err(e);
+    }
     let Some(mut st) = State::load(&ctx.env)? else {
         ctx.printer.info("Not connected: nothing to undo.");
         return ctx.printer.object(&UndoReport::default());
@@ -59,11 +78,13 @@ pub(crate) async fn run(ctx: &Ctx, _args: DisconnectArgs) -> Result<()> {
     ctx.printer.object(&report)
 }
 
+#[cfg(unix)]
 struct Disconnect<'a> {
     ctx: &'a Ctx,
     st: &'a mut State,
 }
 
+#[cfg(unix)]
 impl Visit for Disconnect<'_> {
     type Output = Result<UndoReport>;
 

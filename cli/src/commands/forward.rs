@@ -1,15 +1,21 @@
 //! `tgctl forward LOCAL_PORT HOST:PORT`: a local TCP port tunnelled through the connection
 //! (see `crate::connect::forward`). Foreground; Ctrl-C (or SIGTERM) stops it.
 
+#[cfg(unix)]
 use std::net::SocketAddr;
 
 use clap::Args;
 
 use super::Ctx;
+#[cfg(unix)]
 use crate::connect::forward::{self, Forward, Via};
+#[cfg(unix)]
 use crate::connect::process::Signals;
+#[cfg(unix)]
 use crate::connect::state::State;
-use crate::error::{Error, Kind, Result};
+use crate::error::Result;
+#[cfg(unix)]
+use crate::error::{Error, Kind};
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
@@ -45,7 +51,18 @@ pub(crate) struct ForwardArgs {
     pub(crate) ready_line: bool,
 }
 
+/// Elsewhere than Linux (not compiled there: the clients it supervises are Linux programs).
+#[cfg(not(unix))]
+pub(crate) async fn run(_ctx: &Ctx, _args: ForwardArgs) -> Result<()> {
+    Err(crate::connect::unsupported_os(std::env::consts::OS)
+        .unwrap_or_else(|| crate::error::Error::internal("unreachable")))
+}
+
+#[cfg(unix)]
 pub(crate) async fn run(ctx: &Ctx, args: ForwardArgs) -> Result<()> {
+    if let Some(e) = crate::connect::unsupported_os(std::env::consts::OS) {
+        return Err(e);
+    }
     let mut forwards: Vec<Forward> = Vec::new();
     if let (Some(l), Some(t)) = (&args.local_port, &args.target) {
         forwards.push(forward::parse_pair(l, t).map_err(Error::usage)?);
@@ -93,6 +110,7 @@ pub(crate) async fn run(ctx: &Ctx, args: ForwardArgs) -> Result<()> {
 }
 
 /// `127.0.0.1:PORT`, `[::1]:PORT` or `http://127.0.0.1:PORT`.
+#[cfg(unix)]
 fn parse_proxy(text: &str) -> Result<SocketAddr> {
     let t = text.trim().trim_start_matches("http://").trim_end_matches('/');
     t.parse().map_err(|_| Error::usage(format!("--proxy {text:?} is not IP:PORT (e.g. 127.0.0.1:8080)")))

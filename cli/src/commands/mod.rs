@@ -29,9 +29,13 @@ use std::sync::OnceLock;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::api::{Client, ClientOptions, Dialect, Pacer, RetryPolicy};
+#[cfg(unix)]
+use crate::api::Dialect;
+use crate::api::{Client, ClientOptions, Pacer, RetryPolicy};
 use crate::config::{self, Config, Env, ProviderKind, Session, env};
+#[cfg(unix)]
 use crate::connect::events;
+#[cfg(unix)]
 use crate::connect::provider::Host;
 use crate::error::{Error, Kind, Result};
 use crate::output::{ColorChoice, Format, Printer};
@@ -182,6 +186,7 @@ impl Ctx {
     }
 
     /// Makes the process exit with `code` once the command returns successfully.
+    #[cfg(unix)]
     pub(crate) fn set_exit_code(&self, code: i32) {
         let _ = self.exit_code.set(code);
     }
@@ -215,6 +220,7 @@ impl Ctx {
     }
 
     /// A client of the management API that speaks `dialect`.
+    #[cfg(unix)]
     pub(crate) fn api(&self, dialect: Dialect) -> Result<Client> {
         match dialect {
             Dialect::Twingate => self.client(),
@@ -224,6 +230,7 @@ impl Ctx {
 
     /// Runs `work` (the connect engine, a provider's undo or status) with what it needs of this
     /// command, rendering its events on stderr as they come.
+    #[cfg(unix)]
     pub(crate) async fn hosted<T>(&self, api: Dialect, work: impl AsyncFnOnce(&Host<'_>) -> T) -> T {
         let (events, rx) = events::channel();
         let api = || self.api(api);

@@ -1,18 +1,28 @@
 //! `tgctl status`: the local connection, as the client and connect's state file see it.
 
-use std::path::{Path, PathBuf};
+#[cfg(unix)]
+use std::path::Path;
+use std::path::PathBuf;
+#[cfg(unix)]
 use std::time::Duration;
 
 use clap::Args;
 
 use super::Ctx;
+#[cfg(unix)]
 use crate::config::ProviderKind;
+#[cfg(unix)]
 use crate::connect::process::human;
+#[cfg(unix)]
 use crate::connect::provider::Provider;
+#[cfg(unix)]
 use crate::connect::providers::{self, Visit};
+#[cfg(unix)]
 use crate::connect::state::State;
+#[cfg(unix)]
 use crate::connect::status::StatusOutput;
 use crate::error::Result;
+#[cfg(unix)]
 use crate::output::{Fmt, Tabular};
 
 #[derive(Debug, Args)]
@@ -25,6 +35,7 @@ pub(crate) struct StatusArgs {
     pub(crate) client_bin: Option<PathBuf>,
 }
 
+#[cfg(unix)]
 impl Tabular for StatusOutput {
     fn headers() -> &'static [&'static str] {
         &["client state", "connected", "key", "key expires", "uptime", "resources"]
@@ -73,7 +84,18 @@ impl Tabular for StatusOutput {
     }
 }
 
+/// Elsewhere than Linux (not compiled there: the clients it supervises are Linux programs).
+#[cfg(not(unix))]
+pub(crate) async fn run(_ctx: &Ctx, _args: StatusArgs) -> Result<()> {
+    Err(crate::connect::unsupported_os(std::env::consts::OS)
+        .unwrap_or_else(|| crate::error::Error::internal("unreachable")))
+}
+
+#[cfg(unix)]
 pub(crate) async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
+    if let Some(e) = crate::connect::unsupported_os(std::env::consts::OS) {
+        return Err(e);
+    }
     let st = State::load(&ctx.env)?;
     // The provider that connected, as recorded; else the one in effect.
     let provider = match &st {
@@ -85,12 +107,14 @@ pub(crate) async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     ctx.printer.object(&out)
 }
 
+#[cfg(unix)]
 struct Status<'a> {
     ctx: &'a Ctx,
     st: Option<&'a State>,
     client_bin: Option<&'a Path>,
 }
 
+#[cfg(unix)]
 impl Visit for Status<'_> {
     type Output = Result<StatusOutput>;
 

@@ -78,8 +78,12 @@ vars! {
     ACTIONS_RESULTS_URL = "ACTIONS_RESULTS_URL", "Set by GitHub Actions; its host goes into NO_PROXY in proxy mode.", true;
     ACTIONS_ID_TOKEN_REQUEST_URL = "ACTIONS_ID_TOKEN_REQUEST_URL", "Set by GitHub Actions; its host goes into NO_PROXY in proxy mode.", true;
     CI_SERVER_HOST = "CI_SERVER_HOST", "Set by GitLab CI; goes into NO_PROXY in proxy mode.", true;
+    TGCTL_CLIENT_CACHE = "TGCTL_CLIENT_CACHE", "Directory where connect --install keeps the client packages it downloads (apt's Dir::Cache::Archives, dnf's cachedir); the CI wrappers carry it from job to job.", true;
+    TGCTL_TWINGATE_APT_URL = "TGCTL_TWINGATE_APT_URL", "Twingate's apt repository for connect --install (default https://packages.twingate.com/apt/; a mirror, or a local file: repository).", true;
+    TGCTL_TWINGATE_RPM_URL = "TGCTL_TWINGATE_RPM_URL", "Twingate's rpm repository for connect --install with dnf/yum (default https://packages.twingate.com/rpm/; a mirror).", true;
     TGCTL_SYSROOT = "TGCTL_SYSROOT", "Root under which connect's preflight reads /dev/net/tun, /proc/self/status, /run/systemd/system and /var/log/twingated.log (default /; for tests).", false;
     TGCTL_TWINGATE_APT_KEY_URL = "TGCTL_TWINGATE_APT_KEY_URL", "Where connect --install downloads the apt repository key (default https://packages.twingate.com/apt/gpg.key; for tests).", false;
+    TGCTL_CHECK_ARGS = "TGCTL_CHECK_ARGS", "Parse-only mode for the CI wrappers' tests: 1 checks this command line, a file path checks one JSON array of arguments a line; nothing runs (see cli/src/check_args.rs).", false;
     TGCTL_BACKOFF_SCALE = "TGCTL_BACKOFF_SCALE", "Multiplier for retry waits, for tests (default 1; 0 makes retries immediate).", false;
 }
 

@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
-use super::proxy::NetworkMode;
+use serde::{Deserialize, Serialize};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -20,6 +20,10 @@ Examples:
 
   # Mint a one-day key for this job with an API token; `disconnect` revokes and deletes it
   tgctl connect --wait --mint --service-account ci-deployer
+
+  # A fresh runner: the client is installed if missing (a pinned version here), and containers
+  # started by the job's docker steps resolve private names until disconnect
+  tgctl connect --wait --client-version 2026.190.6704 --docker-dns --probe db.internal:5432
 
   # Key on stdin (never on the command line)
   vault read -field=key secret/twingate | tgctl connect --wait --service-key -
@@ -60,9 +64,17 @@ pub(crate) struct ConnectArgs {
     /// The client binary [default: TGCTL_TWINGATE_BIN, else `twingate` on PATH]
     #[arg(long, value_name = "PATH")]
     pub(crate) client_bin: Option<PathBuf>,
-    /// Install the client from Twingate's signed apt repository when it is missing
+    /// auto: install the Twingate client when it is missing (Debian/Ubuntu: apt, from Twingate's
+    /// signed repository; Fedora/CentOS: dnf), as root or with sudo; never: fail instead
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = InstallMode::Auto, num_args = 0..=1, default_missing_value = "auto")]
+    pub(crate) install: InstallMode,
+    /// The Twingate client version --install installs (e.g. 2026.190.6704)
+    #[arg(long, value_name = "VERSION", default_value = "latest")]
+    pub(crate) client_version: String,
+    /// Point the Docker daemon's DNS at the client's resolvers until `disconnect`, so containers
+    /// the job starts resolve private names (TUN mode; restarts dockerd; see docs/connect.md)
     #[arg(long)]
-    pub(crate) install: bool,
+    pub(crate) docker_dns: bool,
     /// Time budget for everything after the install (e.g. 90, 90s, 2m)
     #[arg(long, value_name = "DURATION", default_value = "120s")]
     pub(crate) timeout: String,
@@ -115,6 +127,43 @@ pub(crate) struct ConnectArgs {
     pub(crate) command: Vec<String>,
 }
 
+/// How the client reaches resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum NetworkMode {
+    /// TUN where preflight allows it (root or sudo, /dev/net/tun, CAP_NET_ADMIN), else proxy
+    Auto,
+    /// The client's TUN device: every program reaches resources
+    Tun,
+    /// The client's userspace HTTP proxy on loopback: programs that honour HTTP(S)_PROXY, and
+    /// `tgctl forward` for the others
+    Proxy,
+}
+
+impl NetworkMode {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            NetworkMode::Auto => "auto",
+            NetworkMode::Tun => "tun",
+            NetworkMode::Proxy => "proxy",
+        }
+    }
+}
+
+impl std::fmt::Display for NetworkMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `--install`: whether connect installs a missing client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum InstallMode {
+    Auto,
+    Never,
+}
+
+#[cfg(unix)]
 impl ConnectArgs {
     /// Whether connect waits until the client is online (`--wait`, or anything that needs it).
     pub(crate) fn waits(&self) -> bool {

@@ -29,29 +29,76 @@
 //! - [`logs`], [`process`], [`secret`], [`status`].
 
 pub(crate) mod args;
+#[cfg(unix)]
 pub(crate) mod client;
+#[cfg(unix)]
 pub(crate) mod climb;
+#[cfg(unix)]
 pub(crate) mod engine;
+#[cfg(unix)]
 pub(crate) mod events;
+#[cfg(unix)]
 pub(crate) mod forward;
+#[cfg(unix)]
 pub(crate) mod job;
+#[cfg(unix)]
 pub(crate) mod ladder;
+#[cfg(unix)]
 pub(crate) mod logs;
+#[cfg(unix)]
 pub(crate) mod preflight;
+#[cfg(unix)]
 pub(crate) mod probe;
+#[cfg(unix)]
 pub(crate) mod process;
+#[cfg(unix)]
 pub(crate) mod provider;
+#[cfg(unix)]
 pub(crate) mod providers;
+#[cfg(unix)]
 pub(crate) mod proxy;
+#[cfg(unix)]
 pub(crate) mod secret;
+#[cfg(unix)]
 pub(crate) mod state;
+#[cfg(unix)]
 pub(crate) mod status;
+#[cfg(unix)]
 pub(crate) mod supervise;
+#[cfg(unix)]
 pub(crate) mod undo;
 
+#[cfg(unix)]
 use serde::Serialize;
 
+use crate::error::{Error, Kind};
+
+/// Why `connect`, `disconnect`, `status` and `forward` do not run on this OS (`std::env::consts::OS`),
+/// or None on Linux. They supervise the Linux headless clients; Twingate publishes none for macOS
+/// (its own GitHub Action refuses macOS runners: Twingate/github-action issues #6 and #43).
+/// Checked before anything else, so no /proc path is read outside Linux. Exit 8.
+pub(crate) fn unsupported_os(os: &str) -> Option<Error> {
+    let hint = "every other tgctl verb works here; run the job that connects on a Linux runner";
+    match os {
+        "linux" => None,
+        "macos" => Some(
+            Error::new(Kind::ClientFailed, "Twingate has no headless macOS client: run this job on a Linux runner")
+                .hint(hint),
+        ),
+        other => Some(
+            Error::new(
+                Kind::ClientFailed,
+                format!(
+                    "connect supervises the Linux headless clients: run this job on a Linux runner (this is {other})"
+                ),
+            )
+            .hint(hint),
+        ),
+    }
+}
+
 /// The stages, in order.
+#[cfg(unix)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Stage {
@@ -67,6 +114,7 @@ pub(crate) enum Stage {
     Undo,
 }
 
+#[cfg(unix)]
 impl Stage {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
@@ -84,8 +132,25 @@ impl Stage {
     }
 }
 
+#[cfg(unix)]
 impl std::fmt::Display for Stage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod os_tests {
+    use super::*;
+
+    #[test]
+    fn only_linux_connects_and_the_others_say_what_to_do() {
+        assert!(unsupported_os("linux").is_none());
+        let mac = unsupported_os("macos").unwrap();
+        assert_eq!(mac.kind, Kind::ClientFailed);
+        assert_eq!(mac.message, "Twingate has no headless macOS client: run this job on a Linux runner");
+        let win = unsupported_os("windows").unwrap();
+        assert!(win.message.contains("run this job on a Linux runner (this is windows)"), "{}", win.message);
+        assert!(win.hint.unwrap().contains("every other tgctl verb works here"));
     }
 }

@@ -12,41 +12,13 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::config::env::{self, Env};
 use crate::error::{Error, Result};
 
-/// How the client reaches resources.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum NetworkMode {
-    /// TUN where preflight allows it (root or sudo, /dev/net/tun, CAP_NET_ADMIN), else proxy
-    Auto,
-    /// The client's TUN device: every program reaches resources
-    Tun,
-    /// The client's userspace HTTP proxy on loopback: programs that honour HTTP(S)_PROXY, and
-    /// `tgctl forward` for the others
-    Proxy,
-}
-
-impl NetworkMode {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            NetworkMode::Auto => "auto",
-            NetworkMode::Tun => "tun",
-            NetworkMode::Proxy => "proxy",
-        }
-    }
-}
-
-impl std::fmt::Display for NetworkMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub(crate) use super::args::NetworkMode;
 
 /// A free loopback port: bind port 0, note the port, release it.
 pub(crate) fn free_port() -> Result<u16> {

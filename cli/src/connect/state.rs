@@ -179,6 +179,9 @@ pub(crate) struct ConnectState {
     /// Log files of ours (the proxy daemon's output, the forwarder's), removed by `disconnect`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) logs: Vec<PathBuf>,
+    /// `--docker-dns`: what was changed in the Docker daemon's daemon.json, put back by `disconnect`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) docker_dns: Option<serde_json::Value>,
 }
 
 /// A forward that `connect --forward` started.
@@ -217,6 +220,7 @@ impl ConnectState {
             proxy: None,
             forwards: Vec::new(),
             logs: Vec::new(),
+            docker_dns: None,
         }
     }
 }

@@ -503,9 +503,22 @@ async fn a_second_connect_is_refused_until_disconnect() {
 async fn a_missing_client_exits_8_with_how_to_install() {
     let rig = Rig::new("online-after=10").await;
     std::fs::remove_file(rig.dir.path().join("bin/twingate")).unwrap();
-    let r = rig.connect(&[]).await;
-    r.failure(8).stderr_has("not installed").stderr_has("--install");
+    let r = rig.connect(&["--install", "never"]).await;
+    r.failure(8).stderr_has("not installed").stderr_has("--install never");
     rig.nothing_started();
+    // --install auto is the default: tgctl tries to install it (here the key download fails at
+    // once, before any apt-get runs).
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/apt/gpg.key"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&rig.world.server)
+        .await;
+    let key_url = format!("{}/apt/gpg.key", rig.world.server.uri());
+    let rig = rig
+        .with_env("TGCTL_TWINGATE_APT_KEY_URL", &key_url)
+        .with_env("TGCTL_TWINGATE_APT_URL", "file:/nonexistent/apt/");
+    let r = rig.connect(&[]).await;
+    r.failure(8).stderr_has("Installing the Twingate client").stderr_has("cannot download");
     let r = rig.connect(&["--client-bin", "/nonexistent/twingate"]).await;
     r.failure(8).stderr_has("--client-bin");
     // TGCTL_TWINGATE_BIN finds it again.
@@ -932,6 +945,9 @@ async fn install_adds_the_signed_apt_repository_then_installs_twingate() {
         .await;
     let key_url = format!("{}/apt/gpg.key", rig.world.server.uri());
     let rig = rig.with_env("TGCTL_TWINGATE_APT_KEY_URL", &key_url);
+    // The machine has CA certificates: apt can fetch https without installing them first.
+    std::fs::create_dir_all(rig.root().join("etc/ssl/certs")).unwrap();
+    std::fs::write(rig.root().join("etc/ssl/certs/ca-certificates.crt"), "").unwrap();
     let r = rig.connect(&["--install"]).await;
     r.success().no_secrets().stderr_has("Installing the Twingate client");
     let keyring = rig.root().join("usr/share/keyrings/twingate-client-keyring.gpg");
@@ -941,8 +957,49 @@ async fn install_adds_the_signed_apt_repository_then_installs_twingate() {
     let calls = std::fs::read_to_string(&calls).unwrap();
     let lines: Vec<&str> = calls.lines().collect();
     assert_eq!(lines.len(), 2, "{calls}");
-    assert!(lines[0].starts_with("noninteractive update -o Dir::Etc::sourcelist="), "{calls}");
-    assert_eq!(lines[1], "noninteractive install -y --no-install-recommends twingate");
+    assert!(lines[0].starts_with("noninteractive -q update -o Dir::Etc::sourcelist="), "{calls}");
+    assert_eq!(lines[1], "noninteractive install -y -q --no-install-recommends -o Acquire::Retries=3 twingate");
     rig.run(&["disconnect"]).await.success();
     rig.all_undone();
+}
+
+// ---- --docker-dns -----------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn docker_dns_points_the_daemon_at_the_client_and_disconnect_puts_it_back() {
+    let rig = Rig::new("online-after=10").await;
+    let daemon_json = rig.root().join("etc/docker/daemon.json");
+    std::fs::create_dir_all(daemon_json.parent().unwrap()).unwrap();
+    let before = "{\n  \"log-driver\": \"json-file\",\n  \"dns\": [\"8.8.8.8\"]\n}\n";
+    std::fs::write(&daemon_json, before).unwrap();
+    let r = rig.connect(&["--docker-dns"]).await;
+    r.success().stderr_has("/etc/docker/daemon.json now uses the client's resolvers");
+    // This fake machine has no systemd: nothing to restart, and it says so.
+    r.stderr_has("restart it for the setting to apply");
+    let during: Value = serde_json::from_str(&std::fs::read_to_string(&daemon_json).unwrap()).unwrap();
+    assert_eq!(during["dns"], json!(["100.95.0.251", "100.95.0.252", "100.95.0.253", "100.95.0.254"]));
+    assert_eq!(during["log-driver"], "json-file");
+    rig.run(&["disconnect"]).await.success().stderr_has("Restoring the Docker daemon's DNS");
+    let after: Value = serde_json::from_str(&std::fs::read_to_string(&daemon_json).unwrap()).unwrap();
+    assert_eq!(after, serde_json::from_str::<Value>(before).unwrap());
+    rig.all_undone();
+
+    // No daemon.json before: connect creates it, disconnect removes it.
+    std::fs::remove_file(&daemon_json).unwrap();
+    rig.connect(&["--docker-dns"]).await.success();
+    assert!(daemon_json.exists());
+    rig.run(&["disconnect"]).await.success();
+    assert!(!daemon_json.exists(), "the file connect created is gone");
+
+    // A broken daemon.json is left alone, and nothing stays connected.
+    std::fs::write(&daemon_json, "{broken").unwrap();
+    rig.connect(&["--docker-dns"]).await.failure(8).stderr_has("not valid JSON");
+    assert_eq!(std::fs::read_to_string(&daemon_json).unwrap(), "{broken");
+    rig.run(&["disconnect"]).await.success();
+    rig.all_undone();
+
+    // Proxy mode: containers cannot reach the resolvers; refused before anything starts.
+    let r = rig.connect(&["--docker-dns", "--network-mode", "proxy"]).await;
+    r.failure(2).stderr_has("--docker-dns needs TUN mode");
+    assert!(!daemon_json.exists() || std::fs::read_to_string(&daemon_json).unwrap() == "{broken");
 }

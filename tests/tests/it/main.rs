@@ -7,6 +7,7 @@ mod common;
 
 mod api;
 mod auth;
+mod check_args;
 mod connect;
 mod connector;
 mod device;

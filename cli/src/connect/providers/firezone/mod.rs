@@ -91,8 +91,10 @@ impl Provider for Firezone {
                 "Firezone takes a service-account token: --token-file PATH, --token - (stdin) or FIREZONE_TOKEN",
             ));
         }
-        if args.install {
-            return Err(Error::usage("--install is available for the Twingate client only").hint(client::INSTALL_HINT));
+        // `--install auto` is every provider's default; tgctl installs the Twingate client only.
+        if args.client_version != "latest" || args.docker_dns {
+            return Err(Error::usage("--client-version and --docker-dns are available for the Twingate client only")
+                .hint(client::INSTALL_HINT));
         }
         let mint_lifetime = match &args.mint_expires_in {
             Some(text) => parse::duration(text)?,

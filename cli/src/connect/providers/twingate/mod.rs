@@ -11,6 +11,7 @@
 
 pub(crate) mod cli;
 pub(crate) mod daemon;
+mod docker_dns;
 mod install;
 mod key;
 mod report;
@@ -27,7 +28,7 @@ use self::key::Key;
 use self::report::ConnectResult;
 use crate::api::Dialect;
 use crate::config::{ProviderKind, env};
-use crate::connect::args::ConnectArgs;
+use crate::connect::args::{ConnectArgs, InstallMode};
 use crate::connect::client::ClientResource;
 use crate::connect::job::ms;
 use crate::connect::ladder::{self, Polled, cap};
@@ -56,6 +57,8 @@ pub(crate) struct Twingate {
     mark: Option<LogMark>,
     restarts: u32,
     polls: u32,
+    /// `--docker-dns`: point dockerd at the client's resolvers once online.
+    docker_dns: bool,
 }
 
 impl Twingate {
@@ -82,6 +85,12 @@ impl Provider for Twingate {
                 "pass --provider firezone, set TGCTL_PROVIDER=firezone, or use a profile with provider = \"firezone\"",
             ));
         }
+        if args.docker_dns && args.network_mode == NetworkMode::Proxy {
+            return Err(Error::usage(
+                "--docker-dns needs TUN mode: containers reach the client's resolvers through its tunnel",
+            )
+            .hint("drop --network-mode proxy (TUN needs root or sudo and /dev/net/tun), or drop --docker-dns"));
+        }
         Ok(Self {
             given: None,
             key: None,
@@ -93,6 +102,7 @@ impl Provider for Twingate {
             mark: None,
             restarts: 0,
             polls: 0,
+            docker_dns: args.docker_dns,
         })
     }
 
@@ -135,6 +145,12 @@ impl Provider for Twingate {
                     p.addr
                 ));
             }
+        }
+        if self.docker_dns && mode == NetworkMode::Proxy {
+            return Err(Error::usage(format!(
+                "--docker-dns needs TUN mode: containers reach the client's resolvers through its tunnel ({reason})"
+            ))
+            .hint("run as root or with sudo where /dev/net/tun exists (--network-mode tun), or drop --docker-dns"));
         }
         // A failure shows only what the client logged from here on.
         self.mark = Some(client.log.mark());
@@ -237,6 +253,17 @@ impl Provider for Twingate {
         self.restarts = waited.restarts;
         self.polls = waited.polls;
         host.events.note(format!("The client is online after {}", human(t.elapsed())));
+        if self.docker_dns {
+            host.events.step("Pointing the Docker daemon's DNS at the client's resolvers (--docker-dns)");
+            let machine = Machine::from_env(host.env);
+            let mut save = |rec: docker_dns::DockerDnsRecord| {
+                st.docker_dns = Some(serde_json::to_value(rec).map_err(|e| Error::internal(e.to_string()))?);
+                st.save()
+            };
+            let runner = self.client()?.runner.clone();
+            let done = docker_dns::apply(host.env, &runner, &machine, &mut save).await.map_err(Failure::from_error)?;
+            host.events.note(format!("{} now uses the client's resolvers; {done}", docker_dns::DAEMON_JSON));
+        }
         Ok(())
     }
 
@@ -348,19 +375,28 @@ async fn preflight_all(
         return Err(e.clone());
     }
     let mut install_time = Duration::ZERO;
+    let request = install::Request::new(host.env, &args.client_version)?;
     let bin = match install::find_client(host.env, args.client_bin.as_deref()) {
         Ok(b) => b,
-        Err(_) if args.install && args.client_bin.is_none() && host.env.get(env::TGCTL_TWINGATE_BIN).is_none() => {
+        Err(_)
+            if args.install == InstallMode::Auto
+                && args.client_bin.is_none()
+                && host.env.get(env::TGCTL_TWINGATE_BIN).is_none() =>
+        {
+            // Without root or passwordless sudo, the error lists the commands to run.
             let runner = match privileges.clone() {
-                Some(r) => r?,
-                None => preflight::privileges(host.env).await?,
+                Some(r) => r.ok(),
+                None => preflight::privileges(host.env).await.ok(),
             };
             let it = Instant::now();
-            events.step("Installing the Twingate client (apt)");
-            install::install(host.env, &runner, machine, &|m| events.note(m)).await?;
+            events.step("Installing the Twingate client (it is not on PATH; --install auto)");
+            install::install(host.env, runner.as_ref(), machine, &request, &|m| events.note(m)).await?;
             install_time = it.elapsed();
             events.note(format!("Installed the Twingate client in {}", human(install_time)));
             install::find_client(host.env, None)?
+        }
+        Err(e) if args.install == InstallMode::Never => {
+            return Err(Error { hint: Some(format!("--install never: {}", install::INSTALL_HINT)), ..e });
         }
         Err(e) => return Err(e),
     };
@@ -409,6 +445,11 @@ async fn preflight_all(
         Error::new(Kind::ClientFailed, format!("preflight: cannot run the client {}: {}", bin.display(), e.reason))
             .hint(install::INSTALL_HINT)
     })?;
+    if let Some(pinned) = request.version.as_deref().filter(|v| !version.contains(v)) {
+        events.warn(format!(
+            "--client-version {pinned}: the client found is {version}; using it (tgctl installs a client only where there is none)"
+        ));
+    }
     Ok((client, version, install_time, (mode, reason)))
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::cli::Cli;
-use super::install;
+use super::{docker_dns, install};
 use crate::api::Client;
 use crate::api::service_keys::{self, KeyStatus};
 use crate::config::env;
@@ -39,6 +39,28 @@ pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result
     };
 
     undo::end_command(st, &mut report).await;
+    if let Some(value) = st.docker_dns.clone() {
+        say("Restoring the Docker daemon's DNS (--docker-dns)");
+        let machine = Machine::from_env(host.env);
+        let restored = match serde_json::from_value::<docker_dns::DockerDnsRecord>(value) {
+            Ok(rec) => docker_dns::undo(host.env, &client.runner, &machine, &rec).await,
+            Err(e) => Err(Error::new(Kind::Config, format!("the --docker-dns record is unreadable: {e}"))),
+        };
+        match restored {
+            Ok(notes) => {
+                for n in notes {
+                    say(&n);
+                }
+            }
+            Err(e) => report.warnings.push(format!(
+                "{}: {} may still name the client's resolvers",
+                e.message,
+                docker_dns::DAEMON_JSON
+            )),
+        }
+        st.docker_dns = None;
+        st.save()?;
+    }
     let client_present = client.bin.exists();
     if st.ran_start {
         if client_present {
