@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod connect;
 pub mod error;
+pub mod naming;
 pub mod output;
 pub mod parse;
 

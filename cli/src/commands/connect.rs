@@ -871,7 +871,7 @@ async fn mint(ctx: &Ctx, args: &ConnectArgs, st: &mut ConnectState, state_path: 
     let account_arg = args.service_account.as_deref().unwrap_or_default();
     let client = ctx.client()?;
     let account = service_accounts::resolve(&client, account_arg).await?;
-    let name = job_key_name(&ctx.env);
+    let name = crate::naming::key_name(&ctx.env);
     let created = service_keys::create(&client, &account.id, Some(name.clone()), args.mint_expires_in_days).await?;
     let token = created.token.expose_secret();
     let masker = Masker::for_key(token, KeyDocument::parse(token).ok().as_ref());

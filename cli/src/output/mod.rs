@@ -238,6 +238,12 @@ impl Printer {
         Progress::new(message, self.err_tty && !self.quiet, self.quiet)
     }
 
+    /// A spinner for one stage of a longer command, at a terminal only: off a terminal the
+    /// command reports each stage with one line when it is done.
+    pub fn spinner(&self, message: &str) -> Progress {
+        Progress::new(message, self.err_tty && !self.quiet, true)
+    }
+
     // ---- stdout -------------------------------------------------------------------------------
 
     /// Raw text on stdout (a requested secret, `tgctl api` results). Adds a newline if missing.
