@@ -27,7 +27,11 @@ pub fn run(ctx: &Ctx, args: HelpArgs) -> Result<()> {
 }
 
 fn environment() -> String {
-    let mut s = String::from("Environment variables read by tgctl (empty counts as unset):\n\n");
+    let mut s = String::from(
+        "Environment variables read by tgctl (empty counts as unset).\n\
+         Every setting is taken from a flag, else the environment, else the profile in config.toml;\n\
+         `tgctl auth status` shows where each value came from.\n\n",
+    );
     for v in VARS.iter().filter(|v| v.documented) {
         s.push_str(&format!("  {}\n      {}\n", v.name, v.help));
     }

@@ -201,7 +201,11 @@ impl Ctx {
         let config = self.config()?;
         let profile_name = config.profile_name(self.global.profile.as_deref());
         let profile = config.profile(&profile_name);
-        let (endpoint, network) = config::endpoint(&self.env, self.global.network.as_deref(), &profile)?;
+        let target = config::target(&self.env, self.global.network.as_deref(), &profile_name, &profile)?;
+        for line in &target.overridden {
+            self.printer.info(&format!("note: {line} (flag > environment > profile; see `tgctl auth status`)"));
+        }
+        let (endpoint, network) = (target.endpoint, target.network);
         let limits = config::limits(&self.env, &profile)?;
         let (token, source) = if let Some(t) = self.env.get(env::TWINGATE_API_TOKEN) {
             (
