@@ -25,7 +25,7 @@ pub enum ExitCode {
 
 impl ExitCode {
     pub const TABLE: &'static [(ExitCode, &'static str)] = &[
-        (ExitCode::Ok, "success"),
+        (ExitCode::Ok, "success, or \"no\" at a confirmation prompt (nothing was changed)"),
         (ExitCode::Error, "an error not covered below (file system, unexpected response, ...)"),
         (ExitCode::Usage, "bad flags or input: invalid ID, bad value, missing --yes off a terminal"),
         (ExitCode::Auth, "no API token, or the token was rejected or lacks the permission"),
@@ -34,7 +34,7 @@ impl ExitCode {
         (ExitCode::Network, "network failure, server error or rate limit that outlasted the retries"),
         (ExitCode::ConnectTimeout, "connect --wait: the resources were not reachable within --timeout"),
         (ExitCode::ClientFailed, "connect: the headless client is missing, failed or crashed"),
-        (ExitCode::Interrupted, "interrupted (SIGINT/SIGTERM) or a prompt was cancelled"),
+        (ExitCode::Interrupted, "interrupted (SIGINT/SIGTERM, or Ctrl-C or Esc at a prompt)"),
     ];
 
     pub fn code(self) -> i32 {
@@ -66,6 +66,8 @@ pub enum Kind {
     Internal,
     /// stdout was closed (e.g. `tgctl ... | head`): exit 0 quietly.
     BrokenPipe,
+    /// "No" at a confirmation prompt: a normal answer, exit 0 with "nothing was changed".
+    Declined,
 }
 
 impl Kind {
@@ -92,6 +94,7 @@ impl Kind {
             Kind::Config => "config",
             Kind::Internal => "internal",
             Kind::BrokenPipe => "broken_pipe",
+            Kind::Declined => "declined",
         }
     }
 
@@ -106,7 +109,7 @@ impl Kind {
             Kind::ClientFailed => ExitCode::ClientFailed,
             Kind::Interrupted => ExitCode::Interrupted,
             Kind::Io | Kind::Internal => ExitCode::Error,
-            Kind::BrokenPipe => ExitCode::Ok,
+            Kind::BrokenPipe | Kind::Declined => ExitCode::Ok,
         }
     }
 }
@@ -228,6 +231,7 @@ mod tests {
             Kind::Config,
             Kind::Internal,
             Kind::BrokenPipe,
+            Kind::Declined,
         ];
         for kind in kinds {
             let code = kind.exit_code();

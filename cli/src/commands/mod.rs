@@ -271,7 +271,8 @@ impl Ctx {
             .default(false)
             .interact()
             .map_err(|_| Error::new(Kind::Interrupted, "cancelled"))?;
-        if answer { Ok(()) } else { Err(Error::new(Kind::Interrupted, "cancelled; nothing was changed")) }
+        // "No" is an answer, not a failure: exit 0 (`tgctl help exit-codes`).
+        if answer { Ok(()) } else { Err(Error::new(Kind::Declined, "Answered no: nothing was changed.")) }
     }
 }
 

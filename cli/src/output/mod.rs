@@ -204,6 +204,11 @@ impl Printer {
         if error.kind == Kind::BrokenPipe {
             return;
         }
+        if error.kind == Kind::Declined {
+            // Not an error: the person answered the question.
+            self.info(&error.message);
+            return;
+        }
         if matches!(self.format, Format::Json | Format::Ndjson) {
             let body = serde_json::json!({
                 "error": {

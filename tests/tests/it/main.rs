@@ -27,6 +27,7 @@ mod service_account;
 mod service_key;
 mod signals;
 mod sim_machine;
+mod terminal;
 mod transport;
 mod user;
 
