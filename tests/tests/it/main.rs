@@ -19,6 +19,7 @@ mod load;
 mod matrix;
 mod output;
 mod proxy;
+mod readme;
 mod remote_network;
 mod resource;
 mod secret_hygiene;
