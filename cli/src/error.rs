@@ -121,17 +121,26 @@ pub struct Error {
     pub message: String,
     pub hint: Option<String>,
     pub details: Vec<String>,
+    /// For a name that matched nothing: what was looked for (`crate::suggest` adds "did you
+    /// mean").
+    pub lookup: Option<Box<crate::suggest::Lookup>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Self { kind, message: one_line(message.into()), hint: None, details: Vec::new() }
+        Self { kind, message: one_line(message.into()), hint: None, details: Vec::new(), lookup: None }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// Marks a not-found error as a failed lookup of `name` among the `noun`s.
+    pub fn looked_up(mut self, noun: &str, name: &str) -> Self {
+        self.lookup = Some(Box::new(crate::suggest::Lookup { noun: noun.to_owned(), name: name.to_owned() }));
         self
     }
 

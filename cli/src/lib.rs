@@ -9,6 +9,7 @@ pub mod error;
 pub mod naming;
 pub mod output;
 pub mod parse;
+pub mod suggest;
 
 #[cfg(test)]
 mod fuzz;
@@ -38,7 +39,13 @@ pub fn main_entry() -> i32 {
             return ExitCode::Error.code();
         }
     };
-    match runtime.block_on(commands::run(&ctx, cli.command)) {
+    let outcome = runtime.block_on(async {
+        match commands::run(&ctx, cli.command).await {
+            Err(e) if e.lookup.is_some() => Err(suggest::after_not_found(ctx.client().ok(), e).await),
+            other => other,
+        }
+    });
+    match outcome {
         Ok(()) => ctx.exit_code(),
         Err(e) => {
             ctx.printer.error(&e);

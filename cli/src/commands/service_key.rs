@@ -342,10 +342,14 @@ async fn resolve_key(client: &api::Client, arg: &KeyArg) -> Result<ServiceKey> {
     };
     let keys =
         api::collect(None, |after, first| service_keys::list_page(client, account.as_ref(), after, first)).await?;
+    let names: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
     let mut matches: Vec<ServiceKey> = keys.into_iter().filter(|k| k.name == arg.key).collect();
     match matches.len() {
-        0 => Err(Error::not_found(format!("no service key named {:?}", arg.key))
-            .hint("list them with `tgctl service-key list`")),
+        0 => Err(Error::not_found(format!("no service key named {:?}", arg.key)).hint(crate::suggest::hint(
+            &arg.key,
+            &names,
+            "tgctl service-key list",
+        ))),
         1 => Ok(matches.remove(0)),
         n => Err(Error::new(Kind::Ambiguous, format!("{n} service keys are named {:?}; pass an ID instead", arg.key))
             .hint(format!("IDs: {}", matches.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")))),
