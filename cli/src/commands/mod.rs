@@ -31,7 +31,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::api::{Client, ClientOptions, Pacer, RetryPolicy};
 use crate::config::{self, Config, Env, Session, env};
 use crate::error::{Error, Kind, Result};
-use crate::output::{ColorChoice, Format, Printer};
+use crate::output::{ColorChoice, OutputArg, Printer};
 
 const ROOT_EXAMPLES: &str = "\
 Examples:
@@ -90,9 +90,12 @@ pub struct GlobalArgs {
     /// Configuration profile [env: TGCTL_PROFILE]
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Output format
-    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table)]
-    pub output: Format,
+    /// Output format (wide: a table with full IDs and names)
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputArg::Table)]
+    pub output: OutputArg,
+    /// Tables with full IDs and names, however wide (same as -o wide)
+    #[arg(long, global = true)]
+    pub wide: bool,
     /// When to use colour (NO_COLOR is honoured)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -174,7 +177,9 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(env: Env, global: GlobalArgs) -> Self {
-        let printer = Printer::new(global.output, global.color, global.quiet, global.verbose, &env);
+        let (format, wide) = global.output.format();
+        let printer =
+            Printer::new(format, global.color, global.quiet, global.verbose, &env).with_wide(wide || global.wide);
         Self { env, global, printer, config: OnceLock::new(), exit_code: OnceLock::new() }
     }
 

@@ -38,6 +38,7 @@ vars! {
     TGCTL_RETRY_BUDGET = "TGCTL_RETRY_BUDGET", "Seconds all attempts of one request may take together, waits included (default 90).", true;
     TGCTL_FORCE_TTY = "TGCTL_FORCE_TTY", "Set to 1 to format output as if stdout and stderr were terminals.", true;
     TGCTL_NO_PROMPT = "TGCTL_NO_PROMPT", "Set to 1 to never prompt; destructive verbs then need --yes.", true;
+    COLUMNS = "COLUMNS", "Width of tables at a terminal (default: the terminal's width; 100 when unknown).", true;
     NO_COLOR = "NO_COLOR", "When set and not empty, no colour.", true;
     CLICOLOR_FORCE = "CLICOLOR_FORCE", "When set and not 0, colour even when not on a terminal.", true;
     FORCE_COLOR = "FORCE_COLOR", "Same as CLICOLOR_FORCE.", true;

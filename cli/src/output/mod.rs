@@ -35,6 +35,34 @@ pub enum Format {
     Id,
 }
 
+/// `-o/--output` as typed: the formats, plus `wide` (a table with IDs and names whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputArg {
+    /// Aligned table on a terminal (IDs shortened, long names cut to fit), tab-separated values otherwise.
+    Table,
+    /// A table with full IDs and names, however wide.
+    Wide,
+    /// JSON (an array for lists).
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// IDs only, one per line.
+    Id,
+}
+
+impl OutputArg {
+    /// The format, and whether tables are wide.
+    pub fn format(self) -> (Format, bool) {
+        match self {
+            OutputArg::Table => (Format::Table, false),
+            OutputArg::Wide => (Format::Table, true),
+            OutputArg::Json => (Format::Json, false),
+            OutputArg::Ndjson => (Format::Ndjson, false),
+            OutputArg::Id => (Format::Id, false),
+        }
+    }
+}
+
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
@@ -69,6 +97,8 @@ pub struct Printer {
     github_actions: bool,
     ci: bool,
     width: usize,
+    /// `-o wide` / `--wide`: tables keep full IDs and names.
+    wide: bool,
 }
 
 impl Printer {
@@ -84,7 +114,14 @@ impl Printer {
                     && (err_tty || env.flag(env::CLICOLOR_FORCE) || env.flag(env::FORCE_COLOR))
             }
         };
-        let width = console::Term::stdout().size_checked().map_or(120, |(_, w)| usize::from(w)).max(40);
+        // COLUMNS first (what the shell says, and what tests set), then the terminal's size.
+        let width = env
+            .number::<usize>(env::COLUMNS)
+            .ok()
+            .flatten()
+            .filter(|w| *w >= 20)
+            .or_else(|| console::Term::stdout().size_checked().map(|(_, w)| usize::from(w)).filter(|w| *w > 0))
+            .unwrap_or(100);
         Self {
             format,
             out_tty,
@@ -95,7 +132,14 @@ impl Printer {
             github_actions: env.in_github_actions(),
             ci: env.in_ci(),
             width,
+            wide: false,
         }
+    }
+
+    /// Tables with full IDs and names (`-o wide`, `--wide`).
+    pub fn with_wide(mut self, wide: bool) -> Self {
+        self.wide = wide;
+        self
     }
 
     pub fn format(&self) -> Format {
@@ -316,6 +360,16 @@ impl Printer {
     }
 }
 
+/// An ID as a terminal table shows it: the object's own key from the Relay ID
+/// (`Resource:1030` is `1030`), cut to 8 characters with `…`. `-o wide`, `-o id`, JSON and
+/// pipes keep the full ID, which is what commands take.
+fn short_id(id: &str) -> String {
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(id).ok().and_then(|b| String::from_utf8(b).ok());
+    let key = decoded.as_deref().and_then(|d| d.split_once(':')).map_or(id, |(_, k)| k);
+    if key.chars().count() <= 8 { key.to_owned() } else { key.chars().take(8).collect::<String>() + "…" }
+}
+
 fn title(header: &str) -> String {
     let lower = header.to_ascii_lowercase();
     let mut chars = lower.chars();
@@ -388,7 +442,11 @@ impl<T: Tabular> ListWriter<'_, T> {
                         .set_width(p.width as u16)
                         .set_truncation_indicator("…")
                         .set_header(T::headers().iter().map(|h| h.to_ascii_uppercase()));
-                    for row in self.rows {
+                    let short_ids = !p.wide && T::headers().first() == Some(&"id");
+                    for mut row in self.rows {
+                        if short_ids && let Some(id) = row.first_mut() {
+                            *id = short_id(id);
+                        }
                         let mut row = Row::from(row);
                         row.max_height(1);
                         table.add_row(row);
@@ -401,7 +459,14 @@ impl<T: Tabular> ListWriter<'_, T> {
                             column.set_constraint(ColumnConstraint::ContentWidth);
                         }
                     }
-                    let text: String = table.lines().map(|l| l.trim_end().to_owned() + "\n").collect();
+                    if p.wide {
+                        table.set_content_arrangement(ContentArrangement::Disabled);
+                    }
+                    // No line wider than the terminal, whatever the content (unless wide).
+                    let fit = |l: &str| {
+                        if p.wide { l.to_owned() } else { console::truncate_str(l, p.width, "…").into_owned() }
+                    };
+                    let text: String = table.lines().map(|l| fit(l.trim_end()) + "\n").collect();
                     p.raw(&text)?;
                 }
             }
