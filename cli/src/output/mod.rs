@@ -356,7 +356,10 @@ impl Printer {
 
     /// Starts a streamed list in a given format (`tgctl api --paginate` prints JSON for tables).
     pub fn list_as<T: Tabular>(&self, format: Format) -> ListWriter<'_, T> {
-        ListWriter { printer: self, format, rows: Vec::new(), count: 0, _marker: std::marker::PhantomData }
+        // At a terminal, a spinner counts rows while pages arrive (a TTY table shows only at the
+        // end); off a terminal, the rows themselves are the progress.
+        let progress = (self.err_tty && !self.quiet).then(|| Progress::new("Listing", true, true));
+        ListWriter { printer: self, format, rows: Vec::new(), count: 0, progress, _marker: std::marker::PhantomData }
     }
 }
 
@@ -383,6 +386,7 @@ pub struct ListWriter<'p, T: Tabular> {
     format: Format,
     rows: Vec<Vec<String>>,
     count: usize,
+    progress: Option<Progress>,
     _marker: std::marker::PhantomData<T>,
 }
 
@@ -414,6 +418,9 @@ impl<T: Tabular> ListWriter<'_, T> {
             }
             self.count += 1;
         }
+        if let Some(progress) = &self.progress {
+            progress.set_message(&format!("Listing: {} so far", self.count));
+        }
         if buf.is_empty() {
             return Ok(());
         }
@@ -426,7 +433,10 @@ impl<T: Tabular> ListWriter<'_, T> {
     }
 
     /// Ends the list; returns how many rows it had.
-    pub fn finish(self) -> Result<usize> {
+    pub fn finish(mut self) -> Result<usize> {
+        if let Some(progress) = self.progress.take() {
+            progress.finish();
+        }
         let p = self.printer;
         match self.format {
             Format::Json => p.raw(if self.count == 0 { "[]" } else { "\n]" })?,

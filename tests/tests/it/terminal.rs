@@ -34,13 +34,14 @@ fn quote(s: &str) -> String {
 /// `prompt` shows on the terminal. A session that is still running after `limit` is killed
 /// and fails the test (a hang, not a slow machine: nothing here waits on time otherwise).
 pub fn at_terminal(cmd: &Command, prompt: &str, answer: Option<&str>) -> Screen {
-    let mut line = quote(&cmd.get_program().to_string_lossy());
+    // A pty made without a terminal around it has no size; give it one, as a window would.
+    let mut line = format!("stty cols 100 rows 40; exec {}", quote(&cmd.get_program().to_string_lossy()));
     for a in cmd.get_args() {
         line.push(' ');
         line.push_str(&quote(&a.to_string_lossy()));
     }
     let mut script = Command::new("script");
-    script.args(["-q", "-e", "-c", &line, "/dev/null"]).env_clear();
+    script.args(["-q", "-e", "-c", &line, "/dev/null"]).env_clear().env("TERM", "xterm");
     for (k, v) in cmd.get_envs() {
         if let Some(v) = v {
             script.env(k, v);
@@ -118,4 +119,73 @@ async fn no_at_a_prompt_changes_nothing_and_exits_0() {
     screen.has("Revoked service key");
     let v = emu.run(&["key", "get", "nightly", "--service-account", "ci", "-o", "json"]).await.success().json();
     assert_eq!(v["status"], "revoked");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn long_lists_and_rotation_show_progress_at_a_terminal_and_plain_lines_elsewhere() {
+    use serde_json::json;
+    use wiremock::ResponseTemplate;
+    use wiremock::matchers::body_partial_json;
+
+    use crate::common::World;
+    use crate::service_account::list_data;
+
+    // Three pages of service accounts.
+    let w = World::new().await;
+    for (after, next, range) in
+        [(None, Some("c1"), 0..100), (Some("c1"), Some("c2"), 100..200), (Some("c2"), None, 200..230)]
+    {
+        let nodes = range.map(|i| crate::service_account_node(&i.to_string(), &format!("sa-{i}"))).collect();
+        wiremock::Mock::given(body_partial_json(
+            json!({"operationName": "ServiceAccountList", "variables": {"after": after}}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": list_data(nodes, next)})))
+        .mount(&w.server)
+        .await;
+    }
+    let mut c = w.cmd();
+    c.env("COLUMNS", "100").args(["service-account", "list"]);
+    let screen = tokio::task::spawn_blocking(move || at_terminal(&c, "", None)).await.unwrap();
+    assert_eq!(screen.code, 0, "{}", screen.text);
+    screen.has("Listing: 100 so far").has("Listing: 200 so far").has("sa-229");
+    // In a pipe (CI), no spinner: the rows are the progress.
+    let r = w.run(&["service-account", "list"]).await;
+    assert!(r.success().stderr().is_empty(), "{}", r.stderr());
+    assert_eq!(r.stdout().lines().count(), 230);
+
+    // Rotation: a spinner per stage at a terminal; one line per stage in a pipe.
+    let emu = Emulator::start(&["--seed", "demo"]);
+    emu.run(&["service-account", "create", "ci"]).await.success();
+    let dir = emu.state.path();
+    let (old, new) = (dir.join("old.json"), dir.join("new.json"));
+    emu.run(&["key", "create", "--service-account", "ci", "--name", "nightly", "--key-file", old.to_str().unwrap()])
+        .await
+        .success();
+    let mut c = emu.cmd();
+    c.args(["key", "rotate", "nightly", "--service-account", "ci", "--key-file", new.to_str().unwrap(), "--yes"]);
+    let screen = tokio::task::spawn_blocking(move || at_terminal(&c, "", None)).await.unwrap();
+    assert_eq!(screen.code, 0, "{}", screen.text);
+    screen.has("Creating the new key").has("Revoking the old key").has("Rotated service key \"nightly\"");
+    let r = emu
+        .run(&[
+            "key",
+            "rotate",
+            "nightly",
+            "--service-account",
+            "ci",
+            "--key-file",
+            new.to_str().unwrap(),
+            "--force",
+            "--yes",
+        ])
+        .await;
+    // Two keys are named nightly now (one revoked): the name is ambiguous, so rotate by ID.
+    r.failure(2).stderr_has("2 service keys are named \"nightly\"");
+    let id = emu.run(&["key", "list", "--service-account", "ci", "--status", "active", "-o", "id"]).await.stdout();
+    let r = emu
+        .run(&["key", "rotate", id.trim(), "--key-file", new.to_str().unwrap(), "--force", "--delete-old", "--yes"])
+        .await;
+    let lines: Vec<String> = r.success().stderr().lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 4, "one line per stage: written, revoked, deleted, summary: {lines:#?}");
+    assert!(!r.stderr().contains("Creating the new key"), "no spinner text in a pipe");
 }
