@@ -9,6 +9,7 @@ mod api;
 mod auth;
 mod connect;
 mod connector;
+mod demo;
 mod device;
 mod emulator;
 mod emulator_nouns;
