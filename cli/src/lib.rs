@@ -14,15 +14,13 @@ pub mod suggest;
 #[cfg(test)]
 mod fuzz;
 
-use clap::Parser;
-
-use crate::commands::{Cli, Ctx};
+use crate::commands::Ctx;
 use crate::config::Env;
 use crate::error::ExitCode;
 
 /// Parses the command line, runs it and renders any error. Returns the process exit code.
 pub fn main_entry() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match commands::parse() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { ExitCode::Usage.code() } else { ExitCode::Ok.code() };

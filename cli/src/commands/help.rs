@@ -1,8 +1,8 @@
 //! `tgctl help [COMMAND...|environment|exit-codes]`.
 
-use clap::{Args, CommandFactory};
+use clap::Args;
 
-use super::{Cli, Ctx};
+use super::Ctx;
 use crate::config::env::VARS;
 use crate::error::{Error, ExitCode, Result};
 
@@ -48,7 +48,7 @@ fn exit_codes() -> String {
 }
 
 fn command_help(path: &[&str]) -> Result<String> {
-    let mut cmd = Cli::command();
+    let mut cmd = super::command();
     cmd.build();
     let mut current = &mut cmd;
     for name in path {

@@ -164,6 +164,39 @@ pub enum Command {
     Help(help::HelpArgs),
 }
 
+/// The command tree, with examples on every noun too: a noun without its own gets the first
+/// example of each of its verbs, so `tgctl service-key --help` shows what `tgctl service-key
+/// create --help` and its siblings do.
+pub fn command() -> clap::Command {
+    fn first_example(verb: &clap::Command) -> Option<String> {
+        let help = verb.get_after_help()?.to_string();
+        let body = help.split_once("Examples:")?.1;
+        body.lines().map(str::trim).find(|l| l.starts_with("tgctl ")).map(str::to_owned)
+    }
+    fn with_examples(mut cmd: clap::Command) -> clap::Command {
+        let verbs: Vec<String> = cmd.get_subcommands().map(|v| v.get_name().to_owned()).collect();
+        for name in verbs {
+            cmd = cmd.mut_subcommand(&name, with_examples);
+        }
+        let has_verbs = cmd.get_subcommands().any(|v| v.get_name() != "help");
+        if has_verbs && cmd.get_after_help().is_none() {
+            let lines: Vec<String> =
+                cmd.get_subcommands().filter_map(first_example).map(|l| format!("  {l}")).collect();
+            if !lines.is_empty() {
+                cmd = cmd.after_help(format!("Examples:\n{}", lines.join("\n")));
+            }
+        }
+        cmd
+    }
+    with_examples(<Cli as clap::CommandFactory>::command())
+}
+
+/// Parses the command line with [`command`].
+pub fn parse() -> std::result::Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m))
+}
+
 /// What every command gets: the environment snapshot, global flags, the printer, config.
 pub struct Ctx {
     pub env: Env,
@@ -433,7 +466,7 @@ mod tests {
 
     use super::*;
 
-    /// Every leaf command's help carries examples.
+    /// Every command's help carries examples: verbs their own, nouns their verbs'.
     #[test]
     fn every_verb_has_examples() {
         fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>, leaves: &mut usize) {
@@ -441,16 +474,16 @@ mod tests {
             let subs: Vec<&clap::Command> = cmd.get_subcommands().filter(|c| c.get_name() != "help").collect();
             if subs.is_empty() {
                 *leaves += 1;
-                let help = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
-                if !help.contains("Examples") {
-                    missing.push(path.trim().to_owned());
-                }
+            }
+            let help = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+            if !help.contains("Examples") {
+                missing.push(path.trim().to_owned());
             }
             for sub in subs {
                 walk(sub, &path, missing, leaves);
             }
         }
-        let mut cmd = Cli::command();
+        let mut cmd = command();
         cmd.build();
         let mut missing = Vec::new();
         let mut leaves = 0;
