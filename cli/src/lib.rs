@@ -2,9 +2,9 @@
 //! jobs to private resources. See ARCHITECTURE.md for the map.
 
 pub mod api;
-pub mod commands;
+pub(crate) mod commands;
 pub mod config;
-pub mod connect;
+pub(crate) mod connect;
 pub mod error;
 pub mod naming;
 pub mod output;

@@ -36,28 +36,28 @@ With --paginate, the nodes of every page are printed as one JSON array (or one p
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, after_help = EXAMPLES)]
-pub struct ApiArgs {
+pub(crate) struct ApiArgs {
     #[command(subcommand)]
-    pub command: Option<ApiCommand>,
+    pub(crate) command: Option<ApiCommand>,
     /// The GraphQL document: its text, `-` for stdin, or @FILE
     #[arg(value_name = "QUERY")]
-    pub query: Option<String>,
+    pub(crate) query: Option<String>,
     /// A typed variable NAME=VALUE (see below); repeatable
     #[arg(short = 'F', long = "field", value_name = "NAME=VALUE")]
-    pub fields: Vec<String>,
+    pub(crate) fields: Vec<String>,
     /// A string variable NAME=VALUE; or FILE (no `=`) to read the document from; repeatable
     #[arg(short = 'f', long = "raw-field", value_name = "NAME=VALUE|FILE")]
-    pub raw_fields: Vec<String>,
+    pub(crate) raw_fields: Vec<String>,
     /// The operation to run when the document has several
     #[arg(long, value_name = "NAME")]
-    pub operation_name: Option<String>,
+    pub(crate) operation_name: Option<String>,
     /// Follow the connection in the result while pageInfo.hasNextPage, printing every page's nodes
     #[arg(long)]
-    pub paginate: bool,
+    pub(crate) paginate: bool,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ApiCommand {
+pub(crate) enum ApiCommand {
     /// Print the live schema as SDL, by introspection
     #[command(after_help = "Examples:
   tgctl api schema
@@ -65,7 +65,7 @@ pub enum ApiCommand {
     Schema,
 }
 
-pub async fn run(ctx: &Ctx, args: ApiArgs) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx, args: ApiArgs) -> Result<()> {
     match args.command {
         Some(ApiCommand::Schema) => schema(ctx).await,
         None => document(ctx, args).await,

@@ -13,7 +13,7 @@ use crate::error::{Error, Kind, Result};
 use crate::output::{Fmt, Tabular};
 
 #[derive(Debug, Subcommand)]
-pub enum AuthCommand {
+pub(crate) enum AuthCommand {
     /// Store an API token for a network (read from stdin or a hidden prompt, never from argv)
     #[command(after_help = "Examples:
   # Interactive: prompts for the token without echoing it
@@ -38,40 +38,40 @@ pub enum AuthCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct LoginArgs {
+pub(crate) struct LoginArgs {
     /// Store the token without checking it against the API
     #[arg(long)]
-    pub no_verify: bool,
+    pub(crate) no_verify: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Don't check the token against the API
     #[arg(long)]
-    pub offline: bool,
+    pub(crate) offline: bool,
 }
 
 /// What `auth status` and `auth login` report.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AuthStatus {
-    pub profile: String,
-    pub network: Option<String>,
-    pub endpoint: String,
-    pub token_source: TokenSource,
+pub(crate) struct AuthStatus {
+    pub(crate) profile: String,
+    pub(crate) network: Option<String>,
+    pub(crate) endpoint: String,
+    pub(crate) token_source: TokenSource,
     /// Whether the API accepted the token (null when not checked).
-    pub token_valid: Option<bool>,
-    pub config_dir: String,
+    pub(crate) token_valid: Option<bool>,
+    pub(crate) config_dir: String,
     /// Where the profile name, the network and the endpoint came from (flag, environment,
     /// profile or default; see config/precedence.rs).
-    pub sources: Sources,
+    pub(crate) sources: Sources,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Sources {
-    pub profile: Origin,
-    pub network: Option<Origin>,
-    pub endpoint: Origin,
+pub(crate) struct Sources {
+    pub(crate) profile: Origin,
+    pub(crate) network: Option<Origin>,
+    pub(crate) endpoint: Origin,
 }
 
 impl Tabular for AuthStatus {
@@ -112,13 +112,7 @@ impl Tabular for AuthStatus {
     }
 }
 
-pub async fn run(ctx: &Ctx, command: AuthCommand) -> Result<()> {
-    if ctx.provider()? == config::ProviderKind::Firezone && !matches!(command, AuthCommand::Logout) {
-        return Err(super::firezone::twingate_only(
-            "auth login|status",
-            "Firezone's API token is read from FIREZONE_API_TOKEN (an API client's token: Settings > API Clients)",
-        ));
-    }
+pub(crate) async fn run(ctx: &Ctx, command: AuthCommand) -> Result<()> {
     match command {
         AuthCommand::Login(a) => login(ctx, a).await,
         AuthCommand::Status(a) => status(ctx, a).await,

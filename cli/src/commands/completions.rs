@@ -11,13 +11,13 @@ use crate::error::{Error, Result};
   tgctl completions bash > /etc/bash_completion.d/tgctl
   tgctl completions zsh > \"${fpath[1]}/_tgctl\"
   tgctl completions fish > ~/.config/fish/completions/tgctl.fish")]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// Shell to generate completions for
     #[arg(value_enum)]
-    pub shell: Shell,
+    pub(crate) shell: Shell,
 }
 
-pub fn run(ctx: &Ctx, args: CompletionsArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Ctx, args: CompletionsArgs) -> Result<()> {
     let mut buf = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "tgctl", &mut buf);
     let text = String::from_utf8(buf).map_err(|_| Error::internal("completions are not UTF-8"))?;

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::output::{Fmt, Format, Tabular};
 
 #[derive(Debug, Subcommand)]
-pub enum ConnectorCommand {
+pub(crate) enum ConnectorCommand {
     /// List connectors with their state, last heartbeat, version, host and addresses
     #[command(
         visible_alias = "ls",
@@ -63,54 +63,54 @@ The tokens are written to --out, or printed to stdout only when stdout is not a 
 }
 
 #[derive(Debug, Args)]
-pub struct ListConnectorsArgs {
+pub(crate) struct ListConnectorsArgs {
     #[command(flatten)]
-    pub list: ListArgs,
+    pub(crate) list: ListArgs,
     /// Only the connectors of this remote network (name or ID)
     #[arg(long, value_name = "REMOTE_NETWORK")]
-    pub remote_network: Option<String>,
+    pub(crate) remote_network: Option<String>,
     /// Only connectors in this state; repeat for several
     #[arg(long, value_enum)]
-    pub state: Vec<ConnectorState>,
+    pub(crate) state: Vec<ConnectorState>,
 }
 
 #[derive(Debug, Args)]
-pub struct ConnectorArg {
+pub(crate) struct ConnectorArg {
     /// Name or ID of the connector
-    pub connector: String,
+    pub(crate) connector: String,
 }
 
 #[derive(Debug, Args)]
-pub struct CreateArgs {
+pub(crate) struct CreateArgs {
     /// Remote network (name or ID) the connector serves
     #[arg(long, value_name = "REMOTE_NETWORK")]
-    pub remote_network: String,
+    pub(crate) remote_network: String,
     /// Name of the connector (default: one the API makes up)
     #[arg(long)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Don't send status notifications (offline/online e-mails) for it
     #[arg(long)]
-    pub no_notifications: bool,
+    pub(crate) no_notifications: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct UpdateArgs {
+pub(crate) struct UpdateArgs {
     /// Name or ID of the connector
-    pub connector: String,
+    pub(crate) connector: String,
     /// New name
     #[arg(long)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Send status notifications for it
     #[arg(long, conflicts_with = "no_notifications")]
-    pub notifications: bool,
+    pub(crate) notifications: bool,
     /// Stop sending status notifications for it
     #[arg(long)]
-    pub no_notifications: bool,
+    pub(crate) no_notifications: bool,
 }
 
 /// How the tokens are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TokensFormat {
+pub(crate) enum TokensFormat {
     /// {"network", "accessToken", "refreshToken", ...}
     Json,
     /// TWINGATE_NETWORK=..., TWINGATE_ACCESS_TOKEN=..., TWINGATE_REFRESH_TOKEN=... (for `source` and docker --env-file)
@@ -118,21 +118,21 @@ pub enum TokensFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct TokensArgs {
+pub(crate) struct TokensArgs {
     /// Name or ID of the connector
-    pub connector: String,
+    pub(crate) connector: String,
     /// Write the tokens to this file (created with mode 0600; see --force)
     #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// Replace --out if it exists
     #[arg(long, requires = "out")]
-    pub force: bool,
+    pub(crate) force: bool,
     /// How to write the tokens
     #[arg(long, value_enum, default_value_t = TokensFormat::Json)]
-    pub format: TokensFormat,
+    pub(crate) format: TokensFormat,
     /// Print the tokens to stdout even when stdout is a terminal
     #[arg(long, conflicts_with = "out")]
-    pub show: bool,
+    pub(crate) show: bool,
 }
 
 impl Tabular for Connector {
@@ -176,7 +176,7 @@ impl Tabular for Connector {
     }
 }
 
-pub async fn run(ctx: &Ctx, command: ConnectorCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx, command: ConnectorCommand) -> Result<()> {
     match command {
         ConnectorCommand::List(a) => list(ctx, a).await,
         ConnectorCommand::Get(a) => get(ctx, a).await,

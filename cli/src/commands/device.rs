@@ -13,7 +13,7 @@ use crate::output::{Fmt, Tabular};
 use crate::parse;
 
 #[derive(Debug, Subcommand)]
-pub enum DeviceCommand {
+pub(crate) enum DeviceCommand {
     /// List devices
     #[command(
         visible_alias = "ls",
@@ -63,47 +63,47 @@ pub enum DeviceCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ListDevicesArgs {
+pub(crate) struct ListDevicesArgs {
     /// Stop after this many rows
     #[arg(long, value_name = "N")]
-    pub limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
     /// Exact device name
     #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Device name contains this text (case-insensitive)
     #[arg(long, value_name = "TEXT")]
-    pub name_contains: Option<String>,
+    pub(crate) name_contains: Option<String>,
     /// Only devices in this state; repeat for several
     #[arg(long, value_enum)]
-    pub state: Vec<DeviceState>,
+    pub(crate) state: Vec<DeviceState>,
     /// Only trusted devices
     #[arg(long, conflicts_with = "untrusted")]
-    pub trusted: bool,
+    pub(crate) trusted: bool,
     /// Only untrusted devices
     #[arg(long)]
-    pub untrusted: bool,
+    pub(crate) untrusted: bool,
     /// Only the device with this serial number
     #[arg(long, value_name = "SERIAL")]
-    pub serial: Option<String>,
+    pub(crate) serial: Option<String>,
     /// Only this user's devices (e-mail address or user ID)
     #[arg(long, value_name = "USER")]
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct DeviceArg {
+pub(crate) struct DeviceArg {
     /// Name or ID of the device
-    pub device: String,
+    pub(crate) device: String,
 }
 
 #[derive(Debug, Args)]
-pub struct TargetArgs {
+pub(crate) struct TargetArgs {
     /// Devices (IDs or names)
     #[arg(value_name = "DEVICE", required_unless_present = "filter")]
-    pub devices: Vec<String>,
+    pub(crate) devices: Vec<String>,
     /// Devices matching serial=SERIAL,state=active|archived|blocked,trusted=true|false
     #[arg(long, value_name = "FILTER")]
-    pub filter: Option<String>,
+    pub(crate) filter: Option<String>,
 }
 
 impl Tabular for Device {
@@ -155,7 +155,7 @@ impl Tabular for Device {
     }
 }
 
-pub async fn run(ctx: &Ctx, command: DeviceCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx, command: DeviceCommand) -> Result<()> {
     match command {
         DeviceCommand::List(a) => list(ctx, a).await,
         DeviceCommand::Get(a) => get(ctx, a).await,

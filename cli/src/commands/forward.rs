@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 use clap::Args;
 
 use super::Ctx;
-use super::connect::Signals;
 use crate::connect::forward::{self, Forward, Via};
-use crate::connect::state;
+use crate::connect::process::Signals;
+use crate::connect::state::State;
 use crate::error::{Error, Kind, Result};
 
 #[derive(Debug, Args)]
@@ -24,28 +24,28 @@ Connections go through the HTTP proxy of the connection `tgctl connect` made in 
 (or --proxy), with CONNECT; without a proxy (TUN mode) they are dialled directly. The listeners
 are on 127.0.0.1 only. `tgctl connect --forward LOCAL_PORT:HOST:PORT` runs the same in the
 background until `tgctl disconnect`.")]
-pub struct ForwardArgs {
+pub(crate) struct ForwardArgs {
     /// The port to listen on, on 127.0.0.1
     #[arg(value_name = "LOCAL_PORT", requires = "target")]
-    pub local_port: Option<String>,
+    pub(crate) local_port: Option<String>,
     /// Where connections go
     #[arg(value_name = "HOST:PORT")]
-    pub target: Option<String>,
+    pub(crate) target: Option<String>,
     /// More forwards (repeatable)
     #[arg(long = "forward", value_name = "LOCAL_PORT:HOST:PORT")]
-    pub forward: Vec<String>,
+    pub(crate) forward: Vec<String>,
     /// The HTTP proxy to tunnel through [default: the one `tgctl connect` started]
     #[arg(long, value_name = "HOST:PORT", conflicts_with = "direct")]
-    pub proxy: Option<String>,
+    pub(crate) proxy: Option<String>,
     /// Dial targets directly, without a proxy (TUN mode)
     #[arg(long)]
-    pub direct: bool,
+    pub(crate) direct: bool,
     /// Print `ready PORT...` on stdout once listening (for `connect --forward`)
     #[arg(long, hide = true)]
-    pub ready_line: bool,
+    pub(crate) ready_line: bool,
 }
 
-pub async fn run(ctx: &Ctx, args: ForwardArgs) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx, args: ForwardArgs) -> Result<()> {
     let mut forwards: Vec<Forward> = Vec::new();
     if let (Some(l), Some(t)) = (&args.local_port, &args.target) {
         forwards.push(forward::parse_pair(l, t).map_err(Error::usage)?);
@@ -61,7 +61,7 @@ pub async fn run(ctx: &Ctx, args: ForwardArgs) -> Result<()> {
     } else if let Some(p) = &args.proxy {
         Via::Proxy(parse_proxy(p)?)
     } else {
-        let recorded = state::load(&state::path(&ctx.env)?)?.and_then(|s| s.proxy);
+        let recorded = State::load(&ctx.env)?.and_then(|s| s.proxy.clone());
         match recorded {
             Some(p) => Via::Proxy(parse_proxy(&p)?),
             None => {

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::output::{Fmt, Tabular};
 
 #[derive(Debug, Subcommand)]
-pub enum GroupCommand {
+pub(crate) enum GroupCommand {
     /// List groups
     #[command(
         visible_alias = "ls",
@@ -47,55 +47,55 @@ pub enum GroupCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ListGroupsArgs {
+pub(crate) struct ListGroupsArgs {
     #[command(flatten)]
-    pub list: ListArgs,
+    pub(crate) list: ListArgs,
     /// Only groups of this type; repeat for several
     #[arg(long = "type", value_enum, value_name = "TYPE")]
-    pub types: Vec<GroupType>,
+    pub(crate) types: Vec<GroupType>,
     #[command(flatten)]
-    pub active: ActiveFilter,
+    pub(crate) active: ActiveFilter,
 }
 
 #[derive(Debug, Args)]
-pub struct GroupArg {
+pub(crate) struct GroupArg {
     /// Name or ID of the group
-    pub group: String,
+    pub(crate) group: String,
 }
 
 #[derive(Debug, Args)]
-pub struct CreateArgs {
+pub(crate) struct CreateArgs {
     /// Name of the new group
-    pub name: String,
+    pub(crate) name: String,
     /// Member (e-mail address or user ID); repeatable
     #[arg(long = "user", value_name = "USER")]
-    pub users: Vec<String>,
+    pub(crate) users: Vec<String>,
     /// Resource (name or ID) the group may reach; repeatable
     #[arg(long = "resource", value_name = "RESOURCE")]
-    pub resources: Vec<String>,
+    pub(crate) resources: Vec<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct UpdateArgs {
+pub(crate) struct UpdateArgs {
     /// Name or ID of the group
-    pub group: String,
+    pub(crate) group: String,
     /// New name
     #[arg(long)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     #[command(flatten)]
-    pub active: ActiveSet,
+    pub(crate) active: ActiveSet,
     /// Add a member (e-mail address or user ID); repeatable
     #[arg(long = "add-user", value_name = "USER")]
-    pub add_users: Vec<String>,
+    pub(crate) add_users: Vec<String>,
     /// Remove a member (e-mail address or user ID); repeatable
     #[arg(long = "remove-user", value_name = "USER")]
-    pub remove_users: Vec<String>,
+    pub(crate) remove_users: Vec<String>,
     /// Give the group a resource (name or ID); repeatable
     #[arg(long = "add-resource", value_name = "RESOURCE")]
-    pub add_resources: Vec<String>,
+    pub(crate) add_resources: Vec<String>,
     /// Take a resource (name or ID) from the group; repeatable
     #[arg(long = "remove-resource", value_name = "RESOURCE")]
-    pub remove_resources: Vec<String>,
+    pub(crate) remove_resources: Vec<String>,
 }
 
 impl Tabular for Group {
@@ -142,7 +142,7 @@ impl Tabular for Group {
     }
 }
 
-pub async fn run(ctx: &Ctx, command: GroupCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx, command: GroupCommand) -> Result<()> {
     match command {
         GroupCommand::List(a) => list(ctx, a).await,
         GroupCommand::Get(a) => get(ctx, a).await,

@@ -11,12 +11,12 @@ use crate::error::{Error, ExitCode, Result};
   tgctl help environment
   tgctl help exit-codes
   tgctl help resource access add")]
-pub struct HelpArgs {
+pub(crate) struct HelpArgs {
     /// A command path (e.g. `service-key create`) or a topic: environment, exit-codes
-    pub topic: Vec<String>,
+    pub(crate) topic: Vec<String>,
 }
 
-pub fn run(ctx: &Ctx, args: HelpArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Ctx, args: HelpArgs) -> Result<()> {
     let topic: Vec<&str> = args.topic.iter().map(String::as_str).collect();
     let text = match topic.as_slice() {
         ["environment" | "env"] => environment(),

@@ -4,32 +4,34 @@
 //! through [`Ctx::client`] and hands results to [`Ctx::printer`]. Nothing here writes to stdout
 //! or stderr directly.
 
-pub mod api;
-pub mod auth;
-pub mod completions;
-pub mod connect;
-pub mod connector;
-pub mod device;
-pub mod disconnect;
-pub mod firezone;
-pub mod forward;
-pub mod group;
-pub mod help;
-pub mod remote_network;
-pub mod resource;
-pub mod security_policy;
-pub mod service_account;
-pub mod service_key;
-pub mod status;
-pub mod user;
+pub(crate) mod api;
+pub(crate) mod auth;
+pub(crate) mod completions;
+pub(crate) mod connect;
+pub(crate) mod connector;
+pub(crate) mod device;
+pub(crate) mod disconnect;
+pub(crate) mod firezone;
+pub(crate) mod forward;
+pub(crate) mod group;
+pub(crate) mod help;
+pub(crate) mod remote_network;
+pub(crate) mod resource;
+pub(crate) mod security_policy;
+pub(crate) mod service_account;
+pub(crate) mod service_key;
+pub(crate) mod status;
+pub(crate) mod user;
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::api::{Client, ClientOptions, Pacer, RetryPolicy};
-use crate::config::{self, Config, Env, Session, env};
+use crate::api::{Client, ClientOptions, Dialect, Pacer, RetryPolicy};
+use crate::config::{self, Config, Env, ProviderKind, Session, env};
+use crate::connect::events;
+use crate::connect::provider::Host;
 use crate::error::{Error, Kind, Result};
 use crate::output::{ColorChoice, OutputArg, Printer};
 
@@ -73,48 +75,48 @@ Run `tgctl help environment` for environment variables and `tgctl help exit-code
     propagate_version = true,
     max_term_width = 100
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// Flags every command accepts (listed after each command's own flags in its help).
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Twingate network (tenant) name, as in NAME.twingate.com [env: TWINGATE_NETWORK]
     #[arg(long, global = true, value_name = "NAME")]
-    pub network: Option<String>,
+    pub(crate) network: Option<String>,
     /// Configuration profile [env: TGCTL_PROFILE]
     #[arg(long, global = true, value_name = "NAME")]
-    pub profile: Option<String>,
+    pub(crate) profile: Option<String>,
     /// Output format (wide: a table with full IDs and names)
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputArg::Table)]
-    pub output: OutputArg,
+    pub(crate) output: OutputArg,
     /// Tables with full IDs and names, however wide (same as -o wide)
     #[arg(long, global = true)]
-    pub wide: bool,
+    pub(crate) wide: bool,
     /// When to use colour (NO_COLOR is honoured)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
+    pub(crate) color: ColorChoice,
     /// Answer yes to confirmations (needed for destructive verbs when not on a terminal)
     #[arg(short = 'y', long, global = true)]
-    pub yes: bool,
+    pub(crate) yes: bool,
     /// Print only results and errors
     #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Log each API request (never secrets) to stderr
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
     /// The service: twingate (default) or firezone [env: TGCTL_PROVIDER; profile: provider]
     #[arg(long, global = true, value_enum, value_name = "NAME")]
-    pub provider: Option<config::ProviderKind>,
+    pub(crate) provider: Option<config::ProviderKind>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Log in, show where credentials come from, log out
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -198,10 +200,10 @@ pub fn parse() -> std::result::Result<Cli, clap::Error> {
 }
 
 /// What every command gets: the environment snapshot, global flags, the printer, config.
-pub struct Ctx {
-    pub env: Env,
-    pub global: GlobalArgs,
-    pub printer: Printer,
+pub(crate) struct Ctx {
+    pub(crate) env: Env,
+    pub(crate) global: GlobalArgs,
+    pub(crate) printer: Printer,
     config: OnceLock<Config>,
     /// An exit code other than 0 for a command that succeeded (`connect -- CMD` exits with
     /// CMD's status).
@@ -209,7 +211,7 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(env: Env, global: GlobalArgs) -> Self {
+    pub(crate) fn new(env: Env, global: GlobalArgs) -> Self {
         let (format, wide) = global.output.format();
         let printer =
             Printer::new(format, global.color, global.quiet, global.verbose, &env).with_wide(wide || global.wide);
@@ -217,16 +219,16 @@ impl Ctx {
     }
 
     /// Makes the process exit with `code` once the command returns successfully.
-    pub fn set_exit_code(&self, code: i32) {
+    pub(crate) fn set_exit_code(&self, code: i32) {
         let _ = self.exit_code.set(code);
     }
 
     /// The exit code a successful command asked for (0 if none).
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         self.exit_code.get().copied().unwrap_or(0)
     }
 
-    pub fn config(&self) -> Result<&Config> {
+    pub(crate) fn config(&self) -> Result<&Config> {
         if let Some(c) = self.config.get() {
             return Ok(c);
         }
@@ -234,8 +236,45 @@ impl Ctx {
         Ok(self.config.get_or_init(|| loaded))
     }
 
+    /// The provider in effect: --provider, else TGCTL_PROVIDER, else the profile's, else Twingate.
+    pub(crate) fn provider(&self) -> Result<ProviderKind> {
+        if let Some(p) = self.global.provider {
+            return Ok(p);
+        }
+        if let Some(v) = self.env.get(env::TGCTL_PROVIDER) {
+            return ProviderKind::parse(v).ok_or_else(|| {
+                Error::usage(format!("TGCTL_PROVIDER={v:?} is not a provider")).hint("use twingate or firezone")
+            });
+        }
+        let config = self.config()?;
+        let name = config.profile_name(self.global.profile.as_deref());
+        Ok(config.profile(&name).provider.unwrap_or_default())
+    }
+
+    /// A client of the management API that speaks `dialect`.
+    pub(crate) fn api(&self, dialect: Dialect) -> Result<Client> {
+        match dialect {
+            Dialect::Twingate => self.client(),
+            Dialect::Firezone => self.firezone(),
+        }
+    }
+
+    /// Runs `work` (the connect engine, a provider's undo or status) with what it needs of this
+    /// command, rendering its events on stderr as they come.
+    pub(crate) async fn hosted<T>(&self, api: Dialect, work: impl AsyncFnOnce(&Host<'_>) -> T) -> T {
+        let (events, rx) = events::channel();
+        let api = || self.api(api);
+        let work = async {
+            let host = Host { env: &self.env, network: self.global.network.as_deref(), events, api: &api };
+            work(&host).await
+            // The host, and with it the sending end, is dropped here: the renderer ends.
+        };
+        let (out, ()) = tokio::join!(work, crate::output::events::render(&self.printer, rx));
+        out
+    }
+
     /// Endpoint, token and pacing for this invocation.
-    pub fn session(&self) -> Result<Session> {
+    pub(crate) fn session(&self) -> Result<Session> {
         let config = self.config()?;
         let profile_name = config.profile_name(self.global.profile.as_deref());
         let profile = config.profile(&profile_name);
@@ -260,12 +299,12 @@ impl Ctx {
     }
 
     /// An API client for this invocation.
-    pub fn client(&self) -> Result<Client> {
+    pub(crate) fn client(&self) -> Result<Client> {
         let session = self.session()?;
         self.client_for(&session)
     }
 
-    pub fn client_for(&self, session: &Session) -> Result<Client> {
+    pub(crate) fn client_for(&self, session: &Session) -> Result<Client> {
         let mut retry = RetryPolicy::default();
         if let Some(t) = self.env.number::<f64>(env::TGCTL_HTTP_TIMEOUT).map_err(Error::usage)? {
             retry.attempt_timeout = std::time::Duration::try_from_secs_f64(t)
@@ -291,12 +330,12 @@ impl Ctx {
     }
 
     /// True when a person can answer a prompt: stdin and stderr are terminals.
-    pub fn can_prompt(&self) -> bool {
+    pub(crate) fn can_prompt(&self) -> bool {
         !self.env.flag(env::TGCTL_NO_PROMPT) && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
     }
 
     /// Confirms a destructive action: --yes, else a prompt on a terminal, else an error.
-    pub fn confirm(&self, question: &str) -> Result<()> {
+    pub(crate) fn confirm(&self, question: &str) -> Result<()> {
         if self.global.yes {
             return Ok(());
         }
@@ -329,54 +368,76 @@ fn pace_file_name(session: &Session) -> String {
 }
 
 /// Runs one parsed command line.
-pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx, command: Command) -> Result<()> {
     match command {
-        Command::Auth(c) => auth::run(ctx, c).await,
+        Command::Auth(c) => by_provider(ctx, ProviderNoun::Auth(c)).await,
         Command::RemoteNetwork(c) => remote_network::run(ctx, c).await,
         Command::Connector(c) => connector::run(ctx, c).await,
         Command::Resource(c) => resource::run(ctx, c).await,
         Command::Group(c) => group::run(ctx, c).await,
-        Command::ServiceAccount(c) => service_account::run(ctx, c).await,
-        Command::ServiceKey(c) => service_key::run(ctx, c).await,
+        Command::ServiceAccount(c) => by_provider(ctx, ProviderNoun::ServiceAccount(c)).await,
+        Command::ServiceKey(c) => by_provider(ctx, ProviderNoun::ServiceKey(c)).await,
         Command::Device(c) => device::run(ctx, c).await,
         Command::SecurityPolicy(c) => security_policy::run(ctx, c).await,
         Command::User(c) => user::run(ctx, c).await,
         Command::Api(a) => api::run(ctx, a).await,
-        Command::Connect(a) => connect::run(ctx, *a).await,
+        Command::Connect(a) => connect::run(ctx, ctx.provider()?, *a).await,
         Command::Disconnect(a) => disconnect::run(ctx, a).await,
         Command::Status(a) => status::run(ctx, a).await,
-        Command::Client(c) => firezone::client::run(ctx, c).await,
+        Command::Client(c) => by_provider(ctx, ProviderNoun::Client(c)).await,
         Command::Forward(a) => forward::run(ctx, a).await,
         Command::Completions(a) => completions::run(ctx, a),
         Command::Help(a) => help::run(ctx, a),
     }
 }
 
+/// The nouns whose verbs depend on the provider.
+pub(crate) enum ProviderNoun {
+    Auth(auth::AuthCommand),
+    ServiceAccount(service_account::ServiceAccountCommand),
+    ServiceKey(service_key::ServiceKeyCommand),
+    Client(firezone::client::ClientCommand),
+}
+
+/// The provider is chosen here, once: each provider's nouns from then on (`connect` chooses in
+/// `crate::connect::providers`).
+async fn by_provider(ctx: &Ctx, noun: ProviderNoun) -> Result<()> {
+    match ctx.provider()? {
+        ProviderKind::Twingate => match noun {
+            ProviderNoun::Auth(c) => auth::run(ctx, c).await,
+            ProviderNoun::ServiceAccount(c) => service_account::twingate::run(ctx, c).await,
+            ProviderNoun::ServiceKey(c) => service_key::twingate::run(ctx, c).await,
+            ProviderNoun::Client(_) => Err(firezone::firezone_only("`tgctl client`")),
+        },
+        ProviderKind::Firezone => firezone::run(ctx, noun).await,
+    }
+}
+
 /// Shared list flags: `--limit` and the name filters.
 #[derive(Debug, Clone, Default, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// Stop after this many rows
     #[arg(long, value_name = "N")]
-    pub limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
     /// Exact name
     #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Name contains this text
     #[arg(long, value_name = "TEXT")]
-    pub name_contains: Option<String>,
+    pub(crate) name_contains: Option<String>,
     /// Name matches this regular expression (evaluated by the API)
     #[arg(long, value_name = "REGEX")]
-    pub name_regex: Option<String>,
+    pub(crate) name_regex: Option<String>,
     /// Name starts with this text
     #[arg(long, value_name = "TEXT")]
-    pub name_prefix: Option<String>,
+    pub(crate) name_prefix: Option<String>,
     /// Name ends with this text
     #[arg(long, value_name = "TEXT")]
-    pub name_suffix: Option<String>,
+    pub(crate) name_suffix: Option<String>,
 }
 
 impl ListArgs {
-    pub fn name_filter(&self) -> crate::api::NameFilter {
+    pub(crate) fn name_filter(&self) -> crate::api::NameFilter {
         crate::api::NameFilter {
             eq: self.name.clone(),
             contains: self.name_contains.clone(),
@@ -386,7 +447,7 @@ impl ListArgs {
         }
     }
 
-    pub fn limit(&self) -> Result<Option<usize>> {
+    pub(crate) fn limit(&self) -> Result<Option<usize>> {
         match self.limit {
             Some(0) => Err(Error::usage("--limit must be at least 1")),
             l => Ok(l),
@@ -396,40 +457,40 @@ impl ListArgs {
 
 /// `--active` / `--inactive` on lists.
 #[derive(Debug, Clone, Default, Args)]
-pub struct ActiveFilter {
+pub(crate) struct ActiveFilter {
     /// Only active ones
     #[arg(long, conflicts_with = "inactive")]
-    pub active: bool,
+    pub(crate) active: bool,
     /// Only inactive ones
     #[arg(long)]
-    pub inactive: bool,
+    pub(crate) inactive: bool,
 }
 
 impl ActiveFilter {
-    pub fn get(&self) -> Option<bool> {
+    pub(crate) fn get(&self) -> Option<bool> {
         tri(self.active, self.inactive)
     }
 }
 
 /// `--active` / `--inactive` on updates.
 #[derive(Debug, Clone, Default, Args)]
-pub struct ActiveSet {
+pub(crate) struct ActiveSet {
     /// Turn it on
     #[arg(long, conflicts_with = "inactive")]
-    pub active: bool,
+    pub(crate) active: bool,
     /// Turn it off
     #[arg(long)]
-    pub inactive: bool,
+    pub(crate) inactive: bool,
 }
 
 impl ActiveSet {
-    pub fn get(&self) -> Option<bool> {
+    pub(crate) fn get(&self) -> Option<bool> {
         tri(self.active, self.inactive)
     }
 }
 
 /// A pair of opposite flags: `Some(true)`, `Some(false)`, or neither given.
-pub fn tri(yes: bool, no: bool) -> Option<bool> {
+pub(crate) fn tri(yes: bool, no: bool) -> Option<bool> {
     match (yes, no) {
         (true, _) => Some(true),
         (_, true) => Some(false),
@@ -440,7 +501,7 @@ pub fn tri(yes: bool, no: bool) -> Option<bool> {
 /// Checks that a secret can be written to `path` before the secret is created: not a directory,
 /// not an existing file (unless `force`), in a directory that exists. `consequence` says what
 /// was not done ("nothing was created").
-pub fn check_new_file(path: &std::path::Path, force: bool, consequence: &str) -> Result<()> {
+pub(crate) fn check_new_file(path: &std::path::Path, force: bool, consequence: &str) -> Result<()> {
     if path.is_dir() {
         return Err(Error::usage(format!("{} is a directory; {consequence}", path.display())));
     }
@@ -456,7 +517,7 @@ pub fn check_new_file(path: &std::path::Path, force: bool, consequence: &str) ->
 }
 
 /// A usage error for an empty (or blank) value.
-pub fn non_empty(what: &str, value: &str) -> Result<()> {
+pub(crate) fn non_empty(what: &str, value: &str) -> Result<()> {
     if value.trim().is_empty() { Err(Error::usage(format!("the {what} must not be empty"))) } else { Ok(()) }
 }
 

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::output::{Fmt, Tabular};
 
 #[derive(Debug, Subcommand)]
-pub enum RemoteNetworkCommand {
+pub(crate) enum RemoteNetworkCommand {
     /// List remote networks
     #[command(
         visible_alias = "ls",
@@ -47,52 +47,52 @@ pub enum RemoteNetworkCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ListNetworksArgs {
+pub(crate) struct ListNetworksArgs {
     #[command(flatten)]
-    pub list: ListArgs,
+    pub(crate) list: ListArgs,
     /// Only networks in this location
     #[arg(long, value_enum)]
-    pub location: Option<Location>,
+    pub(crate) location: Option<Location>,
     /// Only networks of this type
     #[arg(long = "type", value_enum, value_name = "TYPE")]
-    pub network_type: Option<NetworkType>,
+    pub(crate) network_type: Option<NetworkType>,
     #[command(flatten)]
-    pub active: ActiveFilter,
+    pub(crate) active: ActiveFilter,
 }
 
 #[derive(Debug, Args)]
-pub struct NetworkArg {
+pub(crate) struct NetworkArg {
     /// Name or ID of the remote network
-    pub remote_network: String,
+    pub(crate) remote_network: String,
 }
 
 #[derive(Debug, Args)]
-pub struct CreateArgs {
+pub(crate) struct CreateArgs {
     /// Name of the new remote network
-    pub name: String,
+    pub(crate) name: String,
     /// Where the network is
     #[arg(long, value_enum, default_value_t = Location::Other)]
-    pub location: Location,
+    pub(crate) location: Location,
     /// Regular, or exit (internet traffic leaves through it)
     #[arg(long = "type", value_enum, value_name = "TYPE", default_value_t = NetworkType::Regular)]
-    pub network_type: NetworkType,
+    pub(crate) network_type: NetworkType,
     /// Create it turned off
     #[arg(long)]
-    pub inactive: bool,
+    pub(crate) inactive: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct UpdateArgs {
+pub(crate) struct UpdateArgs {
     /// Name or ID of the remote network
-    pub remote_network: String,
+    pub(crate) remote_network: String,
     /// New name
     #[arg(long)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// New location
     #[arg(long, value_enum)]
-    pub location: Option<Location>,
+    pub(crate) location: Option<Location>,
     #[command(flatten)]
-    pub active: ActiveSet,
+    pub(crate) active: ActiveSet,
 }
 
 impl Tabular for RemoteNetwork {
@@ -124,7 +124,7 @@ impl Tabular for RemoteNetwork {
     }
 }
 
-pub async fn run(ctx: &Ctx, command: RemoteNetworkCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx, command: RemoteNetworkCommand) -> Result<()> {
     match command {
         RemoteNetworkCommand::List(a) => list(ctx, a).await,
         RemoteNetworkCommand::Get(a) => get(ctx, a).await,

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::output::{Fmt, Tabular};
 
 #[derive(Debug, Subcommand)]
-pub enum SecurityPolicyCommand {
+pub(crate) enum SecurityPolicyCommand {
     /// List security policies
     #[command(
         visible_alias = "ls",
@@ -32,33 +32,33 @@ pub enum SecurityPolicyCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ListPoliciesArgs {
+pub(crate) struct ListPoliciesArgs {
     #[command(flatten)]
-    pub list: ListArgs,
+    pub(crate) list: ListArgs,
     /// Only policies of this type
     #[arg(long = "type", value_enum, value_name = "TYPE")]
-    pub policy_type: Option<PolicyType>,
+    pub(crate) policy_type: Option<PolicyType>,
 }
 
 #[derive(Debug, Args)]
-pub struct PolicyArg {
+pub(crate) struct PolicyArg {
     /// Name or ID of the security policy
-    pub policy: String,
+    pub(crate) policy: String,
 }
 
 #[derive(Debug, Args)]
-pub struct UpdateArgs {
+pub(crate) struct UpdateArgs {
     /// Name or ID of the security policy
-    pub policy: String,
+    pub(crate) policy: String,
     /// Apply the policy to this group (name or ID); repeatable
     #[arg(long = "add-group", value_name = "GROUP")]
-    pub add_groups: Vec<String>,
+    pub(crate) add_groups: Vec<String>,
     /// Stop applying it to this group (name or ID); repeatable
     #[arg(long = "remove-group", value_name = "GROUP")]
-    pub remove_groups: Vec<String>,
+    pub(crate) remove_groups: Vec<String>,
     /// Apply it to exactly these groups (comma-separated names or IDs; '' for none)
     #[arg(long, value_name = "GROUPS", conflicts_with_all = ["add_groups", "remove_groups"])]
-    pub set_groups: Option<String>,
+    pub(crate) set_groups: Option<String>,
 }
 
 impl Tabular for SecurityPolicy {
@@ -96,7 +96,7 @@ impl Tabular for SecurityPolicy {
     }
 }
 
-pub async fn run(ctx: &Ctx, command: SecurityPolicyCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx, command: SecurityPolicyCommand) -> Result<()> {
     match command {
         SecurityPolicyCommand::List(a) => list(ctx, a).await,
         SecurityPolicyCommand::Get(a) => get(ctx, a).await,

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::output::{Fmt, Tabular};
 
 #[derive(Debug, Subcommand)]
-pub enum UserCommand {
+pub(crate) enum UserCommand {
     /// List users
     #[command(
         visible_alias = "ls",
@@ -49,82 +49,82 @@ invitation first.")]
 }
 
 #[derive(Debug, Args)]
-pub struct ListUsersArgs {
+pub(crate) struct ListUsersArgs {
     /// Stop after this many rows
     #[arg(long, value_name = "N")]
-    pub limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
     /// Exact e-mail address
     #[arg(long, value_name = "EMAIL")]
-    pub email: Option<String>,
+    pub(crate) email: Option<String>,
     /// E-mail address contains this text
     #[arg(long, value_name = "TEXT")]
-    pub email_contains: Option<String>,
+    pub(crate) email_contains: Option<String>,
     /// E-mail address matches this regular expression (evaluated by the API)
     #[arg(long, value_name = "REGEX")]
-    pub email_regex: Option<String>,
+    pub(crate) email_regex: Option<String>,
     /// E-mail address starts with this text
     #[arg(long, value_name = "TEXT")]
-    pub email_prefix: Option<String>,
+    pub(crate) email_prefix: Option<String>,
     /// E-mail address ends with this text (e.g. @example.com)
     #[arg(long, value_name = "TEXT")]
-    pub email_suffix: Option<String>,
+    pub(crate) email_suffix: Option<String>,
     /// Exact first name
     #[arg(long, value_name = "NAME")]
-    pub first_name: Option<String>,
+    pub(crate) first_name: Option<String>,
     /// Exact last name
     #[arg(long, value_name = "NAME")]
-    pub last_name: Option<String>,
+    pub(crate) last_name: Option<String>,
     /// Only users with this role; repeat for several
     #[arg(long, value_enum)]
-    pub role: Vec<Role>,
+    pub(crate) role: Vec<Role>,
     /// Only users in this state; repeat for several
     #[arg(long, value_enum)]
-    pub state: Vec<UserState>,
+    pub(crate) state: Vec<UserState>,
 }
 
 #[derive(Debug, Args)]
-pub struct UserArg {
+pub(crate) struct UserArg {
     /// E-mail address or ID of the user
-    pub user: String,
+    pub(crate) user: String,
 }
 
 #[derive(Debug, Args)]
-pub struct InviteArgs {
+pub(crate) struct InviteArgs {
     /// E-mail address of the new user
-    pub email: String,
+    pub(crate) email: String,
     #[arg(long)]
-    pub first_name: Option<String>,
+    pub(crate) first_name: Option<String>,
     #[arg(long)]
-    pub last_name: Option<String>,
+    pub(crate) last_name: Option<String>,
     /// Role (default: the API's, member)
     #[arg(long, value_enum)]
-    pub role: Option<Role>,
+    pub(crate) role: Option<Role>,
     /// E-mail the invitation to the user
     #[arg(long)]
-    pub send_invite: bool,
+    pub(crate) send_invite: bool,
 }
 
 /// The states an administrator may set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SettableState {
+pub(crate) enum SettableState {
     Active,
     Disabled,
 }
 
 #[derive(Debug, Args)]
-pub struct UpdateArgs {
+pub(crate) struct UpdateArgs {
     /// E-mail address or ID of the user
-    pub user: String,
+    pub(crate) user: String,
     /// New role
     #[arg(long, value_enum)]
-    pub role: Option<Role>,
+    pub(crate) role: Option<Role>,
     #[arg(long)]
-    pub first_name: Option<String>,
+    pub(crate) first_name: Option<String>,
     #[arg(long)]
-    pub last_name: Option<String>,
+    pub(crate) last_name: Option<String>,
     /// Enable or disable the user
     #[arg(long, value_enum)]
-    pub state: Option<SettableState>,
+    pub(crate) state: Option<SettableState>,
 }
 
 impl Tabular for User {
@@ -158,7 +158,7 @@ impl Tabular for User {
     }
 }
 
-pub async fn run(ctx: &Ctx, command: UserCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx, command: UserCommand) -> Result<()> {
     match command {
         UserCommand::List(a) => list(ctx, a).await,
         UserCommand::Get(a) => get(ctx, a).await,

@@ -47,6 +47,7 @@ pub enum ProviderKind {
 }
 
 impl ProviderKind {
+    /// Its name, as `--provider` takes it.
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderKind::Twingate => "twingate",
@@ -54,12 +55,10 @@ impl ProviderKind {
         }
     }
 
+    /// A name as `--provider`, `TGCTL_PROVIDER` and the state file give it (any case).
     pub fn parse(text: &str) -> Option<Self> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "twingate" => Some(ProviderKind::Twingate),
-            "firezone" => Some(ProviderKind::Firezone),
-            _ => None,
-        }
+        use clap::ValueEnum;
+        Self::from_str(text.trim(), true).ok()
     }
 }
 
@@ -385,6 +384,20 @@ pub fn limits(env: &Env, profile: &Profile) -> Result<Limits> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A provider's name reads back as itself, the way `--provider`, profiles and the state
+    /// file spell it.
+    #[test]
+    fn provider_names_round_trip() {
+        use clap::ValueEnum;
+        for kind in ProviderKind::value_variants() {
+            let name = kind.as_str();
+            assert_eq!(kind.to_possible_value().map(|v| v.get_name().to_owned()), Some(name.to_owned()));
+            assert_eq!(ProviderKind::parse(&format!(" {} ", name.to_uppercase())), Some(*kind));
+            assert_eq!(toml::Value::try_from(kind).ok(), Some(toml::Value::String(name.to_owned())));
+        }
+        assert_eq!(ProviderKind::parse("netbird"), None);
+    }
 
     #[test]
     fn network_names_are_normalized_and_validated() {

@@ -23,20 +23,20 @@ const OPEN_TIMEOUT: Duration = Duration::from_secs(30);
 /// One forward: `LOCAL_PORT:HOST:PORT` (`LOCAL_PORT:[V6]:PORT` for IPv6 literals).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Forward {
+pub(crate) struct Forward {
     /// The port on 127.0.0.1 (0: any free port; the bound one is reported).
-    pub local: u16,
-    pub host: String,
-    pub port: u16,
+    pub(crate) local: u16,
+    pub(crate) host: String,
+    pub(crate) port: u16,
 }
 
 impl Forward {
-    pub fn target(&self) -> String {
+    pub(crate) fn target(&self) -> String {
         authority(&self.host, self.port)
     }
 
     /// `LOCAL_PORT:HOST:PORT`.
-    pub fn spec(&self) -> String {
+    pub(crate) fn spec(&self) -> String {
         format!("{}:{}", self.local, self.target())
     }
 }
@@ -48,7 +48,7 @@ impl std::fmt::Display for Forward {
 }
 
 /// `LOCAL_PORT:HOST:PORT`.
-pub fn parse_spec(text: &str) -> Result<Forward, String> {
+pub(crate) fn parse_spec(text: &str) -> Result<Forward, String> {
     let bad = || format!("{text:?} is not LOCAL_PORT:HOST:PORT");
     let (local, rest) = text.split_once(':').ok_or_else(bad)?;
     let local: u16 = local.trim().parse().map_err(|_| bad())?;
@@ -57,7 +57,7 @@ pub fn parse_spec(text: &str) -> Result<Forward, String> {
 }
 
 /// `LOCAL_PORT` and `HOST:PORT` given separately (`tgctl forward 15432 db.internal:5432`).
-pub fn parse_pair(local: &str, target: &str) -> Result<Forward, String> {
+pub(crate) fn parse_pair(local: &str, target: &str) -> Result<Forward, String> {
     let local: u16 = local.trim().parse().map_err(|_| format!("{local:?} is not a port number"))?;
     let (host, port) = super::probe::parse_target(target).map_err(|_| format!("{target:?} is not HOST:PORT"))?;
     Ok(Forward { local, host, port })
@@ -65,7 +65,7 @@ pub fn parse_pair(local: &str, target: &str) -> Result<Forward, String> {
 
 /// Binds every listener first (so a port in use fails before anything is served). The
 /// returned forwards carry the bound ports.
-pub async fn bind(forwards: &[Forward]) -> Result<Vec<(TcpListener, Forward)>, String> {
+pub(crate) async fn bind(forwards: &[Forward]) -> Result<Vec<(TcpListener, Forward)>, String> {
     let mut out = Vec::new();
     for f in forwards {
         let l = TcpListener::bind(("127.0.0.1", f.local))
@@ -79,13 +79,13 @@ pub async fn bind(forwards: &[Forward]) -> Result<Vec<(TcpListener, Forward)>, S
 
 /// Where a forward's connections go: through the proxy, or directly.
 #[derive(Debug, Clone, Copy)]
-pub enum Via {
+pub(crate) enum Via {
     Proxy(SocketAddr),
     Direct,
 }
 
 /// Serves the listeners until the future is dropped. `log` gets one line per failed connection.
-pub async fn serve<L>(listeners: Vec<(TcpListener, Forward)>, via: Via, log: L)
+pub(crate) async fn serve<L>(listeners: Vec<(TcpListener, Forward)>, via: Via, log: L)
 where
     L: Fn(String) + Clone + Send + Sync + 'static,
 {
@@ -152,7 +152,7 @@ async fn relay(mut client: TcpStream, fwd: &Forward, via: Via) -> Result<(), Str
 /// terminal, no secrets in its environment, output to `log`) and waits up to `within` until it
 /// says its listeners are bound. Returns its pid and the forwards with their bound ports; on
 /// failure, the pid (if it started) and why.
-pub async fn spawn_background(
+pub(crate) async fn spawn_background(
     forwards: &[Forward],
     via: Option<SocketAddr>,
     log: &Path,

@@ -1,52 +1,52 @@
-//! Waiting for `online`: poll `status` fast (100 ms, ×1.5, at most 2 s), poll at once when the
-//! client's log grows, restart the client when it stalls or falls back to `not-running`, all
-//! within one deadline.
+//! Waiting for `online`, for clients that answer a status command: poll `status` fast (100 ms,
+//! ×1.5, at most 2 s), poll at once when the client's log grows, restart the client when it
+//! stalls or falls back to `not-running`, all within one deadline.
 
 use std::time::{Duration, Instant};
 
+use super::client::{ClientError, ClientState};
+use super::events::Events;
 use super::logs::LogWatch;
 use super::probe::Backoff;
-use super::process::human;
-use super::provider::{ClientState, Provider};
-use crate::output::Progress;
+use super::process::{Captured, human};
+use super::provider::Failure;
+
+/// A client the ladder can poll and restart.
+#[allow(async_fn_in_trait)]
+pub(crate) trait Polled {
+    async fn state(&self, timeout: Duration) -> ClientState;
+    async fn start(&self, timeout: Duration) -> Result<Captured, ClientError>;
+    async fn stop(&self, timeout: Duration) -> Result<(), ClientError>;
+}
 
 /// How many times a client that came up and then stopped is restarted before we give up.
-pub const MAX_CRASH_RESTARTS: u32 = 3;
+pub(crate) const MAX_CRASH_RESTARTS: u32 = 3;
 /// Each client command is capped at this (and at the remaining budget).
-pub const COMMAND_CAP: Duration = Duration::from_secs(30);
+pub(crate) const COMMAND_CAP: Duration = Duration::from_secs(30);
 /// A status poll gets at least this long, even at the very end of the budget.
 const STATUS_MIN: Duration = Duration::from_millis(500);
 /// Log-triggered polls are at least this far apart.
 const MIN_POLL_GAP: Duration = Duration::from_millis(20);
 
-/// Why waiting failed.
-#[derive(Debug, Clone)]
-pub enum Failure {
-    /// The budget ran out with the client still not online (exit 7).
-    Timeout(String),
-    /// The client failed: a command failed, or it kept stopping (exit 8).
-    Client(String),
-}
-
 /// How the wait went.
 #[derive(Debug, Clone, Default)]
-pub struct Waited {
-    pub polls: u32,
-    pub restarts: u32,
-    pub states: Vec<String>,
+pub(crate) struct Waited {
+    pub(crate) polls: u32,
+    pub(crate) restarts: u32,
+    pub(crate) states: Vec<String>,
 }
 
-pub fn cap(deadline: Instant) -> Duration {
+pub(crate) fn cap(deadline: Instant) -> Duration {
     deadline.saturating_duration_since(Instant::now()).min(COMMAND_CAP).max(Duration::from_millis(1))
 }
 
-pub async fn wait_online<P: Provider>(
+pub(crate) async fn wait_online<P: Polled>(
     provider: &P,
     deadline: Instant,
     stall_after: Duration,
     watch: &mut LogWatch,
-    progress: &Progress,
-    pgids: &mut Vec<u32>,
+    events: &Events,
+    started: &mut Vec<u32>,
 ) -> Result<Waited, Failure> {
     let mut waited = Waited::default();
     let mut backoff = Backoff::default();
@@ -60,11 +60,9 @@ pub async fn wait_online<P: Provider>(
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() && waited.polls > 0 {
             return Err(match last_known.or(last) {
-                Some(ClientState::NotRunning) => {
-                    Failure::Client("the client is not running (status: not-running)".to_owned())
-                }
-                Some(s) => Failure::Timeout(format!("the client did not come online (last status: {s})")),
-                None => Failure::Timeout("the client did not come online".to_owned()),
+                Some(ClientState::NotRunning) => Failure::client("the client is not running (status: not-running)"),
+                Some(s) => Failure::timeout(format!("the client did not come online (last status: {s})")),
+                None => Failure::timeout("the client did not come online"),
             });
         }
         // A status poll may overrun the deadline a little rather than be cut off unanswered.
@@ -72,7 +70,7 @@ pub async fn wait_online<P: Provider>(
         let polled_at = Instant::now();
         waited.polls += 1;
         if last.as_ref() != Some(&state) {
-            progress.set_message(&format!("Waiting for the client to come online (status: {state})"));
+            events.step(format!("Waiting for the client to come online (status: {state})"));
             waited.states.push(state.to_string());
             backoff.reset();
         }
@@ -81,14 +79,14 @@ pub async fn wait_online<P: Provider>(
             ClientState::NotRunning if up => {
                 crashes += 1;
                 if crashes > MAX_CRASH_RESTARTS {
-                    return Err(Failure::Client(format!(
+                    return Err(Failure::client(format!(
                         "the client stopped {crashes} times after starting (status: not-running); gave up after {MAX_CRASH_RESTARTS} restarts"
                     )));
                 }
-                progress.println(&format!(
+                events.note(format!(
                     "The client fell back to not-running; restarting it ({crashes}/{MAX_CRASH_RESTARTS})"
                 ));
-                restart(provider, deadline, pgids).await?;
+                restart(provider, deadline, started).await?;
                 waited.restarts += 1;
                 since_start = Instant::now();
                 up = false;
@@ -108,8 +106,8 @@ pub async fn wait_online<P: Provider>(
         // Restart a stalled client, unless too little time is left for it to come up.
         if since_start.elapsed() >= stall_after && remaining > Duration::from_secs(1) {
             let s = last.as_ref().map(ToString::to_string).unwrap_or_default();
-            progress.println(&format!("The client has been {s} for {}; restarting it", human(since_start.elapsed())));
-            restart(provider, deadline, pgids).await?;
+            events.note(format!("The client has been {s} for {}; restarting it", human(since_start.elapsed())));
+            restart(provider, deadline, started).await?;
             waited.restarts += 1;
             since_start = Instant::now();
             up = false;
@@ -125,19 +123,20 @@ pub async fn wait_online<P: Provider>(
     }
 }
 
-async fn restart<P: Provider>(provider: &P, deadline: Instant, pgids: &mut Vec<u32>) -> Result<(), Failure> {
+/// Stops and starts the client; the process group of each start goes into `started`.
+async fn restart<P: Polled>(provider: &P, deadline: Instant, started: &mut Vec<u32>) -> Result<(), Failure> {
     // A stop that fails is not fatal: start tells whether the client can run.
     let _ = provider.stop(cap(deadline)).await;
     match provider.start(cap(deadline)).await {
         Ok(out) => {
             if let Some(pg) = out.pgid
-                && !pgids.contains(&pg)
+                && !started.contains(&pg)
             {
-                pgids.push(pg);
+                started.push(pg);
             }
             Ok(())
         }
-        Err(e) if e.timed_out => Err(Failure::Timeout(format!("restarting the client: `{}` {}", e.command, e.reason))),
-        Err(e) => Err(Failure::Client(format!("restarting the client: `{}` {}", e.command, e.reason))),
+        Err(e) if e.timed_out => Err(Failure::timeout(format!("restarting the client: `{}` {}", e.command, e.reason))),
+        Err(e) => Err(Failure::client(format!("restarting the client: `{}` {}", e.command, e.reason))),
     }
 }

@@ -12,14 +12,14 @@ use super::process::{Runner, end_group};
 
 /// A position in the client's log.
 #[derive(Debug, Clone)]
-pub struct LogMark {
+pub(crate) struct LogMark {
     offset: u64,
     since: std::time::SystemTime,
 }
 
 /// Where the client logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogSource {
+pub(crate) enum LogSource {
     File(PathBuf),
     Journal { unit: String },
 }
@@ -36,7 +36,7 @@ impl std::fmt::Display for LogSource {
 impl LogSource {
     /// Where the log ends now, so that a later [`tail`](Self::tail) shows only what this
     /// connection logged.
-    pub fn mark(&self) -> LogMark {
+    pub(crate) fn mark(&self) -> LogMark {
         let offset = match self {
             LogSource::File(p) => file_len(p),
             LogSource::Journal { .. } => 0,
@@ -45,7 +45,7 @@ impl LogSource {
     }
 
     /// The last `n` lines since `mark` (best effort: empty when the log cannot be read).
-    pub async fn tail(&self, runner: &Runner, n: usize, mark: Option<&LogMark>) -> Vec<String> {
+    pub(crate) async fn tail(&self, runner: &Runner, n: usize, mark: Option<&LogMark>) -> Vec<String> {
         match self {
             LogSource::File(path) => tail_file(path, n, mark.map_or(0, |m| m.offset)),
             LogSource::Journal { unit } => {
@@ -66,7 +66,7 @@ impl LogSource {
     }
 
     /// Starts watching for new lines.
-    pub fn watch(&self) -> LogWatch {
+    pub(crate) fn watch(&self) -> LogWatch {
         match self {
             LogSource::File(path) => LogWatch::File { path: path.clone(), len: file_len(path) },
             LogSource::Journal { unit } => {
@@ -120,14 +120,14 @@ fn last_lines(text: &str, n: usize) -> Vec<String> {
 }
 
 /// Notices new log lines.
-pub enum LogWatch {
+pub(crate) enum LogWatch {
     None,
     File { path: PathBuf, len: u64 },
     Journal(Box<JournalFollower>),
 }
 
 /// `journalctl -f`, in its own process group.
-pub struct JournalFollower {
+pub(crate) struct JournalFollower {
     child: tokio::process::Child,
     lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
 }
@@ -135,7 +135,7 @@ pub struct JournalFollower {
 impl LogWatch {
     /// Resolves when the log has grown (never, when nothing can be watched). Not before
     /// `not_before`, so a chatty log cannot make us poll the client in a tight loop.
-    pub async fn changed(&mut self, not_before: Instant) {
+    pub(crate) async fn changed(&mut self, not_before: Instant) {
         tokio::time::sleep_until(not_before.into()).await;
         match self {
             LogWatch::None => std::future::pending().await,
@@ -158,7 +158,7 @@ impl LogWatch {
     }
 
     /// Stops the journal follower (and reaps it).
-    pub async fn close(self) {
+    pub(crate) async fn close(self) {
         if let LogWatch::Journal(j) = self {
             let mut child = j.child;
             if let Some(pid) = child.id() {

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 /// RFC 1918, 100.64.0.0/10 (CGNAT, where Twingate's resolvers and addresses live), loopback,
 /// and IPv6 unique-local fc00::/7 (IPv4-mapped addresses are judged as IPv4).
-pub fn is_private(ip: IpAddr) -> bool {
+pub(crate) fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let o = v4.octets();
@@ -24,25 +24,25 @@ pub fn is_private(ip: IpAddr) -> bool {
 /// A `--resolve` that succeeded.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Resolved {
-    pub host: String,
-    pub addresses: Vec<IpAddr>,
-    pub attempts: u32,
-    pub ms: u64,
+pub(crate) struct Resolved {
+    pub(crate) host: String,
+    pub(crate) addresses: Vec<IpAddr>,
+    pub(crate) attempts: u32,
+    pub(crate) ms: u64,
 }
 
 /// A `--probe` that succeeded.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Probed {
-    pub target: String,
-    pub address: SocketAddr,
-    pub attempts: u32,
-    pub ms: u64,
+pub(crate) struct Probed {
+    pub(crate) target: String,
+    pub(crate) address: SocketAddr,
+    pub(crate) attempts: u32,
+    pub(crate) ms: u64,
 }
 
 /// `HOST:PORT` or `[V6]:PORT`.
-pub fn parse_target(text: &str) -> Result<(String, u16), String> {
+pub(crate) fn parse_target(text: &str) -> Result<(String, u16), String> {
     let bad = || format!("--probe {text:?} is not HOST:PORT");
     let (host, port) = if let Some(rest) = text.strip_prefix('[') {
         let (h, p) = rest.split_once("]:").ok_or_else(bad)?;
@@ -60,7 +60,7 @@ pub fn parse_target(text: &str) -> Result<(String, u16), String> {
 }
 
 /// One resolution through getaddrinfo. `Err` says why it does not count (yet).
-pub async fn resolve_once(host: &str, require_private: bool, timeout: Duration) -> Result<Vec<IpAddr>, String> {
+pub(crate) async fn resolve_once(host: &str, require_private: bool, timeout: Duration) -> Result<Vec<IpAddr>, String> {
     let lookup = tokio::net::lookup_host((host, 0));
     let addrs: Vec<IpAddr> = match tokio::time::timeout(timeout, lookup).await {
         Err(_) => return Err("the lookup timed out".to_owned()),
@@ -86,7 +86,7 @@ pub async fn resolve_once(host: &str, require_private: bool, timeout: Duration) 
 }
 
 /// One TCP connection attempt.
-pub async fn probe_once(host: &str, port: u16, timeout: Duration) -> Result<SocketAddr, String> {
+pub(crate) async fn probe_once(host: &str, port: u16, timeout: Duration) -> Result<SocketAddr, String> {
     match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port))).await {
         Err(_) => Err(format!("no answer within {}", super::process::human(timeout))),
         Ok(Err(e)) => Err(e.to_string()),
@@ -96,7 +96,7 @@ pub async fn probe_once(host: &str, port: u16, timeout: Duration) -> Result<Sock
 
 /// Capped exponential backoff (from 100 ms, ×1.5, at most 2 s) with a little jitter.
 #[derive(Debug, Clone)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     next: Duration,
 }
 
@@ -107,15 +107,15 @@ impl Default for Backoff {
 }
 
 impl Backoff {
-    pub const FIRST: Duration = Duration::from_millis(100);
-    pub const MAX: Duration = Duration::from_secs(2);
+    pub(crate) const FIRST: Duration = Duration::from_millis(100);
+    pub(crate) const MAX: Duration = Duration::from_secs(2);
 
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.next = Self::FIRST;
     }
 
     /// The next wait, never past `deadline`.
-    pub fn next(&mut self, deadline: Instant) -> Duration {
+    pub(crate) fn next(&mut self, deadline: Instant) -> Duration {
         let jitter = 0.9 + fastrand::f64() * 0.2;
         let d = self.next.mul_f64(jitter);
         self.next = self.next.mul_f64(1.5).min(Self::MAX);

@@ -12,22 +12,22 @@ use crate::config::env;
 
 /// How a captured command ended.
 #[derive(Debug, Clone)]
-pub struct Captured {
+pub(crate) struct Captured {
     /// Exit code, or None when killed by a signal.
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
     /// Process group of the command (its pid), for cleanup of anything it left behind.
-    pub pgid: Option<u32>,
+    pub(crate) pgid: Option<u32>,
 }
 
 impl Captured {
-    pub fn success(&self) -> bool {
+    pub(crate) fn success(&self) -> bool {
         self.code == Some(0)
     }
 
     /// stdout and stderr together, trimmed, for error messages.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let mut s = self.stdout.trim().to_owned();
         if !self.stderr.trim().is_empty() {
             if !s.is_empty() {
@@ -41,7 +41,7 @@ impl Captured {
 
 /// Why a captured command did not finish.
 #[derive(Debug)]
-pub enum RunError {
+pub(crate) enum RunError {
     /// It could not be started (not found, not executable, ...).
     Spawn(std::io::Error),
     /// It ran past its time box and was killed (with its process group).
@@ -59,19 +59,19 @@ impl std::fmt::Display for RunError {
 
 /// Runs commands, prefixing privileged ones with `sudo -n` when we are not root.
 #[derive(Debug, Clone)]
-pub struct Runner {
-    pub sudo: Option<PathBuf>,
+pub(crate) struct Runner {
+    pub(crate) sudo: Option<PathBuf>,
 }
 
 impl Runner {
-    pub fn new(sudo: Option<PathBuf>) -> Self {
+    pub(crate) fn new(sudo: Option<PathBuf>) -> Self {
         Self { sudo }
     }
 
     /// Runs `program args`, feeding `stdin` (a secret goes only this way, never argv), and
     /// captures its output. The command runs in its own process group; when it outlives
     /// `timeout`, the group is killed and the command reaped.
-    pub async fn run(
+    pub(crate) async fn run(
         &self,
         program: &Path,
         args: &[&str],
@@ -166,7 +166,7 @@ async fn read_to_string(mut pipe: impl tokio::io::AsyncRead + Unpin) -> String {
 }
 
 /// Sends `signal` to process group `pgid`; false when the group no longer exists.
-pub fn kill_group(pgid: u32, signal: nix::sys::signal::Signal) -> bool {
+pub(crate) fn kill_group(pgid: u32, signal: nix::sys::signal::Signal) -> bool {
     let Ok(raw) = i32::try_from(pgid) else { return false };
     if raw <= 1 {
         return false;
@@ -175,13 +175,13 @@ pub fn kill_group(pgid: u32, signal: nix::sys::signal::Signal) -> bool {
 }
 
 /// True when process group `pgid` still has a member.
-pub fn group_exists(pgid: u32) -> bool {
+pub(crate) fn group_exists(pgid: u32) -> bool {
     let Ok(raw) = i32::try_from(pgid) else { return false };
     raw > 1 && nix::sys::signal::killpg(nix::unistd::Pid::from_raw(raw), None).is_ok()
 }
 
 /// True when `pid` is a live process (a zombie counts as gone).
-pub fn process_alive(pid: u32) -> bool {
+pub(crate) fn process_alive(pid: u32) -> bool {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return false;
     };
@@ -189,7 +189,7 @@ pub fn process_alive(pid: u32) -> bool {
 }
 
 /// Ends what is left of a process group: SIGTERM, a short grace, then SIGKILL.
-pub async fn end_group(pgid: u32) {
+pub(crate) async fn end_group(pgid: u32) {
     if !group_exists(pgid) {
         return;
     }
@@ -204,7 +204,7 @@ pub async fn end_group(pgid: u32) {
 }
 
 /// Finds `name` on PATH (a name with a slash is taken as a path).
-pub fn which(name: &str, path_var: Option<&str>) -> Option<PathBuf> {
+pub(crate) fn which(name: &str, path_var: Option<&str>) -> Option<PathBuf> {
     if name.contains('/') {
         let p = PathBuf::from(name);
         return is_executable(&p).then_some(p);
@@ -213,13 +213,13 @@ pub fn which(name: &str, path_var: Option<&str>) -> Option<PathBuf> {
     path_var.split(':').filter(|d| !d.is_empty()).map(|d| Path::new(d).join(name)).find(|p| is_executable(p))
 }
 
-pub fn is_executable(p: &Path) -> bool {
+pub(crate) fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// `1.2s`, `340ms`, `2m05s`.
-pub fn human(d: Duration) -> String {
+pub(crate) fn human(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1_000 {
         format!("{ms}ms")
@@ -227,6 +227,30 @@ pub fn human(d: Duration) -> String {
         format!("{:.1}s", d.as_secs_f64())
     } else {
         format!("{}m{:02}s", ms / 60_000, (ms % 60_000) / 1_000)
+    }
+}
+
+/// SIGINT and SIGTERM, caught for the whole of connect.
+pub(crate) struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    pub(crate) fn new() -> crate::error::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let err = |e: std::io::Error| crate::error::Error::internal(format!("cannot handle signals: {e}"));
+        Ok(Self {
+            int: signal(SignalKind::interrupt()).map_err(err)?,
+            term: signal(SignalKind::terminate()).map_err(err)?,
+        })
+    }
+
+    pub(crate) async fn recv(&mut self) -> nix::sys::signal::Signal {
+        tokio::select! {
+            _ = self.int.recv() => nix::sys::signal::Signal::SIGINT,
+            _ = self.term.recv() => nix::sys::signal::Signal::SIGTERM,
+        }
     }
 }
 

@@ -1,283 +1,238 @@
-//! Headless clients behind one trait, so another (Firezone's headless client) can be added
-//! without touching the readiness ladder. Only Twingate is implemented.
+//! The [`Provider`] trait: what the engine asks of a headless client (Twingate's, Firezone's,
+//! or another), and the types both sides share. The engine (`super::engine`) runs the stages
+//! and keeps the budget; a provider knows its client, its credential and its API. Providers
+//! live in `super::providers`, one folder each.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
+use jiff::Timestamp;
+use serde::Serialize;
 
-use super::logs::LogSource;
-use super::process::{Captured, RunError, Runner};
-use super::proxy::ProxyDaemon;
+use super::args::ConnectArgs;
+use super::client::{ClientError, ClientResource};
+use super::events::Events;
+use super::proxy::NetworkMode;
+use super::secret::Masker;
+use super::state::{ConnectState, State};
+use super::status::StatusOutput;
+use super::undo::UndoReport;
+use crate::api::{Client, Dialect};
+use crate::config::{Env, ProviderKind};
+use crate::error::{Error, Kind, Result};
 
-/// What the client says about itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClientState {
-    Online,
-    NotRunning,
-    /// Anything else (`authenticating`, or a word we do not know), kept raw for diagnostics.
-    Other(String),
+/// What the engine and the providers need from the command that runs them.
+pub(crate) struct Host<'a> {
+    pub(crate) env: &'a Env,
+    /// `--network`: a credential for another network is refused.
+    pub(crate) network: Option<&'a str>,
+    pub(crate) events: Events,
+    /// A client of this provider's management API (to mint and revoke credentials), made
+    /// when first needed: a connection with a given credential needs no API token.
+    pub(crate) api: &'a dyn Fn() -> Result<Client>,
 }
 
-impl ClientState {
-    pub fn parse(word: &str) -> Self {
-        match word.trim().to_ascii_lowercase().as_str() {
-            "online" => ClientState::Online,
-            "not-running" => ClientState::NotRunning,
-            _ => ClientState::Other(word.trim().to_owned()),
+/// Why the engine stopped short of a usable connection.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The budget ran out (exit 7): what was awaited, and details.
+    Timeout(String, Vec<String>),
+    /// The client failed (exit 8): what failed, and details.
+    Client(String, Vec<String>),
+    /// SIGINT or SIGTERM (exit 130).
+    Interrupted(nix::sys::signal::Signal),
+}
+
+impl Failure {
+    pub(crate) fn timeout(message: impl Into<String>) -> Self {
+        Failure::Timeout(message.into(), Vec::new())
+    }
+
+    pub(crate) fn client(message: impl Into<String>) -> Self {
+        Failure::Client(message.into(), Vec::new())
+    }
+
+    /// A client command that failed, its output masked.
+    pub(crate) fn from_client(e: ClientError, masker: &Masker) -> Self {
+        let said = masker.mask(&e.output);
+        let details = if said.is_empty() { Vec::new() } else { vec![format!("{} said: {said}", e.command)] };
+        if e.timed_out {
+            Failure::Timeout(format!("`{}` {}", e.command, e.reason), details)
+        } else {
+            Failure::Client(format!("`{}` {}", e.command, e.reason), details)
         }
     }
 
-    /// We could not learn the state (the status command failed or said nothing).
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, ClientState::Other(s) if s.starts_with("unknown ("))
-    }
-
-    pub fn as_str(&self) -> &str {
-        match self {
-            ClientState::Online => "online",
-            ClientState::NotRunning => "not-running",
-            ClientState::Other(s) => s,
-        }
+    /// An error of ours (saving the state file, a socket) while climbing.
+    pub(crate) fn from_error(e: Error) -> Self {
+        Failure::client(e.message)
     }
 }
 
-impl std::fmt::Display for ClientState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A resource the client can reach (`twingate resources`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClientResource {
-    pub name: String,
-    pub address: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth: Option<String>,
-    /// The section it was listed under: main, kubernetes or background.
-    pub kind: String,
-}
-
-/// A client command that failed: what it printed (not yet masked) and why.
+/// What the job gets besides the result: the network mode and its environment (proxy mode's
+/// `HTTP_PROXY` and friends).
 #[derive(Debug, Clone)]
-pub struct ClientError {
-    pub command: String,
-    pub reason: String,
-    pub output: String,
-    pub timed_out: bool,
+pub(crate) struct JobEnv {
+    pub(crate) mode: NetworkMode,
+    pub(crate) vars: Vec<(&'static str, String)>,
 }
 
-impl ClientError {
-    fn from_run(command: &str, e: RunError) -> Self {
-        let timed_out = matches!(e, RunError::TimedOut(_));
-        Self { command: command.to_owned(), reason: e.to_string(), output: String::new(), timed_out }
-    }
+/// What a failure leaves to show: lines of the client's log (masked) and the hints.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Diagnosis {
+    pub(crate) details: Vec<String>,
+    /// The hint for a timeout (exit 7).
+    pub(crate) timeout_hint: String,
+    /// The hint for a failed client (exit 8).
+    pub(crate) failed_hint: String,
+}
 
-    fn from_exit(command: &str, out: &Captured) -> Self {
-        let reason = match out.code {
-            Some(c) => format!("exited with status {c}"),
-            None => "was killed by a signal".to_owned(),
-        };
-        Self { command: command.to_owned(), reason, output: out.text(), timed_out: false }
+/// The engine's measurements of a connection that succeeded, for the provider's report.
+#[derive(Debug, Clone)]
+pub(crate) struct Connected {
+    /// `online` (with --wait) or `started`.
+    pub(crate) status: String,
+    pub(crate) elapsed: Duration,
+    pub(crate) stages: Vec<StageTime>,
+    pub(crate) resolved: Vec<super::probe::Resolved>,
+    pub(crate) probes: Vec<super::probe::Probed>,
+    pub(crate) resources: Vec<ClientResource>,
+    pub(crate) state_file: String,
+}
+
+/// Time of one stage.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct StageTime {
+    pub(crate) stage: super::Stage,
+    pub(crate) ms: u64,
+}
+
+/// How a report is shown as a table: its ID (`-o id`), its rows, and the resources under them.
+pub(crate) trait Summary {
+    fn id(&self) -> &str;
+    /// Label and value; `time` renders a timestamp (relative on a terminal), or the text given
+    /// for none.
+    fn rows(&self, time: &dyn Fn(Option<&Timestamp>, &str) -> String) -> Vec<(&'static str, String)>;
+    fn resources(&self) -> &[ClientResource] {
+        &[]
+    }
+    /// The width labels are padded to on a terminal.
+    fn label_width(&self) -> usize {
+        12
     }
 }
 
-/// A headless client.
+/// A headless client, from its flags to its undo.
+///
+/// The engine calls these in order: [`from_args`](Self::from_args) (flags only),
+/// [`read_credential`](Self::read_credential), [`check_credential`](Self::check_credential),
+/// [`preflight`](Self::preflight), [`record`](Self::record), [`mint`](Self::mint) when no
+/// credential was given, [`setup`](Self::setup), [`start`](Self::start),
+/// [`wait_online`](Self::wait_online), then its own resolve, probe and forward stages (watching
+/// [`exited`](Self::exited)), [`resources`](Self::resources) and [`report`](Self::report).
+/// On failure it asks for a [`diagnose`](Self::diagnose) and runs [`undo`](Self::undo).
 ///
 /// The futures are not `Send`: tgctl runs on a current-thread runtime and uses providers
 /// through generics only.
 #[allow(async_fn_in_trait)]
-pub trait Provider {
-    /// Short name, recorded in the state file.
-    fn name(&self) -> &'static str;
-    fn binary(&self) -> &Path;
-    fn log_source(&self) -> &LogSource;
-    fn runner(&self) -> &Runner;
-    async fn version(&self) -> Result<String, ClientError>;
-    /// Configures headless mode with the key, which goes to the client on stdin.
-    async fn setup(&self, key: &[u8], timeout: Duration) -> Result<(), ClientError>;
-    /// Starts the client. Success does not mean it will come up.
-    async fn start(&self, timeout: Duration) -> Result<Captured, ClientError>;
-    async fn stop(&self, timeout: Duration) -> Result<(), ClientError>;
-    async fn state(&self, timeout: Duration) -> ClientState;
-    async fn resources(&self, timeout: Duration) -> Result<Vec<ClientResource>, ClientError>;
-    /// Removes the key material the client stored at setup.
-    async fn forget(&self, timeout: Duration) -> Result<(), ClientError>;
-}
+pub(crate) trait Provider: Sized {
+    /// Which `--provider` this is.
+    const KIND: ProviderKind;
+    /// The management API that mints and revokes its credentials.
+    const API: Dialect;
+    /// The result of a connection: JSON from this struct, a table from its [`Summary`].
+    type Report: Serialize + Summary;
 
-/// The Twingate Linux client in headless mode (`twingate`, daemon `twingated`).
-#[derive(Debug, Clone)]
-pub struct Twingate {
-    pub bin: PathBuf,
-    pub runner: Runner,
-    pub log: LogSource,
-    /// Proxy mode: the daemon is run directly with its HTTP proxy and no TUN (see
-    /// [`super::proxy`]); setup, start, stop and status go to it instead of the CLI.
-    pub proxy: Option<ProxyDaemon>,
-}
+    /// Checks the flags (those of other providers are refused) before anything happens.
+    fn from_args(args: &ConnectArgs) -> Result<Self>;
 
-impl Twingate {
-    async fn run(
-        &self,
-        args: &[&str],
-        stdin: Option<&[u8]>,
-        timeout: Duration,
-        privileged: bool,
-    ) -> Result<Captured, ClientError> {
-        let name = format!("twingate {}", args.join(" "));
-        let out = self
-            .runner
-            .run(&self.bin, args, stdin, timeout, privileged)
-            .await
-            .map_err(|e| ClientError::from_run(&name, e))?;
-        if out.success() { Ok(out) } else { Err(ClientError::from_exit(&name, &out)) }
-    }
-}
+    /// The first line of progress.
+    fn title(&self) -> &'static str;
 
-/// The command that removes the headless configuration (the key the client stored at setup).
-/// The Linux client documents no such command; `reset` is what tgctl's simulated client
-/// implements, and what tgctl calls, warning when the client refuses it.
-pub const TWINGATE_FORGET_ARGS: &[&str] = &["reset"];
+    /// Reads the credential given (file, stdin or environment) and has its secrets masked.
+    /// False when none was given.
+    fn read_credential(&mut self, host: &Host<'_>, args: &ConnectArgs) -> Result<bool>;
 
-impl Provider for Twingate {
-    fn name(&self) -> &'static str {
-        "twingate"
+    /// The usage error for no credential and nothing to mint one with.
+    fn missing_credential(&self) -> Error;
+
+    /// Validates a given credential (fields, expiry, network) before anything starts.
+    fn check_credential(&mut self, host: &Host<'_>) -> Result<()>;
+
+    /// Finds (or installs) the client and checks the machine. Returns how long an install
+    /// took: that time is not taken from the budget.
+    async fn preflight(&mut self, host: &Host<'_>, args: &ConnectArgs) -> Result<Duration>;
+
+    /// The record of the new connection, before anything is started.
+    fn record(&self, host: &Host<'_>) -> Result<ConnectState>;
+
+    /// Mints a credential for this job, recorded (and saved) before it is used.
+    async fn mint(&mut self, host: &Host<'_>, args: &ConnectArgs, st: &mut State) -> Result<()>;
+
+    /// Writes what is known of the credential (ID, expiry) into the record.
+    fn note_credential(&self, st: &mut ConnectState);
+
+    /// True when the client is configured before it starts (the `setup` stage).
+    fn has_setup(&self) -> bool {
+        false
     }
 
-    fn binary(&self) -> &Path {
-        &self.bin
+    async fn setup(&mut self, _host: &Host<'_>, _st: &mut State, _deadline: Instant) -> Result<(), Failure> {
+        Ok(())
     }
 
-    fn log_source(&self) -> &LogSource {
-        &self.log
+    /// Starts the client; success does not mean it will come up.
+    async fn start(&mut self, host: &Host<'_>, st: &mut State, deadline: Instant) -> Result<(), Failure>;
+
+    /// Waits until the client says it is online.
+    async fn wait_online(
+        &mut self,
+        host: &Host<'_>,
+        st: &mut State,
+        deadline: Instant,
+        stall_after: Duration,
+    ) -> Result<(), Failure>;
+
+    /// Proxy mode: the client's HTTP proxy, which resolves, probes and forwards go through.
+    fn via(&self) -> Option<SocketAddr> {
+        None
     }
 
-    fn runner(&self) -> &Runner {
-        &self.runner
+    /// Resolves when the client exits on its own after it came online (never, for a client
+    /// that is not our child).
+    async fn exited(&mut self) -> Failure {
+        std::future::pending().await
     }
 
-    async fn version(&self) -> Result<String, ClientError> {
-        let out = self.run(&["--version"], None, Duration::from_secs(10), false).await?;
-        Ok(out.stdout.lines().next().unwrap_or_default().trim().to_owned())
+    /// The resources the client lists (information, not a gate).
+    async fn resources(&self, _host: &Host<'_>, _deadline: Instant) -> Vec<ClientResource> {
+        Vec::new()
     }
 
-    async fn setup(&self, key: &[u8], timeout: Duration) -> Result<(), ClientError> {
-        if let Some(p) = &self.proxy {
-            // The daemon gets the key in its environment when it starts.
-            p.set_key(key);
-            return Ok(());
-        }
-        self.run(&["setup", "--headless", "-"], Some(key), timeout, true).await.map(|_| ())
+    /// After a failure: the client's last words (masked) and what to do.
+    async fn diagnose(&mut self, st: &mut State, kind: Kind) -> Diagnosis;
+
+    /// The key ID written to step outputs and the env file.
+    fn output_key_id(&self) -> Option<String>;
+
+    /// Proxy settings and the network mode for the job (None: nothing to write).
+    fn job_env(&self, _host: &Host<'_>) -> Option<JobEnv> {
+        None
     }
 
-    async fn start(&self, timeout: Duration) -> Result<Captured, ClientError> {
-        if let Some(p) = &self.proxy {
-            return p.start();
-        }
-        self.run(&["start"], None, timeout, true).await
-    }
+    fn report(&self, st: &State, c: &Connected) -> Self::Report;
 
-    async fn stop(&self, timeout: Duration) -> Result<(), ClientError> {
-        if let Some(p) = &self.proxy {
-            p.stop().await;
-            return Ok(());
-        }
-        self.run(&["stop"], None, timeout, true).await.map(|_| ())
-    }
+    /// The line that says the connection is up (`running` is the command about to run).
+    fn connected(&self, c: &Connected, running: Option<&str>) -> String;
 
-    async fn state(&self, timeout: Duration) -> ClientState {
-        if let Some(p) = &self.proxy {
-            return p.state(timeout).await;
-        }
-        match self.runner.run(&self.bin, &["status"], None, timeout, false).await {
-            Ok(out) => parse_status(&out.stdout, &out.stderr),
-            Err(e) => ClientState::Other(format!("unknown (`twingate status`: {e})")),
-        }
-    }
+    /// After `-- CMD` and the undo: reap what this process started.
+    async fn reap(&mut self) {}
 
-    async fn resources(&self, timeout: Duration) -> Result<Vec<ClientResource>, ClientError> {
-        let out = self.run(&["resources"], None, timeout, false).await?;
-        Ok(parse_resources(&out.stdout))
-    }
+    /// Undoes what `st` records (`disconnect`), saving progress as it goes; removes the state
+    /// file when nothing is left.
+    async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result<UndoReport>;
 
-    async fn forget(&self, timeout: Duration) -> Result<(), ClientError> {
-        if self.proxy.is_some() {
-            // Nothing was stored: the key lived in the daemon's environment only.
-            return Ok(());
-        }
-        self.run(TWINGATE_FORGET_ARGS, None, timeout, true).await.map(|_| ())
-    }
-}
-
-/// Parses `twingate status`: its first non-empty line is the state; with none, the state is
-/// unknown and the first line of stderr says why.
-pub fn parse_status(stdout: &str, stderr: &str) -> ClientState {
-    let word = stdout.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
-    if word.is_empty() {
-        let why = stderr.lines().next().unwrap_or("no output").trim().to_owned();
-        ClientState::Other(format!("unknown ({why})"))
-    } else {
-        ClientState::parse(word)
-    }
-}
-
-/// Parses `twingate resources`: tab-separated rows (name, address, alias, auth status) under
-/// section headers (`MAIN RESOURCES`, `KUBERNETES RESOURCES`, `BACKGROUND RESOURCES`), with a
-/// column header row per section.
-pub fn parse_resources(text: &str) -> Vec<ClientResource> {
-    let mut kind = "main".to_owned();
-    let mut out = Vec::new();
-    for line in text.lines() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        if !line.contains('\t') {
-            let upper = line.trim().to_ascii_uppercase();
-            if let Some(section) = upper.strip_suffix("RESOURCES") {
-                let s = section.trim().to_ascii_lowercase();
-                kind = if s.is_empty() { "main".to_owned() } else { s };
-            }
-            continue;
-        }
-        let cells: Vec<&str> = line.split('\t').map(str::trim).collect();
-        if cells[0].eq_ignore_ascii_case("name") {
-            continue;
-        }
-        let cell = |i: usize| cells.get(i).map(|s| (*s).to_owned()).filter(|s| !s.is_empty() && s != "-");
-        out.push(ClientResource {
-            name: cells[0].to_owned(),
-            address: cell(1).unwrap_or_default(),
-            alias: cell(2),
-            auth: cell(3),
-            kind: kind.clone(),
-        });
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn states_and_resources_parse() {
-        assert_eq!(ClientState::parse(" online\n"), ClientState::Online);
-        assert_eq!(ClientState::parse("not-running"), ClientState::NotRunning);
-        assert_eq!(ClientState::parse("authenticating"), ClientState::Other("authenticating".into()));
-        let text = "MAIN RESOURCES\nName\tAddress\tAlias\tAuth Status\nprod-db\tdb.internal\t\t-\n\nKUBERNETES RESOURCES\nName\tAddress\tAlias\tAuth Status\nk8s\t10.0.0.1\tk8s.internal\tNot authenticated\n";
-        let r = parse_resources(text);
-        assert_eq!(r.len(), 2);
-        assert_eq!(
-            (r[0].name.as_str(), r[0].address.as_str(), r[0].alias.as_deref(), r[0].kind.as_str()),
-            ("prod-db", "db.internal", None, "main")
-        );
-        assert_eq!(
-            (r[1].alias.as_deref(), r[1].auth.as_deref(), r[1].kind.as_str()),
-            (Some("k8s.internal"), Some("Not authenticated"), "kubernetes")
-        );
-    }
+    /// `tgctl status`: the client and the recorded connection, if any.
+    async fn status(host: &Host<'_>, st: Option<&State>, client_bin: Option<&Path>) -> Result<StatusOutput>;
 }

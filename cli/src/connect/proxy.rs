@@ -4,30 +4,25 @@
 //! carries CONNECT tunnels to resources. Names resolve on the far side.
 //!
 //! - [`NetworkMode`] and how `auto` chooses.
-//! - [`ProxyDaemon`]: starting, watching and stopping the daemon (used by the Twingate provider).
+//! - The daemon itself is the Twingate provider's (`providers::twingate::daemon`).
 //! - [`connect_via`]: one CONNECT tunnel (probes, `--resolve`, forwards).
 //! - [`job_env`]: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` (and lower-case twins) for
 //!   the job, and how they are written for each CI.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::process::{Captured, end_group, process_alive, which};
-use super::provider::{ClientError, ClientState};
 use crate::config::env::{self, Env};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Result};
 
 /// How the client reaches resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
-pub enum NetworkMode {
+pub(crate) enum NetworkMode {
     /// TUN where preflight allows it (root or sudo, /dev/net/tun, CAP_NET_ADMIN), else proxy
     Auto,
     /// The client's TUN device: every program reaches resources
@@ -38,7 +33,7 @@ pub enum NetworkMode {
 }
 
 impl NetworkMode {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             NetworkMode::Auto => "auto",
             NetworkMode::Tun => "tun",
@@ -53,167 +48,22 @@ impl std::fmt::Display for NetworkMode {
     }
 }
 
-/// The daemon binary: `--daemon-bin`, `TGCTL_TWINGATED_BIN`, else `twingated` next to the
-/// client, in the matching `sbin` directory (the packages install `/usr/bin/twingate` and
-/// `/usr/sbin/twingated`), on PATH, or in `/usr/sbin` and `/sbin` (often not on a user's PATH).
-pub fn find_daemon(env: &Env, flag: Option<&Path>, client_bin: &Path) -> Result<PathBuf> {
-    let explicit = match (flag, env.get(env::TGCTL_TWINGATED_BIN)) {
-        (Some(p), _) => Some((p.to_string_lossy().into_owned(), "--daemon-bin")),
-        (None, Some(p)) => Some((p.to_owned(), "TGCTL_TWINGATED_BIN")),
-        (None, None) => None,
-    };
-    if let Some((wanted, source)) = explicit {
-        return which(&wanted, env.get(env::PATH)).ok_or_else(|| {
-            Error::new(
-                Kind::ClientFailed,
-                format!("preflight: the daemon binary {wanted} ({source}) does not exist or is not executable"),
-            )
-            .hint(DAEMON_HINT)
-        });
-    }
-    let mut candidates = Vec::new();
-    if let Some(dir) = client_bin.parent() {
-        candidates.push(dir.join("twingated"));
-        if dir.file_name().is_some_and(|n| n == "bin")
-            && let Some(up) = dir.parent()
-        {
-            candidates.push(up.join("sbin/twingated"));
-        }
-    }
-    if let Some(p) = which("twingated", env.get(env::PATH)) {
-        candidates.push(p);
-    }
-    candidates.extend([PathBuf::from("/usr/sbin/twingated"), PathBuf::from("/sbin/twingated")]);
-    candidates.into_iter().find(|p| super::process::is_executable(p)).ok_or_else(|| {
-        Error::new(
-            Kind::ClientFailed,
-            format!(
-                "preflight: proxy mode needs the client's daemon `twingated`, which is not next to {} nor on PATH",
-                client_bin.display()
-            ),
-        )
-        .hint(DAEMON_HINT)
-    })
-}
-
-pub const DAEMON_HINT: &str =
-    "the Twingate package installs it as /usr/sbin/twingated; point --daemon-bin or TGCTL_TWINGATED_BIN at it";
-
 /// A free loopback port: bind port 0, note the port, release it.
-pub fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")
         .map_err(|e| Error::io("finding a free loopback port for the proxy", &e))?;
     l.local_addr().map(|a| a.port()).map_err(|e| Error::io("finding a free loopback port for the proxy", &e))
 }
 
-/// The daemon in userspace mode, as the Twingate provider drives it: `setup` hands it the key,
-/// `start` spawns it, `state` asks whether it is alive and its proxy accepts connections.
-#[derive(Debug, Clone)]
-pub struct ProxyDaemon {
-    pub bin: PathBuf,
-    pub addr: SocketAddr,
-    /// Where the daemon's stdout and stderr go (0600, in the state dir).
-    pub log: PathBuf,
-    key: Arc<Mutex<Option<SecretString>>>,
-    pid: Arc<Mutex<Option<u32>>>,
-    /// A status poll has seen the daemon since it was last started.
-    polled: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl ProxyDaemon {
-    pub fn new(bin: PathBuf, addr: SocketAddr, log: PathBuf) -> Self {
-        Self { bin, addr, log, key: Arc::default(), pid: Arc::default(), polled: Arc::default() }
-    }
-
-    /// Keeps the key (JSON) for the daemon's environment.
-    pub fn set_key(&self, key: &[u8]) {
-        if let Ok(mut k) = self.key.lock() {
-            *k = Some(SecretString::from(String::from_utf8_lossy(key).into_owned()));
-        }
-    }
-
-    /// The daemon's pid (also its process group), while we know it.
-    pub fn pid(&self) -> Option<u32> {
-        self.pid.lock().ok().and_then(|p| *p)
-    }
-
-    fn command_line(&self) -> String {
-        format!("twingated --http-proxy {} --tun off", self.addr)
-    }
-
-    /// `twingated --http-proxy ADDR --tun off` in its own process group, the key in its
-    /// environment only, its output appended to [`Self::log`]. Not waited for.
-    pub fn start(&self) -> std::result::Result<Captured, ClientError> {
-        let fail = |reason: String| ClientError {
-            command: self.command_line(),
-            reason,
-            output: String::new(),
-            timed_out: false,
-        };
-        let key = self.key.lock().ok().and_then(|k| k.clone()).ok_or_else(|| fail("no key was set up".to_owned()))?;
-        let log =
-            open_private_append(&self.log).map_err(|e| fail(format!("cannot open {}: {e}", self.log.display())))?;
-        let log2 = log.try_clone().map_err(|e| fail(e.to_string()))?;
-        let mut cmd = tokio::process::Command::new(&self.bin);
-        cmd.arg("--http-proxy")
-            .arg(self.addr.to_string())
-            .args(["--tun", "off"])
-            .process_group(0)
-            .env_remove(env::TWINGATE_API_TOKEN)
-            .env(env::TWINGATE_SERVICE_KEY, key.expose_secret())
-            .stdin(std::process::Stdio::null())
-            .stdout(log)
-            .stderr(log2);
-        let child = cmd.spawn().map_err(|e| fail(format!("cannot run it: {e}")))?;
-        let pid = child.id();
-        // Not waited for: the runtime reaps it if it exits while we run.
-        drop(child);
-        if let Ok(mut p) = self.pid.lock() {
-            *p = pid;
-        }
-        self.polled.store(false, std::sync::atomic::Ordering::Relaxed);
-        Ok(Captured { code: Some(0), stdout: String::new(), stderr: String::new(), pgid: pid })
-    }
-
-    pub async fn stop(&self) {
-        let pid = self.pid.lock().ok().and_then(|mut p| p.take());
-        if let Some(pid) = pid {
-            end_group(pid).await;
-        }
-    }
-
-    /// `not-running` when the daemon is gone, `starting` until its proxy accepts a connection,
-    /// then `online`. The first poll after a start never says `not-running`: a daemon that
-    /// exits at once counts as one that came up and crashed, so it is restarted at once rather
-    /// than after `--stall-after`.
-    pub async fn state(&self, timeout: Duration) -> ClientState {
-        let first = !self.polled.swap(true, std::sync::atomic::Ordering::Relaxed);
-        match self.pid() {
-            Some(pid) if process_alive(pid) => {}
-            Some(_) if first => return ClientState::Other("starting (the daemon exited; see its log)".to_owned()),
-            _ => return ClientState::NotRunning,
-        }
-        match tokio::time::timeout(timeout.min(Duration::from_secs(1)), TcpStream::connect(self.addr)).await {
-            Ok(Ok(_)) => ClientState::Online,
-            _ => ClientState::Other("starting (its proxy does not accept connections yet)".to_owned()),
-        }
-    }
-}
-
-fn open_private_append(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)
-}
-
 /// `host:port`, with brackets for IPv6 literals.
-pub fn authority(host: &str, port: u16) -> String {
+pub(crate) fn authority(host: &str, port: u16) -> String {
     if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
 }
 
 /// Opens a tunnel to `host:port` through the HTTP proxy at `proxy` (`CONNECT`). Returns the
 /// stream and any bytes the far side sent right after the proxy's answer (a server banner).
 /// `Err` says why, with the proxy's status line when it answered.
-pub async fn connect_via(
+pub(crate) async fn connect_via(
     proxy: SocketAddr,
     host: &str,
     port: u16,
@@ -274,10 +124,10 @@ fn find_head_end(buf: &[u8]) -> Option<usize> {
 /// and the Admin API's (`TGCTL_API_URL`), so that tgctl's API calls (revoking a minted key at
 /// disconnect, after the daemon is gone) never depend on the proxy. Then `extra`, then
 /// whatever `NO_PROXY` or `no_proxy` held already.
-pub const NO_PROXY_BASE: &[&str] =
+pub(crate) const NO_PROXY_BASE: &[&str] =
     &["localhost", "127.0.0.1", "::1", "169.254.169.254", "169.254.170.2", "metadata.google.internal", "168.63.129.16"];
 
-pub fn no_proxy(env: &Env, extra: &[String]) -> String {
+pub(crate) fn no_proxy(env: &Env, extra: &[String]) -> String {
     let mut hosts: Vec<String> = NO_PROXY_BASE.iter().map(|s| (*s).to_owned()).collect();
     for var in [
         env::TGCTL_API_URL,
@@ -324,7 +174,7 @@ fn url_host(url: &str) -> Option<String> {
 
 /// What the job needs in proxy mode: the proxy URL in `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`
 /// and their lower-case twins, and `NO_PROXY`/`no_proxy`.
-pub fn job_env(addr: SocketAddr, env: &Env, extra_no_proxy: &[String]) -> Vec<(&'static str, String)> {
+pub(crate) fn job_env(addr: SocketAddr, env: &Env, extra_no_proxy: &[String]) -> Vec<(&'static str, String)> {
     let url = format!("http://{addr}");
     let no = no_proxy(env, extra_no_proxy);
     vec![
@@ -340,7 +190,7 @@ pub fn job_env(addr: SocketAddr, env: &Env, extra_no_proxy: &[String]) -> Vec<(&
 }
 
 /// A value as a shell word: as is when it is plain, else in single quotes.
-pub fn shell_value(v: &str) -> String {
+pub(crate) fn shell_value(v: &str) -> String {
     if !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "_.,:/@%+=-[]".contains(c)) {
         v.to_owned()
     } else {
@@ -350,7 +200,7 @@ pub fn shell_value(v: &str) -> String {
 
 /// `NAME=value` lines (GitHub's `$GITHUB_ENV`, GitLab dotenv, `set -a; . FILE`), or
 /// `export NAME=value` lines (`eval`, CircleCI's `$BASH_ENV`).
-pub fn env_lines(vars: &[(&str, String)], export: bool) -> String {
+pub(crate) fn env_lines(vars: &[(&str, String)], export: bool) -> String {
     let prefix = if export { "export " } else { "" };
     vars.iter().map(|(k, v)| format!("{prefix}{k}={}\n", shell_value(v))).collect()
 }

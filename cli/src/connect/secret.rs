@@ -6,14 +6,14 @@ use crate::api::service_keys::KeyDocument;
 
 /// Replaces every known secret string with `***`.
 #[derive(Debug, Clone, Default)]
-pub struct Masker {
+pub(crate) struct Masker {
     secrets: Vec<String>,
 }
 
 impl Masker {
     /// The secrets of a key: the text as given, its private key (whole and line by line) and
     /// the base64 of the JSON.
-    pub fn for_key(input: &str, doc: Option<&KeyDocument>) -> Self {
+    pub(crate) fn for_key(input: &str, doc: Option<&KeyDocument>) -> Self {
         let mut secrets = vec![input.trim().to_owned()];
         secrets.push(base64::engine::general_purpose::STANDARD.encode(input.trim()));
         if let Some(doc) = doc {
@@ -34,11 +34,11 @@ impl Masker {
     }
 
     /// Every secret, for `::add-mask::` under GitHub Actions.
-    pub fn secrets(&self) -> &[String] {
+    pub(crate) fn secrets(&self) -> &[String] {
         &self.secrets
     }
 
-    pub fn mask(&self, text: &str) -> String {
+    pub(crate) fn mask(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for s in &self.secrets {
             if out.contains(s.as_str()) {

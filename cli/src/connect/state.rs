@@ -1,110 +1,198 @@
 //! `connect.json` in the state dir: what connect did, so that `disconnect` undoes exactly that.
 //! Written (mode 0600) before each step, so that a connect that dies half-way still leaves an
 //! accurate record. Never holds the key itself.
+//!
+//! [`State`] is the one way in: it finds the state dir, creates, loads, saves and removes the
+//! file. Nothing else in tgctl opens `connect.json`, so rules about it (permissions, locking,
+//! what may be trusted in it) are kept here.
 
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::provider::ClientResource;
+use super::client::ClientResource;
 use crate::config::{self, Env, write_private_file};
 use crate::error::{Error, Kind, Result};
 
-pub const FILE_NAME: &str = "connect.json";
+pub(crate) const FILE_NAME: &str = "connect.json";
+
+/// The record of one connection and the file it lives in.
+#[derive(Debug)]
+pub(crate) struct State {
+    path: PathBuf,
+    record: ConnectState,
+}
+
+impl State {
+    /// The state file of this user (the state dir is created 0700 if needed).
+    pub(crate) fn path_in(env: &Env) -> Result<PathBuf> {
+        Ok(config::state_dir(env)?.join(FILE_NAME))
+    }
+
+    /// The recorded connection, if there is one.
+    pub(crate) fn load(env: &Env) -> Result<Option<State>> {
+        Self::load_at(&Self::path_in(env)?)
+    }
+
+    pub(crate) fn load_at(path: &Path) -> Result<Option<State>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                serde_json::from_str(&text).map(|record| Some(State { path: path.to_owned(), record })).map_err(|e| {
+                    Error::new(Kind::Config, format!("{} is not a connect state file: {e}", path.display()))
+                        .hint("remove it once you have stopped the client yourself (`twingate stop`)")
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(format!("reading {}", path.display()), &e)),
+        }
+    }
+
+    /// A new record for a connection about to be made; nothing is written until [`Self::save`].
+    pub(crate) fn create(env: &Env, record: ConnectState) -> Result<State> {
+        Ok(State { path: Self::path_in(env)?, record })
+    }
+
+    /// Writes the record (0600, atomically replacing the previous one).
+    pub(crate) fn save(&self) -> Result<()> {
+        let text = serde_json::to_vec_pretty(&self.record)
+            .map_err(|e| Error::internal(format!("cannot encode state: {e}")))?;
+        write_private_file(&self.path, &text, true)
+    }
+
+    /// Removes the file: nothing is left to undo.
+    pub(crate) fn remove(&self) -> Result<()> {
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(format!("removing {}", self.path.display()), &e)),
+        }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records a process group we spawned that may outlive its leader (`disconnect` ends what
+    /// is left in it). Not saved until [`Self::save`].
+    pub(crate) fn record_group(&mut self, pgid: u32) {
+        if !self.record.pids.contains(&pgid) {
+            self.record.pids.push(pgid);
+        }
+    }
+
+    /// The state dir, where the files of this connection (logs, sockets) go.
+    pub(crate) fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+}
+
+impl std::ops::Deref for State {
+    type Target = ConnectState;
+
+    fn deref(&self) -> &ConnectState {
+        &self.record
+    }
+}
+
+impl std::ops::DerefMut for State {
+    fn deref_mut(&mut self) -> &mut ConnectState {
+        &mut self.record
+    }
+}
 
 /// A key minted for this connection (revoked and deleted by `disconnect`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MintedKey {
+pub(crate) struct MintedKey {
     /// The Admin API ID of the key.
-    pub id: String,
-    pub name: String,
-    pub service_account_id: String,
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) service_account_id: String,
 }
 
 /// Firezone: the client tgctl runs itself, and its identity in the portal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FirezoneState {
+pub(crate) struct FirezoneState {
     /// `FIREZONE_ID` given to the client: its client record is deleted by `disconnect`.
-    pub firezone_id: String,
-    pub name: String,
+    pub(crate) firezone_id: String,
+    pub(crate) name: String,
     /// The client's process group (its pid).
-    pub client_pid: u32,
+    pub(crate) client_pid: u32,
     /// The client's stdout and stderr (0600, removed by `disconnect`).
-    pub client_log: PathBuf,
+    pub(crate) client_log: PathBuf,
     /// The private directory of the notify socket, while it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notify_dir: Option<PathBuf>,
+    pub(crate) notify_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConnectState {
-    pub version: u32,
-    pub provider: String,
-    pub client_bin: PathBuf,
+pub(crate) struct ConnectState {
+    pub(crate) version: u32,
+    pub(crate) provider: String,
+    pub(crate) client_bin: PathBuf,
     /// Privileged client commands were run through `sudo -n`.
-    pub sudo: bool,
+    pub(crate) sudo: bool,
     /// We ran `setup` (so the client holds our key and `disconnect` removes it).
-    pub ran_setup: bool,
+    pub(crate) ran_setup: bool,
     /// We ran `start` (so `disconnect` stops the client).
-    pub ran_start: bool,
+    pub(crate) ran_start: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minted_key: Option<MintedKey>,
+    pub(crate) minted_key: Option<MintedKey>,
     /// The key's `key_id` and expiry, from the key document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
+    pub(crate) key_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_expires_at: Option<Timestamp>,
+    pub(crate) key_expires_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network: Option<String>,
+    pub(crate) network: Option<String>,
     /// connecting, online, failed.
-    pub status: String,
-    pub started_at: Timestamp,
+    pub(crate) status: String,
+    pub(crate) started_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub online_at: Option<Timestamp>,
+    pub(crate) online_at: Option<Timestamp>,
     /// The tgctl process that connected.
-    pub tgctl_pid: u32,
+    pub(crate) tgctl_pid: u32,
     /// Process groups we spawned that may outlive their leader (`twingate start`'s, the
     /// command's); `disconnect` ends whatever is left in them.
     #[serde(default)]
-    pub pids: Vec<u32>,
+    pub(crate) pids: Vec<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command_pid: Option<u32>,
-    pub log: String,
+    pub(crate) command_pid: Option<u32>,
+    pub(crate) log: String,
     #[serde(default)]
-    pub resources: Vec<ClientResource>,
+    pub(crate) resources: Vec<ClientResource>,
     /// Set for `provider: firezone`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firezone: Option<FirezoneState>,
+    pub(crate) firezone: Option<FirezoneState>,
     /// `tun` or `proxy` (absent: tun, from before proxy mode existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network_mode: Option<String>,
+    pub(crate) network_mode: Option<String>,
     /// Proxy mode: the daemon's HTTP proxy (`127.0.0.1:PORT`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<String>,
+    pub(crate) proxy: Option<String>,
     /// Forwards served by a background `tgctl forward` (its process group is in `pids`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub forwards: Vec<ForwardRecord>,
+    pub(crate) forwards: Vec<ForwardRecord>,
     /// Log files of ours (the proxy daemon's output, the forwarder's), removed by `disconnect`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub logs: Vec<PathBuf>,
+    pub(crate) logs: Vec<PathBuf>,
 }
 
 /// A forward that `connect --forward` started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ForwardRecord {
+pub(crate) struct ForwardRecord {
     /// `127.0.0.1:PORT`.
-    pub listen: String,
-    pub target: String,
-    pub pid: u32,
+    pub(crate) listen: String,
+    pub(crate) target: String,
+    pub(crate) pid: u32,
 }
 
 impl ConnectState {
-    pub fn new(provider: &str, client_bin: &Path, sudo: bool, log: String) -> Self {
+    pub(crate) fn new(provider: &str, client_bin: &Path, sudo: bool, log: String) -> Self {
         Self {
             version: 1,
             provider: provider.to_owned(),
@@ -131,44 +219,6 @@ impl ConnectState {
             logs: Vec::new(),
         }
     }
-
-    /// True when there is nothing left to undo.
-    pub fn is_empty(&self) -> bool {
-        !self.ran_setup
-            && !self.ran_start
-            && self.minted_key.is_none()
-            && self.pids.is_empty()
-            && self.firezone.is_none()
-    }
-}
-
-/// The state file's path (the state dir is created 0700 if needed).
-pub fn path(env: &Env) -> Result<PathBuf> {
-    Ok(config::state_dir(env)?.join(FILE_NAME))
-}
-
-pub fn load(path: &Path) -> Result<Option<ConnectState>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-            Error::new(Kind::Config, format!("{} is not a connect state file: {e}", path.display()))
-                .hint("remove it once you have stopped the client yourself (`twingate stop`)")
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(format!("reading {}", path.display()), &e)),
-    }
-}
-
-pub fn save(path: &Path, state: &ConnectState) -> Result<()> {
-    let text = serde_json::to_vec_pretty(state).map_err(|e| Error::internal(format!("cannot encode state: {e}")))?;
-    write_private_file(path, &text, true)
-}
-
-pub fn remove(path: &Path) -> Result<()> {
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io(format!("removing {}", path.display()), &e)),
-    }
 }
 
 #[cfg(test)]
@@ -178,18 +228,20 @@ mod tests {
     #[test]
     fn round_trips_with_mode_0600() {
         let dir = tempfile::tempdir().unwrap();
+        let env = Env::default().with(crate::config::env::TGCTL_STATE_DIR, dir.path().to_str().unwrap());
         let p = dir.path().join(FILE_NAME);
-        let mut s =
+        let record =
             ConnectState::new("twingate", Path::new("/usr/bin/twingate"), false, "/var/log/twingated.log".into());
-        assert!(s.is_empty());
+        let mut s = State::create(&env, record).unwrap();
+        assert_eq!(s.path(), p);
         s.ran_setup = true;
         s.minted_key = Some(MintedKey { id: "k".into(), name: "n".into(), service_account_id: "sa".into() });
-        save(&p, &s).unwrap();
+        s.save().unwrap();
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(load(&p).unwrap().unwrap(), s);
-        remove(&p).unwrap();
-        remove(&p).unwrap();
-        assert!(load(&p).unwrap().is_none());
+        assert_eq!(*State::load(&env).unwrap().unwrap(), *s);
+        s.remove().unwrap();
+        s.remove().unwrap();
+        assert!(State::load_at(&p).unwrap().is_none());
     }
 }

@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 
 use super::{CANARY, any_json, check_error, config, edits, mutate};
 use crate::config::{Config, Env, env};
+use crate::connect::client::ClientState;
 use crate::connect::probe::parse_target;
-use crate::connect::provider::{ClientState, parse_resources, parse_status};
+use crate::connect::providers::twingate::cli::{parse_resources, parse_status};
 use crate::connect::state;
 
 /// TOML-ish text: valid profiles, broken a little, or anything.
@@ -145,11 +146,11 @@ proptest! {
             bytes.truncate(n % (bytes.len() + 1));
         }
         std::fs::write(&path, &bytes).unwrap();
-        match state::load(&path) {
+        match state::State::load_at(&path) {
             Ok(Some(s)) => {
                 // A state file that loads is saved and loaded back unchanged.
-                state::save(&path, &s).unwrap();
-                prop_assert_eq!(state::load(&path).unwrap(), Some(s));
+                s.save().unwrap();
+                prop_assert_eq!(state::State::load_at(&path).unwrap().map(|l| (*l).clone()), Some((*s).clone()));
             }
             Ok(None) => prop_assert!(false, "the file exists"),
             Err(e) => check_error(&e, &[]),
@@ -198,7 +199,7 @@ proptest! {
     /// ends exactly at the first datagram with a `READY=1` line, and keeps the last `STATUS=`.
     #[test]
     fn firezone_notify_datagrams(datagrams in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 0..6), status in "[ -~]{0,20}") {
-        use crate::connect::notify::{NotifySocket, Notified};
+        use crate::connect::providers::firezone::notify::{NotifySocket, Notified};
         let datagrams: Vec<Vec<u8>> = datagrams
             .into_iter()
             .filter(|d| !String::from_utf8_lossy(d).lines().any(|l| l.trim() == "READY=1"))

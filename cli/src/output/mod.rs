@@ -7,6 +7,7 @@
 //! one ID per line. With `-o json` an error is one JSON object on stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub(crate) mod events;
 mod format;
 mod progress;
 

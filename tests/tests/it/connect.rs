@@ -243,6 +243,32 @@ async fn table_output_off_a_terminal_is_tab_separated() {
     rig.all_undone();
 }
 
+/// Progress comes from the engine's events, rendered on stderr only: one timestamped line per
+/// step off a terminal, the stages with -v, nothing with -q; stdout is the result alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn progress_goes_to_stderr_as_timestamped_lines_and_stdout_is_the_result() {
+    let rig = Rig::new("online-after=50").await;
+    let r = rig.connect(&["-v", "-o", "json"]).await;
+    r.success().no_secrets();
+    assert_eq!(r.json()["status"], "online", "stdout is one JSON result: {}", r.stdout());
+    let err = r.stderr();
+    let stamped = |needle: &str| err.lines().any(|l| l.starts_with('[') && l.contains("] ") && l.contains(needle));
+    for step in ["Connecting: preflight checks", "Configuring the client", "Waiting for the client to come online"] {
+        assert!(stamped(step), "no timestamped line for {step:?} in:\n{err}");
+    }
+    let stages: Vec<&str> =
+        err.lines().filter_map(|l| l.split_once("connect stage: ").map(|(_, s)| s.trim())).collect();
+    assert_eq!(stages, ["preflight", "key", "setup", "start", "online"], "{err}");
+    rig.run(&["disconnect"]).await.success();
+
+    let r = rig.connect(&["-q"]).await;
+    r.success().no_secrets();
+    assert!(r.stdout().lines().any(|l| l == "status\tonline"), "{}", r.stdout());
+    assert!(!r.stderr().contains("Waiting for the client"), "-q printed progress: {}", r.stderr());
+    rig.run(&["disconnect"]).await.success();
+    rig.all_undone();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn never_online_times_out_with_exit_7_and_stops_the_client() {
     let rig = Rig::new("never").await;

@@ -5,15 +5,13 @@
 use clap::{Args, Subcommand};
 
 use super::super::Ctx;
-use super::firezone_only;
 use crate::api::firezone::{self, FzClient};
 use crate::api::{collect, paginate};
-use crate::config::ProviderKind;
 use crate::error::{Error, Result};
 use crate::output::{Fmt, Tabular};
 
 #[derive(Debug, Subcommand)]
-pub enum ClientCommand {
+pub(crate) enum ClientCommand {
     /// List clients, all or those with one FIREZONE_ID or of one service account
     #[command(
         visible_alias = "ls",
@@ -35,29 +33,29 @@ pub enum ClientCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// Only clients that presented this FIREZONE_ID
     #[arg(long, value_name = "ID")]
-    pub firezone_id: Option<String>,
+    pub(crate) firezone_id: Option<String>,
     /// Only clients of this service account (name or ID)
     #[arg(long, value_name = "SERVICE_ACCOUNT")]
-    pub service_account: Option<String>,
+    pub(crate) service_account: Option<String>,
     /// Only clients that are online now
     #[arg(long)]
-    pub online: bool,
+    pub(crate) online: bool,
     /// Stop after this many rows
     #[arg(long, value_name = "N")]
-    pub limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
 }
 
 #[derive(Debug, Args)]
-pub struct DeleteArgs {
+pub(crate) struct DeleteArgs {
     /// The client's ID
     #[arg(required_unless_present = "firezone_id", conflicts_with = "firezone_id")]
-    pub client: Option<String>,
+    pub(crate) client: Option<String>,
     /// Delete every client record with this FIREZONE_ID
     #[arg(long, value_name = "ID")]
-    pub firezone_id: Option<String>,
+    pub(crate) firezone_id: Option<String>,
 }
 
 impl Tabular for FzClient {
@@ -81,10 +79,7 @@ impl Tabular for FzClient {
     }
 }
 
-pub async fn run(ctx: &Ctx, command: ClientCommand) -> Result<()> {
-    if ctx.provider()? != ProviderKind::Firezone {
-        return Err(firezone_only("`tgctl client`"));
-    }
+pub(crate) async fn run(ctx: &Ctx, command: ClientCommand) -> Result<()> {
     match command {
         ClientCommand::List(a) => list(ctx, a).await,
         ClientCommand::Delete(a) => delete(ctx, a).await,

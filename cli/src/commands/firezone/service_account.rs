@@ -45,7 +45,7 @@ impl Tabular for Actor {
     }
 }
 
-pub async fn run(ctx: &Ctx, command: ServiceAccountCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx, command: ServiceAccountCommand) -> Result<()> {
     match command {
         ServiceAccountCommand::List(a) => list(ctx, a).await,
         ServiceAccountCommand::Get(a) => get(ctx, a).await,

@@ -48,7 +48,7 @@ impl Issued for ClientToken {
     }
 }
 
-pub async fn run(ctx: &Ctx, command: ServiceKeyCommand) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx, command: ServiceKeyCommand) -> Result<()> {
     match command {
         ServiceKeyCommand::List(a) => list(ctx, a).await,
         ServiceKeyCommand::Get(a) => get(ctx, a).await,

@@ -1,48 +1,37 @@
-//! `tgctl disconnect` of a Firezone connection: stop the client tgctl started, delete a token
-//! minted for the job and the job's client record (`GET /clients?firezone_id=` then
+//! `disconnect` and `status` of a Firezone connection: stop the client tgctl started, delete a
+//! token minted for the job and the job's client record (`GET /clients?firezone_id=` then
 //! `DELETE /clients/{id}`), remove the client's log and notify socket. Each step is saved as it
 //! is done, so a failed disconnect can be finished by running it again.
 
 use std::path::Path;
 
-use super::super::Ctx;
-use super::super::disconnect::UndoReport;
-use super::connect::STOP_GRACE;
+use super::client::{self, STOP_GRACE};
 use crate::api::firezone as api;
-use crate::connect::firezone;
-use crate::connect::process::{end_group, group_exists};
-use crate::connect::state::{self, ConnectState};
+use crate::connect::process::process_alive;
+use crate::connect::provider::Host;
+use crate::connect::state::State;
+use crate::connect::status::StatusOutput;
+use crate::connect::undo::{self, UndoReport};
 use crate::error::{Error, Kind, Result};
 
-pub(crate) async fn undo(ctx: &Ctx, st: &mut ConnectState, path: &Path, quiet: bool) -> Result<UndoReport> {
-    let mut report = UndoReport { connected: true, ..UndoReport::default() };
+pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result<UndoReport> {
+    let mut report = UndoReport::connected();
     let say = |m: &str| {
         if !quiet {
-            ctx.printer.info(m);
+            host.events.info(m);
         }
     };
 
-    // The command first: it may be using the connection.
-    if let Some(pid) = st.command_pid.take()
-        && group_exists(pid)
-    {
-        end_group(pid).await;
-        report.ended_process_groups += 1;
-    }
+    undo::end_command(st, &mut report).await;
     if st.ran_start {
         if let Some(pid) = st.firezone.as_ref().map(|f| f.client_pid).filter(|p| *p != 0) {
             say("Stopping the Firezone client");
-            report.stopped_client = firezone::stop(pid, STOP_GRACE, None).await;
+            report.stopped_client = client::stop(pid, STOP_GRACE, None).await;
         }
         st.ran_start = false;
-        state::save(path, st)?;
+        st.save()?;
     }
-    for pg in std::mem::take(&mut st.pids) {
-        if group_exists(pg) {
-            end_group(pg).await;
-            report.ended_process_groups += 1;
-        }
-    }
+    undo::end_groups(st, &mut report).await;
     if let Some(fz) = st.firezone.as_mut() {
         if let Some(dir) = fz.notify_dir.take() {
             let _ = std::fs::remove_dir_all(dir);
@@ -50,9 +39,9 @@ pub(crate) async fn undo(ctx: &Ctx, st: &mut ConnectState, path: &Path, quiet: b
         // The client's output may hold anything it logged; it goes with the connection.
         let _ = std::fs::remove_file(&fz.client_log);
     }
-    state::save(path, st)?;
+    st.save()?;
 
-    let api_client = ctx.firezone();
+    let api_client = (host.api)();
     if let Some(minted) = st.minted_key.clone() {
         let client = api_client.as_ref().map_err(Clone::clone)?;
         say(&format!("Deleting the minted client token {}", minted.id));
@@ -72,7 +61,7 @@ pub(crate) async fn undo(ctx: &Ctx, st: &mut ConnectState, path: &Path, quiet: b
         }
         report.revoked_key_id = Some(minted.id);
         st.minted_key = None;
-        state::save(path, st)?;
+        st.save()?;
     }
     if let Some(fz) = st.firezone.clone() {
         match &api_client {
@@ -106,8 +95,32 @@ pub(crate) async fn undo(ctx: &Ctx, st: &mut ConnectState, path: &Path, quiet: b
             )),
         }
         st.firezone = None;
-        state::save(path, st)?;
+        st.save()?;
     }
-    state::remove(path)?;
+    undo::finish(st)?;
     Ok(report)
+}
+
+/// `tgctl status` for a Firezone connection (or none): whether the client tgctl started runs.
+pub(crate) async fn status(host: &Host<'_>, st: Option<&State>, _client_bin: Option<&Path>) -> Result<StatusOutput> {
+    let fz = st.and_then(|s| s.firezone.as_ref());
+    let alive = fz.is_some_and(|f| f.client_pid != 0 && process_alive(f.client_pid));
+    let bin = st.map(|s| s.client_bin.clone()).or_else(|| client::find_client(host.env, None).ok());
+    let client_state = match (st, alive) {
+        (Some(s), true) if s.status == "online" => "online",
+        (Some(_), true) => "running",
+        (_, false) if bin.is_none() => "not-installed",
+        _ => "not-running",
+    };
+    let mut out = StatusOutput::recorded(st, client_state.to_owned()).await;
+    out.client_bin = bin.map(|b| b.display().to_string());
+    // The key is a token tgctl does not read; proxy mode and forwards are Twingate's.
+    out.key_id = None;
+    out.key_expires_at = None;
+    out.resources = Vec::new();
+    out.network_mode = None;
+    out.proxy = None;
+    out.proxy_accepting = None;
+    out.forwards = Vec::new();
+    Ok(out)
 }

@@ -1,10 +1,10 @@
 //! The Firezone headless client (`firezone-headless-client`), run by tgctl itself.
 //!
 //! Unlike Twingate's client it has no `status` command and no daemon of its own: it runs in the
-//! foreground until stopped, and says it is ready with `sd_notify(READY=1)`. So it does not fit
-//! the polling [`super::provider::Provider`] trait; tgctl starts it as a detached child in its
-//! own process group, gives it the token in its environment (`FIREZONE_TOKEN`, never argv) and a
-//! private notify socket ([`super::notify`]), and stops it with SIGTERM (it exits cleanly on it).
+//! foreground until stopped, and says it is ready with `sd_notify(READY=1)`. So it is not
+//! polled: tgctl starts it as a detached child in its own process group, gives it the token in
+//! its environment (`FIREZONE_TOKEN`, never argv) and a private notify socket
+//! ([`super::notify`]), and stops it with SIGTERM (it exits cleanly on it).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -12,13 +12,16 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::preflight::failed;
-use super::process::{group_exists, kill_group, process_alive, which};
 use crate::config::env::{self, Env};
+use crate::connect::preflight::failed;
+use crate::connect::process::{group_exists, kill_group, process_alive, which};
 use crate::error::Result;
 
-pub const BIN_NAME: &str = "firezone-headless-client";
-pub const INSTALL_HINT: &str = "download the static binary from https://www.firezone.dev/dl/firezone-client-headless-linux/latest/x86_64 (or aarch64), `chmod +x` it, and put it on PATH as firezone-headless-client, or point --client-bin / TGCTL_FIREZONE_BIN at it";
+pub(crate) const BIN_NAME: &str = "firezone-headless-client";
+pub(crate) const INSTALL_HINT: &str = "download the static binary from https://www.firezone.dev/dl/firezone-client-headless-linux/latest/x86_64 (or aarch64), `chmod +x` it, and put it on PATH as firezone-headless-client, or point --client-bin / TGCTL_FIREZONE_BIN at it";
+
+/// How long the client gets to exit after SIGTERM before SIGKILL.
+pub(crate) const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Variables that never reach the client: other credentials tgctl may hold.
 const WITHHELD: &[&str] = &[
@@ -33,7 +36,7 @@ const WITHHELD: &[&str] = &[
 ];
 
 /// --client-bin, else TGCTL_FIREZONE_BIN, else `firezone-headless-client` on PATH.
-pub fn find_client(env: &Env, flag: Option<&Path>) -> Result<PathBuf> {
+pub(crate) fn find_client(env: &Env, flag: Option<&Path>) -> Result<PathBuf> {
     let (wanted, source) = match (flag, env.get(env::TGCTL_FIREZONE_BIN)) {
         (Some(p), _) => (p.to_string_lossy().into_owned(), "--client-bin"),
         (None, Some(p)) => (p.to_owned(), "TGCTL_FIREZONE_BIN"),
@@ -53,23 +56,23 @@ pub fn find_client(env: &Env, flag: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// How to start the client.
-pub struct Launch<'a> {
-    pub bin: &'a Path,
+pub(crate) struct Launch<'a> {
+    pub(crate) bin: &'a Path,
     /// `sudo` when not root: the client needs CAP_NET_ADMIN.
-    pub sudo: Option<&'a Path>,
-    pub token: &'a SecretString,
-    pub firezone_id: &'a str,
-    pub name: &'a str,
-    pub notify_socket: &'a Path,
+    pub(crate) sudo: Option<&'a Path>,
+    pub(crate) token: &'a SecretString,
+    pub(crate) firezone_id: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) notify_socket: &'a Path,
     /// The portal URL for the client, only when FIREZONE_API_URL was a ws(s):// URL.
-    pub portal_url: Option<&'a str>,
+    pub(crate) portal_url: Option<&'a str>,
     /// stdout and stderr go here (created 0600).
-    pub log: &'a Path,
+    pub(crate) log: &'a Path,
 }
 
 /// Starts the client detached (own process group, stdin closed, output to the log file). The
 /// token and identity travel in its environment only; with sudo, `--preserve-env` names them.
-pub fn spawn(l: &Launch<'_>) -> std::io::Result<tokio::process::Child> {
+pub(crate) fn spawn(l: &Launch<'_>) -> std::io::Result<tokio::process::Child> {
     let log = {
         use std::os::unix::fs::OpenOptionsExt;
         std::fs::OpenOptions::new().create(true).write(true).truncate(true).mode(0o600).open(l.log)?
@@ -108,7 +111,7 @@ pub fn spawn(l: &Launch<'_>) -> std::io::Result<tokio::process::Child> {
 /// up to `grace` to exit, then SIGKILL. False when it was already gone. `child` is the client
 /// when this process started it (it is reaped here); otherwise its leader counts as gone once
 /// it is a zombie (an init that does not reap leaves one behind).
-pub async fn stop(pgid: u32, grace: Duration, child: Option<&mut tokio::process::Child>) -> bool {
+pub(crate) async fn stop(pgid: u32, grace: Duration, child: Option<&mut tokio::process::Child>) -> bool {
     let gone = |pgid: u32| !group_exists(pgid) || !process_alive(pgid);
     if gone(pgid) {
         if let Some(c) = child {
@@ -136,7 +139,7 @@ pub async fn stop(pgid: u32, grace: Duration, child: Option<&mut tokio::process:
 }
 
 /// The last `n` lines of the client's log.
-pub fn tail(log: &Path, n: usize) -> Vec<String> {
+pub(crate) fn tail(log: &Path, n: usize) -> Vec<String> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].iter().map(|l| (*l).to_owned()).collect()
@@ -144,7 +147,7 @@ pub fn tail(log: &Path, n: usize) -> Vec<String> {
 
 /// `FIREZONE_ID` for this job: the job's name (readable in the portal, and what `client list
 /// --firezone-id` takes), unless FIREZONE_ID is set.
-pub fn job_firezone_id(env: &Env, job_name: &str) -> String {
+pub(crate) fn job_firezone_id(env: &Env, job_name: &str) -> String {
     env.get(env::FIREZONE_ID).map_or_else(|| job_name.to_owned(), str::to_owned)
 }
 

@@ -13,7 +13,7 @@ const MAX_SOCKET_PATH: usize = 107;
 
 /// The listening socket; its directory is removed when it is dropped.
 #[derive(Debug)]
-pub struct NotifySocket {
+pub(crate) struct NotifySocket {
     dir: PathBuf,
     path: PathBuf,
     socket: tokio::net::UnixDatagram,
@@ -21,16 +21,16 @@ pub struct NotifySocket {
 
 /// What the client said before (and with) `READY=1`.
 #[derive(Debug, Clone, Default)]
-pub struct Notified {
+pub(crate) struct Notified {
     /// The last `STATUS=` text, if any.
-    pub status: Option<String>,
-    pub messages: u32,
+    pub(crate) status: Option<String>,
+    pub(crate) messages: u32,
 }
 
 impl NotifySocket {
     /// Binds `notify.sock` in a new private directory under `parent` (or under the temp dir when
     /// that path would be too long for a unix socket).
-    pub fn bind(parent: &Path) -> Result<Self> {
+    pub(crate) fn bind(parent: &Path) -> Result<Self> {
         let unique = format!("fz-notify-{}-{:08x}", std::process::id(), fastrand::u32(..));
         let mut dir = parent.join(&unique);
         if dir.join("notify.sock").as_os_str().len() > MAX_SOCKET_PATH {
@@ -46,17 +46,17 @@ impl NotifySocket {
     }
 
     /// The socket's path, for `NOTIFY_SOCKET`.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// The private directory holding it (recorded so `disconnect` can remove a leftover one).
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// Waits for a datagram carrying `READY=1`, keeping the last `STATUS=` seen on the way.
-    pub async fn ready(&self, seen: &mut Notified) -> std::io::Result<()> {
+    pub(crate) async fn ready(&self, seen: &mut Notified) -> std::io::Result<()> {
         let mut buf = vec![0u8; 4096];
         loop {
             let n = self.socket.recv(&mut buf).await?;

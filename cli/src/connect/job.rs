@@ -1,0 +1,146 @@
+//! What a CI job gets from `connect`: a key name that says which job minted it, step outputs
+//! (`$GITHUB_OUTPUT`), the `--env-file` (GitLab dotenv, CircleCI `$BASH_ENV`), and in proxy
+//! mode the proxy settings in `$GITHUB_ENV`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::proxy::{self, NetworkMode};
+use crate::config::env::{self, Env};
+use crate::error::{Error, Result};
+
+/// A key name that says which CI job it belongs to.
+pub(crate) fn job_key_name(env: &Env) -> String {
+    let g = |n: &str| env.get(n).map(str::to_owned);
+    let parts: Vec<String> = if env.in_github_actions() {
+        let repo = g(env::GITHUB_REPOSITORY).map(|r| r.rsplit('/').next().unwrap_or_default().to_owned());
+        ["gh".to_owned()]
+            .into_iter()
+            .chain([repo, g(env::GITHUB_RUN_ID), g(env::GITHUB_RUN_ATTEMPT), g(env::GITHUB_JOB)].into_iter().flatten())
+            .collect()
+    } else if env.get(env::GITLAB_CI).is_some() || env.get(env::CI_JOB_ID).is_some() {
+        let project = g(env::CI_PROJECT_PATH).map(|p| p.replace('/', "-"));
+        ["gitlab".to_owned()].into_iter().chain([project, g(env::CI_JOB_ID)].into_iter().flatten()).collect()
+    } else if env.get(env::CIRCLE_BUILD_NUM).is_some() {
+        ["circleci".to_owned()]
+            .into_iter()
+            .chain(
+                [g(env::CIRCLE_PROJECT_REPONAME), g(env::CIRCLE_BUILD_NUM), g(env::CIRCLE_JOB)].into_iter().flatten(),
+            )
+            .collect()
+    } else if env.get(env::BUILDKITE_BUILD_NUMBER).is_some() {
+        ["buildkite".to_owned()]
+            .into_iter()
+            .chain([g(env::BUILDKITE_PIPELINE_SLUG), g(env::BUILDKITE_BUILD_NUMBER)].into_iter().flatten())
+            .collect()
+    } else {
+        vec![
+            "connect".to_owned(),
+            Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string(),
+            std::process::id().to_string(),
+        ]
+    };
+    let raw = format!("tgctl-{}", parts.join("-"));
+    let clean: String =
+        raw.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' }).collect();
+    clean.chars().take(100).collect()
+}
+
+/// Step outputs under GitHub Actions, and the --env-file.
+pub(crate) fn write_outputs(
+    env: &Env,
+    env_file: Option<&Path>,
+    status: &str,
+    elapsed: Duration,
+    key_id: Option<&str>,
+) -> Result<()> {
+    let elapsed_ms = ms(elapsed);
+    let key_id = key_id.unwrap_or_default();
+    if env.in_github_actions()
+        && let Some(path) = env.get(env::GITHUB_OUTPUT)
+    {
+        append(Path::new(path), &format!("status={status}\nelapsed-ms={elapsed_ms}\nkey-id={key_id}\n"))?;
+    }
+    if let Some(path) = env_file {
+        append(
+            path,
+            &format!(
+                "TGCTL_CONNECT_STATUS={status}\nTGCTL_CONNECT_ELAPSED_MS={elapsed_ms}\nTGCTL_CONNECT_KEY_ID={key_id}\n"
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+fn append(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::io(format!("opening {}", path.display()), &e))?;
+    f.write_all(text.as_bytes()).map_err(|e| Error::io(format!("writing {}", path.display()), &e))
+}
+
+/// The job's environment in proxy mode: appended to `$GITHUB_ENV` under GitHub Actions, and to
+/// the --env-file (`export` lines when that file is CircleCI's `$BASH_ENV`, else `NAME=value`
+/// lines). `TGCTL_NETWORK_MODE` goes to the --env-file in every mode.
+pub(crate) fn write_job_env(
+    env: &Env,
+    env_file: Option<&Path>,
+    vars: &[(&'static str, String)],
+    mode: NetworkMode,
+) -> Result<()> {
+    if !vars.is_empty()
+        && env.in_github_actions()
+        && let Some(path) = env.get(env::GITHUB_ENV)
+    {
+        append(Path::new(path), &proxy::env_lines(vars, false))?;
+    }
+    if let Some(path) = env_file {
+        let bash_env = env.get(env::BASH_ENV).map(Path::new);
+        let export = bash_env.is_some_and(|b| b == path || (b.exists() && same_file(b, path)));
+        let mut all = vec![("TGCTL_NETWORK_MODE", mode.to_string())];
+        all.extend(vars.iter().cloned());
+        append(path, &proxy::env_lines(&all, export))?;
+    }
+    Ok(())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Milliseconds, saturating.
+pub(crate) fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minted_keys_are_named_after_the_job() {
+        let gha = Env::default()
+            .with(env::GITHUB_ACTIONS, "true")
+            .with(env::GITHUB_REPOSITORY, "acme/web app")
+            .with(env::GITHUB_RUN_ID, "123")
+            .with(env::GITHUB_RUN_ATTEMPT, "2")
+            .with(env::GITHUB_JOB, "deploy");
+        assert_eq!(job_key_name(&gha), "tgctl-gh-web-app-123-2-deploy");
+        let gitlab =
+            Env::default().with(env::GITLAB_CI, "true").with(env::CI_PROJECT_PATH, "g/p").with(env::CI_JOB_ID, "9");
+        assert_eq!(job_key_name(&gitlab), "tgctl-gitlab-g-p-9");
+        let circle = Env::default().with(env::CIRCLE_BUILD_NUM, "7").with(env::CIRCLE_JOB, "build");
+        assert_eq!(job_key_name(&circle), "tgctl-circleci-7-build");
+        assert!(job_key_name(&Env::default()).starts_with("tgctl-connect-"));
+    }
+}

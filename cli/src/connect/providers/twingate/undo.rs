@@ -1,0 +1,149 @@
+//! `disconnect` and `status` of a Twingate connection: stop the client if connect started it,
+//! remove its stored key if connect set it up, end leftover processes (in proxy mode the daemon
+//! and the forwarder), revoke and delete a minted key.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::cli::Cli;
+use super::install;
+use crate::api::Client;
+use crate::api::service_keys::{self, KeyStatus};
+use crate::config::env;
+use crate::connect::client::ClientState;
+use crate::connect::ladder::Polled;
+use crate::connect::preflight::Machine;
+use crate::connect::process::{Runner, which};
+use crate::connect::provider::Host;
+use crate::connect::state::State;
+use crate::connect::status::StatusOutput;
+use crate::connect::undo::{self, UndoReport};
+use crate::error::{Error, Kind, Result};
+
+const STEP: Duration = Duration::from_secs(30);
+
+pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result<UndoReport> {
+    let mut report = UndoReport::connected();
+    let sudo = if st.sudo { which("sudo", host.env.get(env::PATH)) } else { None };
+    let client = Cli {
+        bin: st.client_bin.clone(),
+        runner: Runner::new(sudo),
+        log: install::log_source(&Machine::from_env(host.env)),
+        // Proxy mode: the daemon and the forwarder are ended through their process groups.
+        proxy: None,
+    };
+    let say = |m: &str| {
+        if !quiet {
+            host.events.info(m);
+        }
+    };
+
+    undo::end_command(st, &mut report).await;
+    let client_present = client.bin.exists();
+    if st.ran_start {
+        if client_present {
+            say("Stopping the client (twingate stop)");
+            match client.stop(STEP).await {
+                Ok(()) => report.stopped_client = true,
+                Err(e) => {
+                    report.warnings.push(format!("`{}` {}; the client may still be running", e.command, e.reason))
+                }
+            }
+        } else {
+            report.warnings.push(format!("{} is gone; cannot stop the client", client.bin.display()));
+        }
+        st.ran_start = false;
+        st.save()?;
+    }
+    let proxy_mode = st.network_mode.as_deref() == Some("proxy");
+    if proxy_mode && !st.pids.is_empty() {
+        say("Stopping the client's proxy daemon and the port forwards");
+    }
+    if undo::end_groups(st, &mut report).await > 0 {
+        report.stopped_client |= proxy_mode;
+    }
+    report.stopped_forwards = u32::try_from(std::mem::take(&mut st.forwards).len()).unwrap_or(u32::MAX);
+    st.save()?;
+    if st.ran_setup {
+        if client_present {
+            say("Removing the client's headless configuration");
+            match client.forget(STEP).await {
+                Ok(()) => report.removed_client_key = true,
+                Err(e) => report.warnings.push(format!(
+                    "`{}` {}: the client may still hold the service key in its configuration",
+                    e.command, e.reason
+                )),
+            }
+        }
+        st.ran_setup = false;
+        st.save()?;
+    }
+    if let Some(minted) = st.minted_key.clone() {
+        say(&format!("Revoking and deleting the minted key {:?}", minted.name));
+        let revoked = match (host.api)() {
+            Ok(client) => revoke_and_delete(&client, &minted.id).await,
+            Err(e) => Err(e),
+        };
+        revoked.map_err(|e| {
+            let hint =
+                format!("run `tgctl disconnect` again, or `tgctl service-key delete {} --revoke --yes`", minted.id);
+            Error {
+                hint: Some(hint),
+                message: format!("could not revoke the minted key {}: {}", minted.id, e.message),
+                ..e
+            }
+        })?;
+        report.revoked_key_id = Some(minted.id);
+        st.minted_key = None;
+        st.save()?;
+    }
+    undo::finish(st)?;
+    Ok(report)
+}
+
+/// Revoke (unless already revoked or expired), then delete (a key already gone is fine).
+async fn revoke_and_delete(client: &Client, id: &str) -> Result<()> {
+    if let Err(e) = service_keys::revoke(client, id).await {
+        match service_keys::get(client, id).await {
+            Ok(k) if k.status != KeyStatus::Active => {}
+            Err(g) if g.kind == Kind::NotFound => return Ok(()),
+            _ => return Err(e),
+        }
+    }
+    match service_keys::delete(client, id).await {
+        Err(e) if e.kind == Kind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// `tgctl status`: what `twingate status` says (and its resources when online), with the
+/// recorded connection.
+pub(crate) async fn status(host: &Host<'_>, st: Option<&State>, client_bin: Option<&Path>) -> Result<StatusOutput> {
+    let bin = match (client_bin, st) {
+        (Some(b), _) => install::find_client(host.env, Some(b)).ok(),
+        (None, Some(s)) if s.client_bin.exists() => Some(s.client_bin.clone()),
+        _ => install::find_client(host.env, None).ok(),
+    };
+    let sudo = st.filter(|s| s.sudo).and_then(|_| which("sudo", host.env.get(env::PATH)));
+    let (client_state, live_resources) = match &bin {
+        None => ("not-installed".to_owned(), None),
+        Some(b) => {
+            let client = Cli {
+                bin: b.clone(),
+                runner: Runner::new(sudo),
+                log: install::log_source(&Machine::from_env(host.env)),
+                proxy: None,
+            };
+            let s = client.state(Duration::from_secs(10)).await;
+            let resources =
+                if s == ClientState::Online { client.resources(Duration::from_secs(10)).await.ok() } else { None };
+            (s.to_string(), resources)
+        }
+    };
+    let mut out = StatusOutput::recorded(st, client_state).await;
+    out.client_bin = bin.map(|b| b.display().to_string());
+    if let Some(r) = live_resources {
+        out.resources = r;
+    }
+    Ok(out)
+}
