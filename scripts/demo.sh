@@ -44,7 +44,8 @@ if [ -n "${missing// /}" ]; then
     esac
   done
   start=$SECONDS
-  echo "Building$missing (the first time takes several minutes; later runs take seconds)..."
+  read -ra names <<< "$missing"
+  echo "Building ${names[*]} (the first time takes several minutes; later runs take seconds)..."
   # At a terminal cargo draws its own progress bar on one line; elsewhere it stays quiet.
   if [ -t 2 ]; then cargo build "${args[@]}"; else cargo build --quiet "${args[@]}"; fi
   echo "Built in $((SECONDS - start)) s."
