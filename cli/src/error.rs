@@ -123,7 +123,14 @@ pub struct Error {
     pub details: Vec<String>,
     /// For a name that matched nothing: what was looked for (`crate::suggest` adds "did you
     /// mean").
-    pub lookup: Option<Box<crate::suggest::Lookup>>,
+    pub lookup: Option<Box<Lookup>>,
+}
+
+/// What a lookup by name looked for when it found nothing (`crate::suggest` uses it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub noun: String,
+    pub name: String,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -140,7 +147,7 @@ impl Error {
 
     /// Marks a not-found error as a failed lookup of `name` among the `noun`s.
     pub fn looked_up(mut self, noun: &str, name: &str) -> Self {
-        self.lookup = Some(Box::new(crate::suggest::Lookup { noun: noun.to_owned(), name: name.to_owned() }));
+        self.lookup = Some(Box::new(Lookup { noun: noun.to_owned(), name: name.to_owned() }));
         self
     }
 

@@ -1,7 +1,7 @@
 //! "Did you mean `ci-deployer`?": one place for suggestions after a name matched nothing.
 //!
 //! A lookup by name that finds nothing (`api::one_match`) marks its error with the noun and the
-//! name ([`Lookup`]). When such an error reaches the top, [`after_not_found`] lists that noun's
+//! name (`error::Lookup`). When such an error reaches the top, [`after_not_found`] lists that noun's
 //! names (names only, paged like every list) and adds the closest one, by edit distance, to the
 //! hint. Clap does the same for misspelt verbs and flags. Places that already hold the list of
 //! candidates (service keys, Firezone) call [`closest`] directly.
@@ -10,13 +10,6 @@ use serde_json::{Value, json};
 
 use crate::api::Client;
 use crate::error::{Error, Kind};
-
-/// What a failed lookup looked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lookup {
-    pub noun: String,
-    pub name: String,
-}
 
 /// The candidate closest to `input`, if one is close enough to be a slip of the keyboard:
 /// case differences alone, or an edit distance of at most a third of the name (at least 1,
