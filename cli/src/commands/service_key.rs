@@ -105,7 +105,11 @@ pub(crate) struct KeyArg {
 fn expiring_within(text: &str) -> std::result::Result<String, String> {
     match parse::duration_with_unit("--expiring-within", text) {
         Ok(_) => Ok(text.to_owned()),
-        Err(e) => Err(e.hint.map_or(e.message.clone(), |h| format!("{}; {h}", e.message))),
+        // clap names the flag and the value already: keep only what is wrong and what to do.
+        Err(e) => {
+            let what = e.message.split_once(": ").map_or(e.message.as_str(), |(_, w)| w);
+            Err(e.hint.as_ref().map_or(what.to_owned(), |h| format!("{what}; {h}")))
+        }
     }
 }
 

@@ -392,9 +392,7 @@ async fn rotate_keeps_the_old_keys_name_and_lifetime_and_says_so() {
     let new = r.success().no_secrets().json();
     assert_eq!(new["name"], "nightly", "the name is kept");
     assert_eq!(lifetime_days(&new), 30, "the lifetime is kept, not 365 days: {new}");
-    r.stderr_has("named \"nightly\", the old key's name")
-        .stderr_has("30 days, the old key's lifetime")
-        .stderr_has("Revoked the old key");
+    r.stderr_has("has the old key's name, with the old key's lifetime (30 days)").stderr_has("Revoked the old key");
     let keys = emu.run(&["service-key", "list", "--service-account", "ci", "-o", "json"]).await.success().json();
     let statuses: Vec<(&str, &str)> =
         keys.as_array().unwrap().iter().map(|k| (k["name"].as_str().unwrap(), k["status"].as_str().unwrap())).collect();
@@ -424,7 +422,7 @@ async fn rotate_keeps_the_old_keys_name_and_lifetime_and_says_so() {
         .await;
     let weekly = r.success().json();
     assert_eq!((weekly["name"].as_str(), lifetime_days(&weekly)), (Some("weekly"), 7));
-    r.stderr_has("named \"weekly\" and has 7 days;").stderr_has("was revoked and deleted");
+    r.stderr_has("is named \"weekly\", with 7 days (as asked);").stderr_has("was revoked and deleted");
 
     // A key that never expires is replaced by one that never expires.
     emu.run(&["key", "create", "--service-account", "ci", "--name", "forever", "--no-expiry"]).await.success();
@@ -444,7 +442,7 @@ async fn rotate_keeps_the_old_keys_name_and_lifetime_and_says_so() {
         ])
         .await;
     assert_eq!(r.success().json()["expiresAt"], Value::Null);
-    r.stderr_has("no expiry, the old key's lifetime");
+    r.stderr_has("with the old key's lifetime (no expiry)");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -454,7 +452,10 @@ async fn a_day_count_without_a_unit_is_refused_with_a_hint() {
     w.expect("ServiceKeyListAll", ResponseTemplate::new(500), 0).await;
     w.expect("ServiceKeyCreate", ResponseTemplate::new(500), 0).await;
     let r = w.run(&["service-key", "list", "--status", "active", "--expiring-within", "30"]).await;
-    r.failure(2).stderr_has("--expiring-within 30: the number has no unit").stderr_has("--expiring-within 30d");
+    r.failure(2)
+        .stderr_has("'--expiring-within <DURATION>': the number has no unit")
+        .stderr_has("--expiring-within 30d");
+    assert_eq!(r.stderr().matches("--expiring-within 30").count(), 1, "said once: {}", r.stderr());
     assert!(!r.stderr().contains("panicked"));
     let r = w.run(&["service-key", "create", "--service-account", "ci", "--expires-in", "30"]).await;
     r.failure(2).stderr_has("--expires-in 30: the number has no unit").stderr_has("30d");

@@ -248,17 +248,17 @@ async fn rotate(ctx: &Ctx, args: RotateArgs) -> Result<()> {
         .ok_or_else(|| Error::new(Kind::BadResponse, "the API did not say which service account the key belongs to"))?;
     let name = args.name.clone().unwrap_or_else(|| old.name.clone());
     let (days, lifetime) = match asked_days {
-        Some(d) => (d, lifetime_text(d)),
+        Some(d) => (d, format!("{} (as asked)", lifetime_text(d))),
         None => {
             let d = lifetime_days(&old);
-            (d, format!("{}, the old key's lifetime", lifetime_text(d)))
+            (d, format!("the old key's lifetime ({})", lifetime_text(d)))
         }
     };
-    let naming = if name == old.name { format!("{name:?}, the old key's name") } else { format!("{name:?}") };
+    let naming = if name == old.name { "has the old key's name".to_owned() } else { format!("is named {name:?}") };
     let what = if args.delete_old { "revoke and delete" } else { "revoke" };
     if old.status == KeyStatus::Active {
         ctx.confirm(&format!(
-            "create a new key for {:?} named {naming} with {lifetime}, then {what} the old key {:?} ({})",
+            "create a new key for {:?} that {naming}, with {lifetime}, then {what} the old key {:?} ({})",
             account.name, old.name, old.id
         ))?;
     }
@@ -294,7 +294,7 @@ async fn rotate(ctx: &Ctx, args: RotateArgs) -> Result<()> {
     }
     let old_fate = if done.is_empty() { "left as it was".to_owned() } else { done.join(" and ") };
     ctx.printer.success(&format!(
-        "Rotated service key {:?} of {:?}: the new key {} is named {naming} and has {lifetime}; the old key {} was {old_fate}.",
+        "Rotated service key {:?} of {:?}: the new key {} {naming}, with {lifetime}; the old key {} was {old_fate}.",
         old.name, account.name, created.key.id, old.id
     ));
     Ok(())
