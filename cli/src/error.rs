@@ -4,6 +4,10 @@
 //! that JSON output carries), a one-line message, an optional hint that says what to do, and
 //! optional detail lines (all GraphQL error messages, for example). It is rendered once, in
 //! `main`, by the printer.
+//!
+//! This file is the one source of the exit-code table: `tgctl help exit-codes` prints
+//! [`exit_codes_text`], and the copies in README.md and docs/exit-codes.md are
+//! [`exit_codes_markdown`] (a test keeps them equal).
 
 use std::fmt;
 
@@ -26,12 +30,18 @@ pub enum ExitCode {
 impl ExitCode {
     pub const TABLE: &'static [(ExitCode, &'static str)] = &[
         (ExitCode::Ok, "success, or \"no\" at a confirmation prompt (nothing was changed)"),
-        (ExitCode::Error, "an error not covered below (file system, unexpected response, ...)"),
-        (ExitCode::Usage, "bad flags or input: invalid ID, bad value, missing --yes off a terminal"),
+        (ExitCode::Error, "an error not covered below: file system, an answer of an unexpected shape, a bug"),
+        (
+            ExitCode::Usage,
+            "bad flags, input or settings: invalid ID, bad value, missing --yes off a terminal, a network name that does not resolve",
+        ),
         (ExitCode::Auth, "no API token, or the token was rejected or lacks the permission"),
         (ExitCode::NotFound, "the object does not exist (or a name matched nothing)"),
         (ExitCode::Rejected, "the API refused the change (ok: false, GraphQL errors, lifecycle rules)"),
-        (ExitCode::Network, "network failure, server error or rate limit that outlasted the retries"),
+        (
+            ExitCode::Network,
+            "network failure, server error (5xx) or rate limit that outlasted the retries; a write whose outcome is unknown",
+        ),
         (ExitCode::ConnectTimeout, "connect --wait: the resources were not reachable within --timeout"),
         (ExitCode::ClientFailed, "connect: the headless client is missing, failed or crashed"),
         (ExitCode::Interrupted, "interrupted (SIGINT/SIGTERM, or Ctrl-C or Esc at a prompt)"),
@@ -43,6 +53,7 @@ impl ExitCode {
 }
 
 /// What went wrong, coarsely; fixes the exit code and the stable JSON `code`.
+/// (`Kind::ALL` lists every kind; the exit-code table shows each kind's `code`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Usage,
@@ -71,6 +82,30 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 21] = [
+        Kind::Usage,
+        Kind::ConfirmationRequired,
+        Kind::AuthMissing,
+        Kind::AuthRejected,
+        Kind::PermissionDenied,
+        Kind::NotFound,
+        Kind::Ambiguous,
+        Kind::Rejected,
+        Kind::GraphQl,
+        Kind::Network,
+        Kind::RateLimited,
+        Kind::OutcomeUnknown,
+        Kind::BadResponse,
+        Kind::ConnectTimeout,
+        Kind::ClientFailed,
+        Kind::Interrupted,
+        Kind::Io,
+        Kind::Config,
+        Kind::Internal,
+        Kind::BrokenPipe,
+        Kind::Declined,
+    ];
+
     /// Stable machine-readable code. Exhaustive on purpose: a new kind must choose one.
     pub fn code(self) -> &'static str {
         match self {
@@ -104,18 +139,52 @@ impl Kind {
             Kind::AuthMissing | Kind::AuthRejected | Kind::PermissionDenied => ExitCode::Auth,
             Kind::NotFound => ExitCode::NotFound,
             Kind::Rejected | Kind::GraphQl => ExitCode::Rejected,
-            Kind::Network | Kind::RateLimited | Kind::OutcomeUnknown | Kind::BadResponse => ExitCode::Network,
+            Kind::Network | Kind::RateLimited | Kind::OutcomeUnknown => ExitCode::Network,
             Kind::ConnectTimeout => ExitCode::ConnectTimeout,
             Kind::ClientFailed => ExitCode::ClientFailed,
             Kind::Interrupted => ExitCode::Interrupted,
-            Kind::Io | Kind::Internal => ExitCode::Error,
+            Kind::Io | Kind::Internal | Kind::BadResponse => ExitCode::Error,
             Kind::BrokenPipe | Kind::Declined => ExitCode::Ok,
         }
     }
 }
 
+/// The JSON `code`s of the kinds that exit with `code` (a broken pipe exits 0 but is no success).
+fn codes_of(code: ExitCode) -> Vec<&'static str> {
+    Kind::ALL.iter().filter(|k| k.exit_code() == code && **k != Kind::BrokenPipe).map(|k| k.code()).collect()
+}
+
+const TABLE_NOTES: &str =
+    "A closed stdout (e.g. `tgctl ... | head`) exits 0 quietly. With `connect -- CMD`, tgctl exits with CMD's status.";
+
+/// The exit-code table as `tgctl help exit-codes` prints it.
+pub fn exit_codes_text() -> String {
+    let mut s = String::from("Exit codes (and the JSON error codes of each):\n\n");
+    for (code, meaning) in ExitCode::TABLE {
+        s.push_str(&format!("  {:>3}  {meaning}\n", code.code()));
+        let codes = codes_of(*code);
+        if !codes.is_empty() {
+            s.push_str(&format!("       {}\n", codes.join(", ")));
+        }
+    }
+    s.push_str(&format!("\n{TABLE_NOTES}\nWith -o json, errors are one JSON object on stderr: {{\"error\": {{\"code\", \"message\", \"hint\", \"details\", \"exitCode\"}}}}.\n"));
+    s
+}
+
+/// The exit-code table as Markdown, for README.md and docs/exit-codes.md.
+pub fn exit_codes_markdown() -> String {
+    let mut s = String::from("| Exit | Meaning | JSON `code` |\n|---|---|---|\n");
+    for (code, meaning) in ExitCode::TABLE {
+        let codes: Vec<String> = codes_of(*code).iter().map(|c| format!("`{c}`")).collect();
+        s.push_str(&format!("| {} | {meaning} | {} |\n", code.code(), codes.join(", ")));
+    }
+    s.push_str(&format!("\n{TABLE_NOTES}\n"));
+    s
+}
+
 /// A user-facing error. Its message is one line and never contains a secret.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
 pub struct Error {
     pub kind: Kind,
     pub message: String,
@@ -188,14 +257,6 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Error {}
-
 /// Error messages are one line: newlines in server text are folded, and other control
 /// characters (carriage returns, terminal escapes) become spaces, so that text from a server or
 /// a file can neither break the line nor drive the terminal.
@@ -226,32 +287,34 @@ mod tests {
 
     #[test]
     fn documented_table_covers_every_exit_code_of_every_kind() {
-        let kinds = [
-            Kind::Usage,
-            Kind::ConfirmationRequired,
-            Kind::AuthMissing,
-            Kind::AuthRejected,
-            Kind::PermissionDenied,
-            Kind::NotFound,
-            Kind::Ambiguous,
-            Kind::Rejected,
-            Kind::GraphQl,
-            Kind::Network,
-            Kind::RateLimited,
-            Kind::OutcomeUnknown,
-            Kind::BadResponse,
-            Kind::ConnectTimeout,
-            Kind::ClientFailed,
-            Kind::Interrupted,
-            Kind::Io,
-            Kind::Config,
-            Kind::Internal,
-            Kind::BrokenPipe,
-            Kind::Declined,
-        ];
-        for kind in kinds {
+        for kind in Kind::ALL {
             let code = kind.exit_code();
             assert!(ExitCode::TABLE.iter().any(|(c, _)| *c == code), "{kind:?} -> {code:?} undocumented");
+        }
+        // Kind::ALL is complete: `code()` is exhaustive, and every code is listed once.
+        let mut codes: Vec<&str> = Kind::ALL.iter().map(|k| k.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), Kind::ALL.len());
+    }
+
+    /// The Markdown copies of the table in the docs are exactly the generated one.
+    #[test]
+    fn the_docs_carry_the_generated_table() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let table = exit_codes_markdown();
+        for doc in ["README.md", "docs/exit-codes.md"] {
+            let text = std::fs::read_to_string(root.join(doc)).unwrap();
+            let begin = "<!-- exit-codes: generated from cli/src/error.rs; do not edit -->\n";
+            let end = "<!-- /exit-codes -->";
+            let start =
+                text.find(begin).unwrap_or_else(|| panic!("{doc} lacks the exit-code table marker")) + begin.len();
+            let stop = start + text[start..].find(end).unwrap_or_else(|| panic!("{doc}: the table is not closed"));
+            assert_eq!(
+                text[start..stop].trim(),
+                table.trim(),
+                "{doc}: regenerate the table with `tgctl help exit-codes --markdown`"
+            );
         }
     }
 }

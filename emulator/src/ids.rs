@@ -4,14 +4,14 @@ use async_graphql::ID;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-pub const PARSE_ERROR: &str = "Unable to parse global ID";
+pub(crate) const PARSE_ERROR: &str = "Unable to parse global ID";
 
-pub fn encode(type_name: &str, pk: impl std::fmt::Display) -> ID {
+pub(crate) fn encode(type_name: &str, pk: impl std::fmt::Display) -> ID {
     ID(STANDARD.encode(format!("{type_name}:{pk}")))
 }
 
 /// Split a global ID into (type, pk). `None` when it is not base64 or has no colon.
-pub fn decode(id: &str) -> Option<(String, String)> {
+pub(crate) fn decode(id: &str) -> Option<(String, String)> {
     let bytes = STANDARD.decode(id.trim()).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let (ty, pk) = text.split_once(':')?;
@@ -19,7 +19,7 @@ pub fn decode(id: &str) -> Option<(String, String)> {
 }
 
 /// Decode `id` expecting `type_name` with an integer pk. Malformed IDs are an error.
-pub fn int_pk(id: &str, type_name: &str) -> Result<Option<u64>, async_graphql::Error> {
+pub(crate) fn int_pk(id: &str, type_name: &str) -> Result<Option<u64>, async_graphql::Error> {
     let (ty, pk) = decode(id).ok_or_else(|| async_graphql::Error::new(PARSE_ERROR))?;
     if ty != type_name {
         return Ok(None);
@@ -28,21 +28,21 @@ pub fn int_pk(id: &str, type_name: &str) -> Result<Option<u64>, async_graphql::E
 }
 
 /// Decode `id` expecting `type_name`; returns the raw pk text (used for UUID pks).
-pub fn raw_pk(id: &str, type_name: &str) -> Result<Option<String>, async_graphql::Error> {
+pub(crate) fn raw_pk(id: &str, type_name: &str) -> Result<Option<String>, async_graphql::Error> {
     let (ty, pk) = decode(id).ok_or_else(|| async_graphql::Error::new(PARSE_ERROR))?;
     Ok((ty == type_name).then_some(pk))
 }
 
-pub fn not_found(type_name: &str, id: &str) -> String {
+pub(crate) fn not_found(type_name: &str, id: &str) -> String {
     format!("{type_name} with id '{id}' does not exist")
 }
 
-pub fn cursor(offset: usize) -> String {
+pub(crate) fn cursor(offset: usize) -> String {
     STANDARD.encode(format!("arrayconnection:{offset}"))
 }
 
 /// The offset in a cursor; `None` when the cursor can't be parsed.
-pub fn cursor_offset(cursor: &str) -> Option<usize> {
+pub(crate) fn cursor_offset(cursor: &str) -> Option<usize> {
     let bytes = STANDARD.decode(cursor.trim()).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     text.strip_prefix("arrayconnection:")?.parse().ok()

@@ -5,12 +5,15 @@
 //! the real API.
 
 mod app;
+mod faults;
 mod gql;
 mod http;
 mod ids;
 mod login;
 mod model;
+mod ratelimit;
 mod seed;
+mod store;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -122,7 +125,7 @@ impl Drop for Emulator {
 /// Start an emulator on the current Tokio runtime.
 pub async fn start(config: Config) -> std::io::Result<Emulator> {
     let loaded = match &config.state_file {
-        Some(path) => app::load_state(path)?,
+        Some(path) => store::load_state(path)?,
         None => None,
     };
     let mut db = match loaded {
@@ -147,7 +150,7 @@ pub async fn start(config: Config) -> std::io::Result<Emulator> {
     db.api_tokens.insert(token.clone(), model::Level::Provision);
     let network = db.network.clone();
     let app = app::App::new(db, config.state_file.clone(), config.reads_per_minute, config.writes_per_minute);
-    app.persist().await?;
+    app.store.persist().await?;
     let listener = tokio::net::TcpListener::bind((config.bind, config.port)).await?;
     let addr = listener.local_addr()?;
     let router = http::router(http::Ctx { app: Arc::clone(&app), log_requests: config.log_requests });

@@ -12,10 +12,10 @@ use crate::model::{Db, PrincipalRef, ServiceAccountKeyStatus};
 
 pub const LOGIN_PATH: &str = "/api/v4/headless/login";
 /// How far a login timestamp may be from the emulator's clock.
-pub const LOGIN_SKEW_SECS: i64 = 300;
+pub(crate) const LOGIN_SKEW_SECS: i64 = 300;
 
 /// A fresh key pair: (PKCS#8 PEM private key, SPKI PEM public key).
-pub fn generate_key() -> Result<(String, String), String> {
+pub(crate) fn generate_key() -> Result<(String, String), String> {
     let secret = SigningKey::random(&mut rand_core::OsRng);
     let private = secret.to_pkcs8_pem(LineEnding::LF).map_err(|e| e.to_string())?;
     let public = secret.verifying_key().to_public_key_pem(LineEnding::LF).map_err(|e| e.to_string())?;
@@ -35,7 +35,7 @@ impl std::fmt::Display for SignLoginError {
 impl std::error::Error for SignLoginError {}
 
 /// The message a headless login signs.
-pub fn login_message(key_id: &str, timestamp: i64) -> String {
+pub(crate) fn login_message(key_id: &str, timestamp: i64) -> String {
     format!("{key_id}:{timestamp}")
 }
 
@@ -49,11 +49,11 @@ pub fn sign_login(private_key_pem: &str, key_id: &str, timestamp: i64) -> Result
 }
 
 #[derive(Deserialize, Debug)]
-pub struct LoginRequest {
-    pub service_account_id: String,
-    pub key_id: String,
-    pub timestamp: i64,
-    pub signature: String,
+pub(crate) struct LoginRequest {
+    pub(crate) service_account_id: String,
+    pub(crate) key_id: String,
+    pub(crate) timestamp: i64,
+    pub(crate) signature: String,
 }
 
 /// Accept a raw UUID or a relay ID of the given type.
@@ -65,7 +65,7 @@ fn raw_id(value: &str, type_name: &str) -> String {
 }
 
 /// Check a login against the data: `Ok(service account pk)` or the reason it fails.
-pub fn check_login(db: &Db, req: &LoginRequest) -> Result<u64, &'static str> {
+pub(crate) fn check_login(db: &Db, req: &LoginRequest) -> Result<u64, &'static str> {
     let key_pk = db.key_by_uuid(&raw_id(&req.key_id, "ServiceAccountKey")).ok_or("unknown key")?;
     let key = &db.service_account_keys[&key_pk];
     let sa = db.service_accounts.get(&key.service_account).ok_or("unknown key")?;
@@ -90,7 +90,7 @@ pub fn check_login(db: &Db, req: &LoginRequest) -> Result<u64, &'static str> {
 }
 
 /// The active resources a service account may reach: (name, address, alias).
-pub fn reachable(db: &Db, sa: u64) -> Vec<(String, String, Option<String>)> {
+pub(crate) fn reachable(db: &Db, sa: u64) -> Vec<(String, String, Option<String>)> {
     db.resources_of(PrincipalRef::ServiceAccount(sa))
         .into_iter()
         .filter_map(|pk| db.resources.get(&pk))

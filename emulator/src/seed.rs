@@ -27,6 +27,9 @@ impl std::str::FromStr for Seed {
     }
 }
 
+/// A device's type, operating system and OS version.
+struct Platform<'a>(DeviceType, DeviceOsName, &'a str);
+
 struct Builder {
     db: Db,
     t: Timestamp,
@@ -124,19 +127,18 @@ impl Builder {
                 created_at: at,
                 updated_at: at,
                 access: Vec::new(),
+                usage_based_autolock_duration_days: None,
+                kind: ResourceKind::Network,
             },
         );
         pk
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn device(
         &mut self,
         name: &str,
         user: u64,
-        device_type: DeviceType,
-        os: DeviceOsName,
-        os_version: &str,
+        Platform(device_type, os, os_version): Platform<'_>,
         serial: &str,
         trusted: bool,
         state: DeviceActiveState,
@@ -173,7 +175,7 @@ impl Builder {
 }
 
 /// Build the starting data for `seed` in tenant `network`.
-pub fn build(seed: Seed, network: &str) -> Db {
+pub(crate) fn build(seed: Seed, network: &str) -> Db {
     let mut b =
         Builder { db: Db { network: network.to_string(), next_pk: 1000, ..Db::default() }, t: Timestamp::now() };
     let default = b.policy("Default Policy", SecurityPolicyType::DefaultResource);
@@ -308,9 +310,9 @@ fn demo(b: &mut Builder, default: u64) {
 
     use DeviceOsName as O;
     use DeviceType as T;
-    b.device("Ada's MacBook Pro", ada, T::Laptop, O::MacOs, "15.3.1", "C02XK0AAJG5H", true, D::Active);
-    b.device("Grace's ThinkPad", grace, T::Laptop, O::Linux, "Ubuntu 24.04", "PF3ABC12", true, D::Active);
-    b.device("LINUS-DESKTOP", linus, T::Desktop, O::Windows, "11 23H2", "5CG1234XYZ", false, D::Active);
-    b.device("Margaret's iPhone", margaret, T::Mobile, O::Ios, "18.2", "F2LXK9ABCD12", false, D::Active);
-    b.device("Old laptop", dennis, T::Laptop, O::Windows, "10 22H2", "5CG0000OLD", false, D::Archived);
+    b.device("Ada's MacBook Pro", ada, Platform(T::Laptop, O::MacOs, "15.3.1"), "C02XK0AAJG5H", true, D::Active);
+    b.device("Grace's ThinkPad", grace, Platform(T::Laptop, O::Linux, "Ubuntu 24.04"), "PF3ABC12", true, D::Active);
+    b.device("LINUS-DESKTOP", linus, Platform(T::Desktop, O::Windows, "11 23H2"), "5CG1234XYZ", false, D::Active);
+    b.device("Margaret's iPhone", margaret, Platform(T::Mobile, O::Ios, "18.2"), "F2LXK9ABCD12", false, D::Active);
+    b.device("Old laptop", dennis, Platform(T::Laptop, O::Windows, "10 22H2"), "5CG0000OLD", false, D::Archived);
 }

@@ -194,7 +194,7 @@ async fn string_filters() {
 #[tokio::test]
 async fn other_filters_on_the_demo_tenant() {
     let e = Emu::start(unlimited()).await;
-    let d = e.data("{ users(filter: {role: {in: [ADMIN]}}) { totalCount } pending: users(filter: {state: {in: [PENDING]}}) { edges { node { email } } }
+    let d = e.data("{ users(filter: {role: {in: [ADMIN]}}) { totalCount }
         devices(filter: {isTrusted: {eq: true}}) { totalCount } archived: devices(filter: {activeState: {in: [ARCHIVED]}}) { totalCount }
         serial: devices(filter: {serialNumber: {startsWith: \"5CG\"}}) { totalCount }
         alive: connectors(filter: {state: {in: [ALIVE]}}) { edges { node { name hostname lastHeartbeatAt } } }
@@ -202,7 +202,6 @@ async fn other_filters_on_the_demo_tenant() {
         tagged: resources(filter: {tags: {and: [{key: \"env\", value: {eq: \"prod\"}}]}}) { totalCount }
         email: users(filter: {email: {endsWith: \"@example.com\"}, firstName: {eq: \"Ada\"}}) { totalCount } }", json!({})).await;
     assert_eq!(d["users"]["totalCount"], 1);
-    assert_eq!(d["pending"]["edges"].as_array().unwrap().len(), 1);
     assert_eq!(d["devices"]["totalCount"], 2);
     assert_eq!(d["archived"]["totalCount"], 1);
     assert_eq!(d["serial"]["totalCount"], 2);
@@ -211,6 +210,12 @@ async fn other_filters_on_the_demo_tenant() {
     assert_eq!(d["policies"]["edges"][0]["node"]["name"], "Default Policy");
     assert_eq!(d["tagged"]["totalCount"], 2);
     assert_eq!(d["email"]["totalCount"], 1);
+
+    // No public client or schema rendering has a user `state` filter (issue 17, item 1): the API
+    // refuses it as an unknown input field, so the emulator does too.
+    let (status, body) =
+        e.post(Some(&e.token()), "{ users(filter: {state: {in: [PENDING]}}) { totalCount } }", json!({})).await;
+    assert_eq!(status, 400, "{body}");
 
     let net = e.network_id().await;
     let d = e
@@ -374,6 +379,17 @@ async fn resource_access_edges() {
     let d = e.data(access_q, json!({"id": res})).await;
     assert_eq!(d["resource"]["access"]["edges"][0]["securityPolicy"], Value::Null);
     assert_eq!(d["resource"]["access"]["edges"][0]["expiresAt"], Value::Null);
+
+    // Inline input objects: a field bound to a variable the request did not send is omitted too.
+    e.ok("resourceAccessAdd", add, json!({"r": res, "a": [{"principalId": g1, "securityPolicyId": pol}]})).await;
+    let inline = "mutation($r: ID!, $g: ID!, $sp: ID, $exp: DateTime) { resourceAccessAdd(resourceId: $r, \
+                  access: [{principalId: $g, securityPolicyId: $sp, expiresAt: $exp}]) { ok error } }";
+    e.ok("resourceAccessAdd", inline, json!({"r": res, "g": g1})).await;
+    let d = e.data(access_q, json!({"id": res})).await;
+    assert_eq!(d["resource"]["access"]["edges"][0]["securityPolicy"]["id"], pol, "omitted: unchanged");
+    e.ok("resourceAccessAdd", inline, json!({"r": res, "g": g1, "sp": null})).await;
+    let d = e.data(access_q, json!({"id": res})).await;
+    assert_eq!(d["resource"]["access"]["edges"][0]["securityPolicy"], Value::Null, "null: removed");
 
     // Service accounts take no policy or expiry.
     let d = e.data(add, json!({"r": res, "a": [{"principalId": sa, "securityPolicyId": pol}]})).await;
@@ -585,7 +601,10 @@ async fn seeds_and_introspection() {
     assert_eq!(d["__type"]["kind"], "INTERFACE");
     // async-graphql's introspection lists interfaces only for object types; the SDL (see
     // schema_drift.rs) has `interface Resource implements Node`.
-    assert_eq!(d["__type"]["possibleTypes"], json!([{"name": "NetworkResource"}]));
+    let mut possible: Vec<&str> =
+        d["__type"]["possibleTypes"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    possible.sort();
+    assert_eq!(possible, ["KubernetesResource", "NetworkResource", "WebAppResource"]);
     // Node's possible types are object types only.
     assert!(d["node"]["possibleTypes"].as_array().unwrap().iter().all(|t| t["kind"] == "OBJECT"));
 

@@ -63,3 +63,53 @@ async fn serve_prints_env_lines_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The state file holds the provision-level API token: only its owner may read it, from the first
+/// save on, after every save, and even when a world-readable file was there before (issue 15).
+#[cfg(unix)]
+#[tokio::test]
+async fn the_state_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let canary = "tok-canary-7f3a";
+
+    let serve = |path: &std::path::Path| {
+        Command::new(BIN)
+            .args(["serve", "--port", "0", "--seed", "empty", "--api-token", canary, "--quiet", "--state"])
+            .arg(path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut child = serve(&path);
+    let lines: Vec<String> = BufReader::new(child.stdout.take().unwrap()).lines().take(4).map(Result::unwrap).collect();
+    assert!(std::fs::read_to_string(&path).unwrap().contains(canary), "the token is in the state file");
+    assert_eq!(mode(&path), 0o600, "after the first save");
+
+    let api_url = lines[0].split_once('=').unwrap().1.to_string();
+    let body: Value = reqwest::Client::new()
+        .post(&api_url)
+        .header("X-API-KEY", canary)
+        .json(&json!({"query": "mutation { groupCreate(name: \"g\") { ok } }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"]["groupCreate"]["ok"], true);
+    assert_eq!(mode(&path), 0o600, "after a mutation's save");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // A world-readable file left by an older version is replaced by a private one.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut child = serve(&path);
+    let _: Vec<String> = BufReader::new(child.stdout.take().unwrap()).lines().take(4).map(Result::unwrap).collect();
+    assert_eq!(mode(&path), 0o600, "an existing 0644 file is rewritten 0600 at start");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

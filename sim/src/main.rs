@@ -183,6 +183,7 @@ pub(crate) struct Sim {
 
 impl Sim {
     fn from_env() -> Res<Sim> {
+        #[allow(clippy::disallowed_methods)] // the simulated client reads its environment as the real one does
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let dir = var("TWINGATE_SIM_DIR").map_or_else(|| std::env::temp_dir().join("twingate-sim"), PathBuf::from);
         let log = var("TWINGATE_SIM_LOG").map_or_else(|| dir.join("twingated.log"), PathBuf::from);
@@ -393,6 +394,7 @@ impl Sim {
 
     /// `twingated --http-proxy ADDR --tun off`: the daemon in the foreground, in userspace mode.
     fn userspace_daemon(&self, args: &[String]) -> Res<u8> {
+        #[allow(clippy::disallowed_methods)] // the simulated client reads its environment as the real one does
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let opts = match proxy::Options::parse(args, var) {
             Ok(o) => o,

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use super::paginate::Page;
 use super::{Client, DateTime, NameFilter, Named, Ref, Vars, gen_enum, page_of, wire};
 use crate::error::{Error, Kind, Result};
-use crate::string_filter;
 
 #[allow(dead_code)]
 type _Scalars = DateTime;
@@ -18,7 +17,9 @@ type _Scalars = DateTime;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/connector/list.graphql",
-    response_derives = "Debug, Serialize"
+    response_derives = "Debug, Serialize",
+    variables_derives = "Deserialize",
+    skip_serializing_none
 )]
 pub struct ConnectorList;
 
@@ -26,7 +27,9 @@ pub struct ConnectorList;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/connector/list_of_network.graphql",
-    response_derives = "Debug, Serialize"
+    response_derives = "Debug, Serialize",
+    variables_derives = "Deserialize",
+    skip_serializing_none
 )]
 pub struct ConnectorListOfNetwork;
 
@@ -130,8 +133,9 @@ pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, 
     macro_rules! connector_filter {
         ($q:ident) => {{
             let states = filter.states.iter().map(gen_enum).collect::<Result<Vec<$q::ConnectorState>>>()?;
-            (!filter.name.is_empty() || !states.is_empty()).then(|| $q::ConnectorFilterInput {
-                name: (!filter.name.is_empty()).then(|| string_filter!($q, &filter.name)),
+            let name = filter.name.input()?;
+            (name.is_some() || !states.is_empty()).then(|| $q::ConnectorFilterInput {
+                name,
                 state: (!states.is_empty()).then(|| $q::ConnectorStateFilterOperatorInput { in_: Some(states) }),
             })
         }};
@@ -177,19 +181,28 @@ pub async fn create(
         name,
         has_status_notifications_enabled: notifications,
     };
+    let name = vars.name.clone();
     let data = client.post::<ConnectorCreate>(vars).await?;
-    let entity =
-        data.connector_create.entity.ok_or_else(|| Error::rejected("connectorCreate returned no connector"))?;
-    map(entity)
+    let entity = data.connector_create.entity.map(map).transpose()?;
+    super::echoed(client, "connectorCreate", entity, async {
+        match name {
+            Some(name) => find(client, &name).await.map(Some),
+            None => Err(Error::new(
+                Kind::OutcomeUnknown,
+                "connectorCreate succeeded but did not say which connector it made",
+            )
+            .hint("`tgctl connector list` shows it; name connectors with --name to find them again")),
+        }
+    })
+    .await
 }
 
 pub async fn update(client: &Client, id: &str, name: Option<String>, notifications: Option<bool>) -> Result<Connector> {
     use connector_update as q;
     let vars = Vars::new().set("id", id).opt("name", name).opt("hasStatusNotificationsEnabled", notifications);
     let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, vars.into_value()).await?;
-    let entity =
-        data.connector_update.entity.ok_or_else(|| Error::rejected("connectorUpdate returned no connector"))?;
-    map(entity)
+    let entity = data.connector_update.entity.map(map).transpose()?;
+    super::echoed(client, "connectorUpdate", entity, get(client, id)).await
 }
 
 pub async fn delete(client: &Client, id: &str) -> Result<()> {

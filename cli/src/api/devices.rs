@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::groups::{Member, WireMember};
 use super::paginate::Page;
 use super::{Client, DateTime, Named, api_label, gen_enum, page_of, wire};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 #[allow(dead_code)]
 type _Scalars = DateTime;
@@ -17,7 +17,9 @@ type _Scalars = DateTime;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/device/list.graphql",
-    response_derives = "Debug, Serialize"
+    response_derives = "Debug, Serialize",
+    variables_derives = "Deserialize",
+    skip_serializing_none
 )]
 pub struct DeviceList;
 
@@ -145,10 +147,11 @@ pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, 
     use device_list as q;
     let states = filter.states.iter().map(gen_enum).collect::<Result<Vec<q::DeviceActiveState>>>()?;
     let empty = states.is_empty() && filter.trusted.is_none() && filter.serial.is_none();
+    let serial_number = filter.serial.as_deref().map(|s| super::NameFilter::exact(s).to_input()).transpose()?;
     let api_filter = (!empty).then(|| q::DeviceFilterInput {
         active_state: (!states.is_empty()).then_some(q::DeviceActiveStateFilterOperatorInput { in_: Some(states) }),
         is_trusted: filter.trusted.map(|t| q::BooleanFilterOperatorInput { eq: Some(t) }),
-        serial_number: filter.serial.as_ref().map(|s| crate::string_filter!(q, &super::NameFilter::exact(s))),
+        serial_number,
     });
     let data = client.post::<DeviceList>(q::Variables { first, after, filter: api_filter }).await?;
     page_of(data.devices, |n: Device| Ok(n))
@@ -214,30 +217,30 @@ impl Action {
 
 /// Applies one action to one device; returns the device afterwards.
 pub async fn apply(client: &Client, id: &str, action: Action) -> Result<Device> {
-    let id = id.to_owned();
-    let missing = || Error::rejected("the API returned no device");
-    match action {
+    let owned = id.to_owned();
+    let (op, entity) = match action {
         Action::Trust | Action::Untrust => {
-            let vars = device_trust::Variables { id, is_trusted: action == Action::Trust };
-            wire(client.post::<DeviceTrust>(vars).await?.device_update.entity.ok_or_else(missing)?)
+            let vars = device_trust::Variables { id: owned, is_trusted: action == Action::Trust };
+            ("deviceUpdate", client.post::<DeviceTrust>(vars).await?.device_update.entity.map(wire).transpose()?)
         }
         Action::Archive => {
-            let data = client.post::<DeviceArchive>(device_archive::Variables { id }).await?;
-            wire(data.device_archive.entity.ok_or_else(missing)?)
+            let data = client.post::<DeviceArchive>(device_archive::Variables { id: owned }).await?;
+            ("deviceArchive", data.device_archive.entity.map(wire).transpose()?)
         }
         Action::Unarchive => {
-            let data = client.post::<DeviceUnarchive>(device_unarchive::Variables { id }).await?;
-            wire(data.device_unarchive.entity.ok_or_else(missing)?)
+            let data = client.post::<DeviceUnarchive>(device_unarchive::Variables { id: owned }).await?;
+            ("deviceUnarchive", data.device_unarchive.entity.map(wire).transpose()?)
         }
         Action::Block => {
-            let data = client.post::<DeviceBlock>(device_block::Variables { id }).await?;
-            wire(data.device_block.entity.ok_or_else(missing)?)
+            let data = client.post::<DeviceBlock>(device_block::Variables { id: owned }).await?;
+            ("deviceBlock", data.device_block.entity.map(wire).transpose()?)
         }
         Action::Unblock => {
-            let data = client.post::<DeviceUnblock>(device_unblock::Variables { id }).await?;
-            wire(data.device_unblock.entity.ok_or_else(missing)?)
+            let data = client.post::<DeviceUnblock>(device_unblock::Variables { id: owned }).await?;
+            ("deviceUnblock", data.device_unblock.entity.map(wire).transpose()?)
         }
-    }
+    };
+    super::echoed(client, op, entity, get(client, id)).await
 }
 
 #[cfg(test)]

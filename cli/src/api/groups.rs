@@ -9,7 +9,6 @@ use serde_json::Value;
 use super::paginate::Page;
 use super::{Client, DateTime, NameFilter, Named, Ref, Vars, WireConn, gen_enum, label, nested_all, page_of, wire};
 use crate::error::{Error, Result};
-use crate::string_filter;
 
 #[allow(dead_code)]
 type _Scalars = DateTime;
@@ -18,7 +17,9 @@ type _Scalars = DateTime;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/group/list.graphql",
-    response_derives = "Debug, Serialize"
+    response_derives = "Debug, Serialize",
+    variables_derives = "Deserialize",
+    skip_serializing_none
 )]
 pub struct GroupList;
 
@@ -211,8 +212,9 @@ pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, 
     use group_list as q;
     let types = filter.types.iter().map(gen_enum).collect::<Result<Vec<q::GroupType>>>()?;
     let empty = filter.name.is_empty() && types.is_empty() && filter.active.is_none();
+    let name = filter.name.input()?;
     let api_filter = (!empty).then(|| q::GroupFilterInput {
-        name: (!filter.name.is_empty()).then(|| string_filter!(q, &filter.name)),
+        name,
         type_: (!types.is_empty()).then_some(q::GroupTypeFilterOperatorInput { in_: Some(types) }),
         is_active: filter.active.map(|a| q::BooleanFilterOperatorInput { eq: Some(a) }),
         origin_id: None,
@@ -289,8 +291,8 @@ pub async fn create(client: &Client, name: &str, user_ids: Vec<String>, resource
         resource_ids: (!resource_ids.is_empty()).then_some(resource_ids),
     };
     let data = client.post::<GroupCreate>(vars).await?;
-    let entity = data.group_create.entity.ok_or_else(|| Error::rejected("groupCreate returned no group"))?;
-    map(entity)
+    let entity = data.group_create.entity.map(map).transpose()?;
+    super::echoed(client, "groupCreate", entity, async { find(client, name).await.map(Some) }).await
 }
 
 /// What `update` changes; empty lists and `None` leave things alone.
@@ -322,8 +324,8 @@ impl Changes {
 pub async fn update(client: &Client, id: &str, changes: &Changes) -> Result<Group> {
     use group_update as q;
     let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, changes.to_vars(id)).await?;
-    let entity = data.group_update.entity.ok_or_else(|| Error::rejected("groupUpdate returned no group"))?;
-    map(entity)
+    let entity = data.group_update.entity.map(map).transpose()?;
+    super::echoed(client, "groupUpdate", entity, get_summary(client, id)).await
 }
 
 pub async fn delete(client: &Client, id: &str) -> Result<()> {

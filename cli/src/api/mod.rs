@@ -4,6 +4,7 @@
 //! `cli/graphql/<noun>/`, checked against `cli/graphql/schema.graphql` at compile time), the domain
 //! types commands and JSON output use, and the mapping from responses to those types.
 
+mod answer;
 pub mod ids;
 pub mod pacer;
 pub mod paginate;
@@ -73,21 +74,30 @@ impl NameFilter {
     }
 }
 
-/// Builds a generated module's `StringFilterOperatorInput` from a [`NameFilter`].
-#[macro_export]
-macro_rules! string_filter {
-    ($module:ident, $filter:expr) => {{
-        let f: &$crate::api::NameFilter = $filter;
-        $module::StringFilterOperatorInput {
-            eq: f.eq.clone(),
-            ne: None,
-            starts_with: f.starts_with.clone(),
-            ends_with: f.ends_with.clone(),
-            regexp: f.regexp.clone(),
-            contains: f.contains.clone(),
-            in_: None,
+impl NameFilter {
+    /// This filter as any generated module's `StringFilterOperatorInput` (every operation's module
+    /// has its own copy of the input type; they share the API's JSON shape, which this builds).
+    pub(crate) fn input<T: DeserializeOwned>(&self) -> Result<Option<T>> {
+        if self.is_empty() { Ok(None) } else { self.to_input().map(Some) }
+    }
+
+    /// Like [`NameFilter::input`], also when empty.
+    pub(crate) fn to_input<T: DeserializeOwned>(&self) -> Result<T> {
+        let mut m = serde_json::Map::new();
+        for (key, value) in [
+            ("eq", &self.eq),
+            ("contains", &self.contains),
+            ("regexp", &self.regexp),
+            ("startsWith", &self.starts_with),
+            ("endsWith", &self.ends_with),
+        ] {
+            if let Some(v) = value {
+                m.insert(key.to_owned(), Value::String(v.clone()));
+            }
         }
-    }};
+        serde_json::from_value(Value::Object(m))
+            .map_err(|e| Error::internal(format!("a name filter does not fit the schema: {e}")))
+    }
 }
 
 /// Something with an ID and a name (for lookups by name).
@@ -135,6 +145,26 @@ pub async fn find<T: Named>(
     }
     let matches: Vec<T> = by_name.await?.into_iter().filter(|o| o.name() == text).collect();
     one_match(noun, text, matches)
+}
+
+/// The object a mutation answered with `ok: true`. The schema types every payload's `entity` as
+/// nullable; a null one after `ok: true` means the change was made but not echoed, so it is read
+/// back with `reread` (lazy: only awaited then), with a warning, rather than reported as a failure
+/// of a change that happened (issue 17).
+pub(crate) async fn echoed<T>(
+    client: &Client,
+    op: &str,
+    entity: Option<T>,
+    reread: impl Future<Output = Result<Option<T>>>,
+) -> Result<T> {
+    if let Some(e) = entity {
+        return Ok(e);
+    }
+    client.notice(&format!("warning: {op} succeeded but returned no object; reading it back"));
+    reread.await?.ok_or_else(|| {
+        Error::not_found(format!("{op} succeeded, but the object it changed can no longer be read"))
+            .hint("it may have been deleted meanwhile; `list` shows what exists")
+    })
 }
 
 fn list_command(noun: &str) -> String {

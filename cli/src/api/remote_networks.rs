@@ -7,8 +7,7 @@ use serde_json::Value;
 
 use super::paginate::Page;
 use super::{Client, DateTime, NameFilter, Named, Vars, WireConn, gen_enum, page_of, wire};
-use crate::error::{Error, Result};
-use crate::string_filter;
+use crate::error::Result;
 
 #[allow(dead_code)]
 type _Scalars = DateTime;
@@ -17,7 +16,9 @@ type _Scalars = DateTime;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/remote_network/list.graphql",
-    response_derives = "Debug, Serialize"
+    response_derives = "Debug, Serialize",
+    variables_derives = "Deserialize",
+    skip_serializing_none
 )]
 pub struct RemoteNetworkList;
 
@@ -140,7 +141,7 @@ pub async fn list_page(
     first: i64,
 ) -> Result<Page<RemoteNetwork>> {
     use remote_network_list as q;
-    let filter = (!filter.is_empty()).then(|| q::RemoteNetworkFilterInput { name: Some(string_filter!(q, filter)) });
+    let filter = filter.input()?.map(|name| q::RemoteNetworkFilterInput { name: Some(name) });
     let data = client.post::<RemoteNetworkList>(q::Variables { first, after, filter }).await?;
     page_of(data.remote_networks, |n: WireNetwork| Ok(n.into()))
 }
@@ -174,11 +175,8 @@ pub async fn create(
         network_type: Some(gen_enum(&network_type)?),
     };
     let data = client.post::<RemoteNetworkCreate>(vars).await?;
-    let entity = data
-        .remote_network_create
-        .entity
-        .ok_or_else(|| Error::rejected("remoteNetworkCreate returned no remote network"))?;
-    map(entity)
+    let entity = data.remote_network_create.entity.map(map).transpose()?;
+    super::echoed(client, "remoteNetworkCreate", entity, async { find(client, name).await.map(Some) }).await
 }
 
 /// What `update` changes; `None` leaves a field alone.
@@ -197,11 +195,8 @@ pub async fn update(client: &Client, id: &str, changes: Changes) -> Result<Remot
         .opt("isActive", changes.is_active)
         .opt("location", changes.location.as_ref().map(super::api_enum));
     let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, vars.into_value()).await?;
-    let entity = data
-        .remote_network_update
-        .entity
-        .ok_or_else(|| Error::rejected("remoteNetworkUpdate returned no remote network"))?;
-    map(entity)
+    let entity = data.remote_network_update.entity.map(map).transpose()?;
+    super::echoed(client, "remoteNetworkUpdate", entity, get(client, id)).await
 }
 
 pub async fn delete(client: &Client, id: &str) -> Result<()> {

@@ -12,7 +12,6 @@ use super::paginate::Page;
 use super::{Client, DateTime, NameFilter, Named, Patch, Ref, Vars, WireConn, WirePayload, wire};
 use crate::error::{Error, Result};
 use crate::parse::{Ports, merge_ranges};
-use crate::string_filter;
 
 #[allow(dead_code)]
 type _Scalars = DateTime;
@@ -21,7 +20,9 @@ type _Scalars = DateTime;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/resource/list.graphql",
-    response_derives = "Debug, Serialize"
+    response_derives = "Debug, Serialize",
+    variables_derives = "Deserialize",
+    skip_serializing_none
 )]
 pub struct ResourceList;
 
@@ -286,8 +287,9 @@ pub struct Filter {
 pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, first: i64) -> Result<Page<Resource>> {
     use resource_list as q;
     let empty = filter.name.is_empty() && filter.remote_network.is_none() && filter.tags.is_empty();
+    let name = filter.name.input()?;
     let api_filter = (!empty).then(|| q::ResourceFilterInput {
-        name: (!filter.name.is_empty()).then(|| string_filter!(q, &filter.name)),
+        name,
         remote_network_id: filter
             .remote_network
             .clone()
@@ -373,8 +375,8 @@ pub async fn create(client: &Client, new: NewResource) -> Result<Resource> {
         resource_create: WirePayload<WireResource>,
     }
     let data: Data = client.post_vars(q::QUERY, q::OPERATION_NAME, vars.into_value()).await?;
-    let entity = data.resource_create.entity.ok_or_else(|| Error::rejected("resourceCreate returned no resource"))?;
-    Ok(entity.into())
+    let entity = data.resource_create.entity.map(Resource::from);
+    super::echoed(client, "resourceCreate", entity, async { find(client, &new.name).await.map(Some) }).await
 }
 
 /// What `update` changes: `None`/`Keep` leaves a field alone; `Clear` sends null.
@@ -419,8 +421,8 @@ pub async fn update(client: &Client, id: &str, changes: &Changes) -> Result<Reso
         resource_update: WirePayload<WireResource>,
     }
     let data: Data = client.post_vars(q::QUERY, q::OPERATION_NAME, changes.to_vars(id)).await?;
-    let entity = data.resource_update.entity.ok_or_else(|| Error::rejected("resourceUpdate returned no resource"))?;
-    Ok(entity.into())
+    let entity = data.resource_update.entity.map(Resource::from);
+    super::echoed(client, "resourceUpdate", entity, get(client, id)).await
 }
 
 pub async fn delete(client: &Client, id: &str) -> Result<()> {

@@ -9,7 +9,6 @@ use serde_json::Value;
 use super::paginate::Page;
 use super::{Client, DateTime, NameFilter, Named, Ref, Vars, WireConn, gen_enum, nested_all, page_of, wire};
 use crate::error::{Error, Result};
-use crate::string_filter;
 
 #[allow(dead_code)]
 type _Scalars = DateTime;
@@ -18,7 +17,9 @@ type _Scalars = DateTime;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/security_policy/list.graphql",
-    response_derives = "Debug, Serialize"
+    response_derives = "Debug, Serialize",
+    variables_derives = "Deserialize",
+    skip_serializing_none
 )]
 pub struct SecurityPolicyList;
 
@@ -113,8 +114,9 @@ pub async fn list_page(
 ) -> Result<Page<SecurityPolicy>> {
     use security_policy_list as q;
     let types = policy_type.map(|t| gen_enum(&t)).transpose()?;
-    let api_filter = (!filter.is_empty() || types.is_some()).then(|| q::SecurityPolicyFilterField {
-        name: (!filter.is_empty()).then(|| string_filter!(q, filter)),
+    let name = filter.input()?;
+    let api_filter = (name.is_some() || types.is_some()).then(|| q::SecurityPolicyFilterField {
+        name,
         policy_type: types.map(|t| q::SecurityPolicyTypeFilterOperatorInput { in_: Some(vec![t]) }),
     });
     let data = client.post::<SecurityPolicyList>(q::Variables { first, after, filter: api_filter }).await?;

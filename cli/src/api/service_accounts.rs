@@ -9,13 +9,14 @@ use super::paginate::Page;
 use super::service_keys::KeyStatus;
 use super::{Client, DateTime, NameFilter, Ref, ids, wire};
 use crate::error::{Error, Result};
-use crate::string_filter;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/service_account/list.graphql",
-    response_derives = "Debug, Serialize"
+    response_derives = "Debug, Serialize",
+    variables_derives = "Deserialize",
+    skip_serializing_none
 )]
 pub struct ServiceAccountList;
 
@@ -109,19 +110,12 @@ struct WireEdge<T> {
 #[serde(rename_all = "camelCase")]
 struct WireKeyStatus {
     status: KeyStatus,
-    #[serde(default)]
-    expires_at: Option<Timestamp>,
 }
 
 impl WireAccount {
     fn into_account(self, with_resources: bool) -> ServiceAccount {
-        let now = Timestamp::now();
         let (key_count, active_key_count) = match &self.keys {
-            Some(k) => (
-                k.total_count,
-                k.edges.iter().filter(|e| e.node.status.effective(e.node.expires_at, now) == KeyStatus::Active).count()
-                    as i64,
-            ),
+            Some(k) => (k.total_count, k.edges.iter().filter(|e| e.node.status == KeyStatus::Active).count() as i64),
             None => (0, 0),
         };
         ServiceAccount {
@@ -153,7 +147,7 @@ pub async fn list_page(
     first: i64,
 ) -> Result<Page<ServiceAccount>> {
     use service_account_list as q;
-    let filter = (!filter.is_empty()).then(|| q::ServiceAccountFilterInput { name: Some(string_filter!(q, filter)) });
+    let filter = filter.input()?.map(|name| q::ServiceAccountFilterInput { name: Some(name) });
     let data = client.post::<ServiceAccountList>(q::Variables { first, after, filter }).await?;
     let conn = data.service_accounts;
     Ok(Page {
@@ -219,10 +213,6 @@ pub async fn get(client: &Client, id: &str) -> Result<ServiceAccount> {
         }
     }
     let mut account = account.ok_or_else(|| Error::internal("no service account"))?;
-    let now = Timestamp::now();
-    for k in &mut keys {
-        k.status = k.status.effective(k.expires_at, now);
-    }
     account.active_key_count = keys.iter().filter(|k| k.status == KeyStatus::Active).count() as i64;
     account.key_count = keys.len() as i64;
     account.resource_count = resources.len() as i64;
@@ -240,11 +230,12 @@ pub async fn create(client: &Client, name: &str, resource_ids: Vec<String>) -> R
         service_account_create: super::WirePayload<serde_json::Value>,
     }
     let data: Data = client.post_as::<ServiceAccountCreate, _>(vars).await?;
-    let entity = data
-        .service_account_create
-        .entity
-        .ok_or_else(|| Error::rejected("serviceAccountCreate returned no service account"))?;
-    Ok(wire::<_, WireAccount>(entity)?.into_account(true))
+    let entity =
+        data.service_account_create.entity.map(|e| Ok(wire::<_, WireAccount>(e)?.into_account(true))).transpose()?;
+    super::echoed(client, "serviceAccountCreate", entity, async {
+        get(client, &resolve(client, name).await?.id).await.map(Some)
+    })
+    .await
 }
 
 pub async fn update(
@@ -267,11 +258,9 @@ pub async fn update(
         service_account_update: super::WirePayload<serde_json::Value>,
     }
     let data: Data = client.post_as::<ServiceAccountUpdate, _>(vars).await?;
-    let entity = data
-        .service_account_update
-        .entity
-        .ok_or_else(|| Error::rejected("serviceAccountUpdate returned no service account"))?;
-    Ok(wire::<_, WireAccount>(entity)?.into_account(true))
+    let entity =
+        data.service_account_update.entity.map(|e| Ok(wire::<_, WireAccount>(e)?.into_account(true))).transpose()?;
+    super::echoed(client, "serviceAccountUpdate", entity, async { get(client, id).await.map(Some) }).await
 }
 
 pub async fn delete(client: &Client, id: &str) -> Result<()> {

@@ -80,14 +80,6 @@ pub enum KeyStatus {
 }
 
 impl KeyStatus {
-    /// The status with the clock applied: an ACTIVE key past its expiry is expired.
-    pub fn effective(self, expires_at: Option<Timestamp>, now: Timestamp) -> KeyStatus {
-        match (self, expires_at) {
-            (KeyStatus::Active, Some(at)) if at <= now => KeyStatus::Expired,
-            (s, _) => s,
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             KeyStatus::Active => "active",
@@ -113,9 +105,11 @@ pub struct ServiceKey {
 }
 
 impl ServiceKey {
-    fn settle(mut self, now: Timestamp) -> Self {
-        self.status = self.status.effective(self.expires_at, now);
-        self
+    /// An active key whose expiry time has passed by this machine's clock. The API's `status`
+    /// is the truth (it decides whether the key works); this clock may be wrong, so it only
+    /// adds a hint to messages.
+    pub fn past_expiry(&self, now: Timestamp) -> bool {
+        self.status == KeyStatus::Active && self.expires_at.is_some_and(|at| at <= now)
     }
 }
 
@@ -126,10 +120,9 @@ pub async fn list_page(
     after: Option<String>,
     first: i64,
 ) -> Result<Page<ServiceKey>> {
-    let now = Timestamp::now();
     if let Some(account) = account {
         let (keys, end_cursor, has_next_page) = keys_of(client, account, after, first).await?;
-        return Ok(Page { nodes: keys.into_iter().map(|k| k.settle(now)).collect(), end_cursor, has_next_page });
+        return Ok(Page { nodes: keys, end_cursor, has_next_page });
     }
     // Across accounts: page over accounts (fewer per page, each carries up to 100 keys).
     let first = first.min(25);
@@ -143,11 +136,11 @@ pub async fn list_page(
         for k in edge.node.keys.edges {
             let mut key: ServiceKey = wire(k.node)?;
             key.service_account = Some(account.clone());
-            nodes.push(key.settle(now));
+            nodes.push(key);
         }
         while more {
             let (keys, next, has_next) = keys_of(client, &account, cursor.clone(), 100).await?;
-            nodes.extend(keys.into_iter().map(|k| k.settle(now)));
+            nodes.extend(keys);
             more = has_next && next.is_some() && next != cursor;
             cursor = next;
         }
@@ -181,7 +174,7 @@ pub async fn get(client: &Client, id: &str) -> Result<ServiceKey> {
     let node = data.service_account_key.ok_or_else(|| {
         Error::not_found(format!("no service key with ID {id}")).hint("list them with `tgctl service-key list`")
     })?;
-    Ok(wire::<_, ServiceKey>(node)?.settle(Timestamp::now()))
+    wire::<_, ServiceKey>(node)
 }
 
 /// A freshly created key and its secret (the only time the API returns it).
@@ -215,30 +208,21 @@ pub async fn create(
     })?;
     let entity =
         payload.entity.ok_or_else(|| Error::new(Kind::BadResponse, "the API created a key but returned no key"))?;
-    Ok(CreatedKey {
-        key: wire::<_, ServiceKey>(entity)?.settle(Timestamp::now()),
-        token: secrecy::SecretString::from(token),
-    })
+    Ok(CreatedKey { key: wire::<_, ServiceKey>(entity)?, token: secrecy::SecretString::from(token) })
 }
 
 pub async fn rename(client: &Client, id: &str, name: &str) -> Result<ServiceKey> {
     let data = client
         .post::<ServiceKeyRename>(service_key_rename::Variables { id: id.to_owned(), name: name.to_owned() })
         .await?;
-    let entity = data
-        .service_account_key_update
-        .entity
-        .ok_or_else(|| Error::rejected("serviceAccountKeyUpdate returned no key"))?;
-    Ok(wire::<_, ServiceKey>(entity)?.settle(Timestamp::now()))
+    let entity = data.service_account_key_update.entity.map(wire::<_, ServiceKey>).transpose()?;
+    super::echoed(client, "serviceAccountKeyUpdate", entity, async { get(client, id).await.map(Some) }).await
 }
 
 pub async fn revoke(client: &Client, id: &str) -> Result<ServiceKey> {
     let data = client.post::<ServiceKeyRevoke>(service_key_revoke::Variables { id: id.to_owned() }).await?;
-    let entity = data
-        .service_account_key_revoke
-        .entity
-        .ok_or_else(|| Error::rejected("serviceAccountKeyRevoke returned no key"))?;
-    Ok(wire::<_, ServiceKey>(entity)?.settle(Timestamp::now()))
+    let entity = data.service_account_key_revoke.entity.map(wire::<_, ServiceKey>).transpose()?;
+    super::echoed(client, "serviceAccountKeyRevoke", entity, async { get(client, id).await.map(Some) }).await
 }
 
 pub async fn delete(client: &Client, id: &str) -> Result<()> {
@@ -383,7 +367,7 @@ mod tests {
     }
 
     #[test]
-    fn maps_key_nodes_and_applies_the_clock() {
+    fn maps_key_nodes_and_keeps_the_apis_status() {
         let node = serde_json::json!({
             "id": "U2VydmljZUFjY291bnRLZXk6MQ==", "name": "ci", "status": "ACTIVE",
             "expiresAt": "2020-01-01T00:00:00+00:00", "revokedAt": null,
@@ -391,8 +375,10 @@ mod tests {
             "serviceAccount": {"id": "U2VydmljZUFjY291bnQ6eA==", "name": "deployer"}
         });
         let typed: service_key_get::ServiceKeyGetServiceAccountKey = serde_json::from_value(node).unwrap();
-        let key = wire::<_, ServiceKey>(typed).unwrap().settle(Timestamp::now());
-        assert_eq!(key.status, KeyStatus::Expired);
+        let key = wire::<_, ServiceKey>(typed).unwrap();
+        // The API says ACTIVE: that is the status, whatever this machine's clock says.
+        assert_eq!(key.status, KeyStatus::Active);
+        assert!(key.past_expiry(Timestamp::now()));
         assert_eq!(key.service_account.unwrap().name, "deployer");
         let json = serde_json::to_value(KeyStatus::Revoked).unwrap();
         assert_eq!(json, "revoked");

@@ -294,6 +294,9 @@ struct Outcome {
     is_trusted: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// Why it failed (decides the exit code of the whole run).
+    #[serde(skip)]
+    kind: Option<Kind>,
 }
 
 impl Outcome {
@@ -305,6 +308,7 @@ impl Outcome {
             state: Some(d.active_state),
             is_trusted: Some(d.is_trusted),
             error: None,
+            kind: None,
         }
     }
 }
@@ -379,7 +383,11 @@ async fn act(ctx: &Ctx, action: Action, args: TargetArgs) -> Result<()> {
                 if !ctx.printer.is_quiet() {
                     progress.println(&format!("could not {} {:?}: {}", action.verb(), d.label(), e.message));
                 }
-                outcomes.push(Outcome { error: Some(e.message.clone()), ..Outcome::of(d, "failed") });
+                outcomes.push(Outcome {
+                    error: Some(e.message.clone()),
+                    kind: Some(e.kind),
+                    ..Outcome::of(d, "failed")
+                });
                 if stops_the_run(e.kind) {
                     stop = Some(e);
                 }
@@ -394,7 +402,8 @@ async fn act(ctx: &Ctx, action: Action, args: TargetArgs) -> Result<()> {
     summarize(ctx, action, &outcomes, stop)
 }
 
-/// The summary on stderr, and the exit status: an error (exit 5) if any device failed.
+/// The summary on stderr, and the exit status when a device failed: that of the failure whose
+/// exit code ranks highest (`rank`), so a server error is not reported as a refusal.
 fn summarize(ctx: &Ctx, action: Action, outcomes: &[Outcome], stop: Option<Error>) -> Result<()> {
     let count = |r: &str| outcomes.iter().filter(|o| o.result == r).count();
     let (changed, unchanged, failed, skipped) =
@@ -423,11 +432,27 @@ fn summarize(ctx: &Ctx, action: Action, outcomes: &[Outcome], stop: Option<Error
             ..e
         });
     }
-    let mut error = Error::rejected(format!("{failed} of {} device(s) could not be {}", outcomes.len(), action.past()));
+    let kind = outcomes.iter().filter_map(|o| o.kind).max_by_key(|k| rank(*k)).unwrap_or(Kind::Rejected);
+    let mut error =
+        Error::new(kind, format!("{failed} of {} device(s) could not be {}", outcomes.len(), action.past()));
+    if kind == Kind::OutcomeUnknown {
+        error = error.hint("check the devices marked failed with `tgctl device get`: the change may have been made");
+    }
     for o in outcomes.iter().filter(|o| o.result == "failed") {
         error = error.detail(format!("{} ({}): {}", o.name, o.id, o.error.as_deref().unwrap_or("failed")));
     }
     Err(error)
+}
+
+/// Which failure decides the run's exit code: one whose outcome is unknown (the change may have
+/// been made), then network and server errors, then any other.
+fn rank(kind: Kind) -> u8 {
+    match kind {
+        Kind::OutcomeUnknown => 3,
+        Kind::Network | Kind::RateLimited | Kind::BadResponse => 2,
+        Kind::Rejected | Kind::GraphQl => 0,
+        _ => 1,
+    }
 }
 
 fn capital(s: &str) -> String {

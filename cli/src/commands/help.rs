@@ -4,23 +4,29 @@ use clap::Args;
 
 use super::Ctx;
 use crate::config::env::VARS;
-use crate::error::{Error, ExitCode, Result};
+use crate::error::{Error, Result, exit_codes_markdown, exit_codes_text};
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   tgctl help environment
   tgctl help exit-codes
+  tgctl help exit-codes --markdown
   tgctl help resource access add")]
 pub(crate) struct HelpArgs {
     /// A command path (e.g. `service-key create`) or a topic: environment, exit-codes
     pub(crate) topic: Vec<String>,
+    /// Print the exit-code table as Markdown (the copy in the docs)
+    #[arg(long)]
+    pub(crate) markdown: bool,
 }
 
 pub(crate) fn run(ctx: &Ctx, args: HelpArgs) -> Result<()> {
     let topic: Vec<&str> = args.topic.iter().map(String::as_str).collect();
     let text = match topic.as_slice() {
         ["environment" | "env"] => environment(),
-        ["exit-codes" | "exit-code"] => exit_codes(),
+        ["exit-codes" | "exit-code"] if args.markdown => exit_codes_markdown(),
+        ["exit-codes" | "exit-code"] => exit_codes_text(),
+        _ if args.markdown => return Err(Error::usage("--markdown is for `tgctl help exit-codes`")),
         path => command_help(path)?,
     };
     ctx.printer.raw(&text)
@@ -35,15 +41,6 @@ fn environment() -> String {
     for v in VARS.iter().filter(|v| v.documented) {
         s.push_str(&format!("  {}\n      {}\n", v.name, v.help));
     }
-    s
-}
-
-fn exit_codes() -> String {
-    let mut s = String::from("Exit codes:\n\n");
-    for (code, meaning) in ExitCode::TABLE {
-        s.push_str(&format!("  {:>3}  {meaning}\n", code.code()));
-    }
-    s.push_str("\nA closed stdout (e.g. `tgctl ... | head`) exits 0 quietly.\nWith -o json, errors are one JSON object on stderr: {\"error\": {\"code\", \"message\", \"hint\", \"details\", \"exitCode\"}}.\n");
     s
 }
 
@@ -69,7 +66,7 @@ mod tests {
     fn topics_and_paths_render() {
         assert!(environment().contains("TWINGATE_API_TOKEN"));
         assert!(!environment().contains("TGCTL_BACKOFF_SCALE"));
-        assert!(exit_codes().contains("130"));
+        assert!(exit_codes_text().contains("130"));
         assert!(command_help(&["service-key", "create"]).unwrap().contains("--key-file"));
         assert!(command_help(&["nope"]).is_err());
     }

@@ -17,6 +17,7 @@ pub(crate) mod group;
 pub(crate) mod help;
 pub(crate) mod remote_network;
 pub(crate) mod resource;
+pub(crate) mod resource_access;
 pub(crate) mod security_policy;
 pub(crate) mod service_account;
 pub(crate) mod service_key;

@@ -92,6 +92,7 @@ pub struct Env {
 
 impl Env {
     /// Reads every registered variable from the process environment.
+    #[allow(clippy::disallowed_methods)] // the one reader of the process environment (clippy.toml)
     pub fn from_process() -> Self {
         Self::from_lookup(|name| std::env::var_os(name))
     }

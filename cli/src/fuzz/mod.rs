@@ -34,6 +34,7 @@ use crate::error::Error;
 pub const CANARY: &str = "FUZZCANARYPRIVATEKEY0123456789";
 
 /// Cases per target: `PROPTEST_CASES`, else `default`.
+#[allow(clippy::disallowed_methods)] // proptest's own knob, read by the test harness, not by tgctl
 pub fn config(default: u32) -> Config {
     let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default);
     Config { cases, failure_persistence: None, ..Config::default() }

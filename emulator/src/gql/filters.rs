@@ -8,20 +8,20 @@ use crate::ids;
 use crate::model::*;
 
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct StringFilterOperatorInput {
-    pub eq: Option<String>,
-    pub ne: Option<String>,
-    pub starts_with: Option<String>,
-    pub ends_with: Option<String>,
-    pub regexp: Option<String>,
-    pub contains: Option<String>,
+pub(crate) struct StringFilterOperatorInput {
+    pub(crate) eq: Option<String>,
+    pub(crate) ne: Option<String>,
+    pub(crate) starts_with: Option<String>,
+    pub(crate) ends_with: Option<String>,
+    pub(crate) regexp: Option<String>,
+    pub(crate) contains: Option<String>,
     #[graphql(name = "in")]
-    pub in_: Option<Vec<String>>,
+    pub(crate) in_: Option<Vec<String>>,
 }
 
 impl StringFilterOperatorInput {
     /// Whether `value` passes. A missing value (e.g. a user without an email) passes only `ne`.
-    pub fn matches(&self, value: Option<&str>) -> async_graphql::Result<bool> {
+    pub(crate) fn matches(&self, value: Option<&str>) -> async_graphql::Result<bool> {
         let Some(v) = value else {
             return Ok(self.eq.is_none()
                 && self.starts_with.is_none()
@@ -62,8 +62,8 @@ fn in_ok<T: PartialEq>(set: &Option<Vec<T>>, v: &T) -> bool {
 }
 
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct BooleanFilterOperatorInput {
-    pub eq: Option<bool>,
+pub(crate) struct BooleanFilterOperatorInput {
+    pub(crate) eq: Option<bool>,
 }
 
 impl BooleanFilterOperatorInput {
@@ -75,9 +75,9 @@ impl BooleanFilterOperatorInput {
 macro_rules! enum_filter {
     ($name:ident, $ty:ty) => {
         #[derive(InputObject, Clone, Debug, Default)]
-        pub struct $name {
+        pub(crate) struct $name {
             #[graphql(name = "in")]
-            pub in_: Option<Vec<$ty>>,
+            pub(crate) in_: Option<Vec<$ty>>,
         }
         impl $name {
             fn ok(f: &Option<Self>, v: $ty) -> bool {
@@ -89,69 +89,68 @@ macro_rules! enum_filter {
 
 enum_filter!(GroupTypeFilterOperatorInput, GroupType);
 enum_filter!(UserRoleFilterOperatorInput, UserRole);
-enum_filter!(UserStateFilterOperatorInput, UserState);
 enum_filter!(ConnectorStateFilterOperatorInput, ConnectorState);
 enum_filter!(DeviceActiveStateFilterOperatorInput, DeviceActiveState);
 enum_filter!(SecurityPolicyTypeFilterOperatorInput, SecurityPolicyType);
 enum_filter!(PrincipleTypeFilterOperatorInput, PrincipalType);
 
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct RemoteNetworkIdFilterOperationInput {
-    pub eq: Option<ID>,
+pub(crate) struct RemoteNetworkIdFilterOperationInput {
+    pub(crate) eq: Option<ID>,
     #[graphql(name = "in")]
-    pub in_: Option<Vec<ID>>,
+    pub(crate) in_: Option<Vec<ID>>,
 }
 
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct TagValueFilterInput {
-    pub eq: Option<String>,
+pub(crate) struct TagValueFilterInput {
+    pub(crate) eq: Option<String>,
 }
 
 #[derive(InputObject, Clone, Debug)]
-pub struct TagKeyValueFilterInput {
-    pub key: String,
-    pub value: TagValueFilterInput,
+pub(crate) struct TagKeyValueFilterInput {
+    pub(crate) key: String,
+    pub(crate) value: TagValueFilterInput,
 }
 
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct TagsFilterOperatorInput {
-    pub and: Option<Vec<TagKeyValueFilterInput>>,
+pub(crate) struct TagsFilterOperatorInput {
+    pub(crate) and: Option<Vec<TagKeyValueFilterInput>>,
 }
 
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct RemoteNetworkFilterInput {
-    pub name: Option<StringFilterOperatorInput>,
+pub(crate) struct RemoteNetworkFilterInput {
+    pub(crate) name: Option<StringFilterOperatorInput>,
 }
 
 impl RemoteNetworkFilterInput {
-    pub fn ok(f: &Option<Self>, r: &RemoteNetworkRec) -> async_graphql::Result<bool> {
+    pub(crate) fn ok(f: &Option<Self>, r: &RemoteNetworkRec) -> async_graphql::Result<bool> {
         let Some(f) = f else { return Ok(true) };
         string_ok(&f.name, Some(&r.name))
     }
 }
 
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct ConnectorFilterInput {
-    pub name: Option<StringFilterOperatorInput>,
-    pub state: Option<ConnectorStateFilterOperatorInput>,
+pub(crate) struct ConnectorFilterInput {
+    pub(crate) name: Option<StringFilterOperatorInput>,
+    pub(crate) state: Option<ConnectorStateFilterOperatorInput>,
 }
 
 impl ConnectorFilterInput {
-    pub fn ok(f: &Option<Self>, c: &ConnectorRec) -> async_graphql::Result<bool> {
+    pub(crate) fn ok(f: &Option<Self>, c: &ConnectorRec) -> async_graphql::Result<bool> {
         let Some(f) = f else { return Ok(true) };
         Ok(ConnectorStateFilterOperatorInput::ok(&f.state, c.state) && string_ok(&f.name, Some(&c.name))?)
     }
 }
 
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct ResourceFilterInput {
-    pub name: Option<StringFilterOperatorInput>,
-    pub tags: Option<TagsFilterOperatorInput>,
-    pub remote_network_id: Option<RemoteNetworkIdFilterOperationInput>,
+pub(crate) struct ResourceFilterInput {
+    pub(crate) name: Option<StringFilterOperatorInput>,
+    pub(crate) tags: Option<TagsFilterOperatorInput>,
+    pub(crate) remote_network_id: Option<RemoteNetworkIdFilterOperationInput>,
 }
 
 impl ResourceFilterInput {
-    pub fn ok(f: &Option<Self>, r: &ResourceRec) -> async_graphql::Result<bool> {
+    pub(crate) fn ok(f: &Option<Self>, r: &ResourceRec) -> async_graphql::Result<bool> {
         let Some(f) = f else { return Ok(true) };
         if let Some(tags) = f.tags.as_ref().and_then(|t| t.and.as_ref()) {
             for want in tags {
@@ -183,16 +182,16 @@ impl ResourceFilterInput {
 }
 
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct GroupFilterInput {
-    pub name: Option<StringFilterOperatorInput>,
+pub(crate) struct GroupFilterInput {
+    pub(crate) name: Option<StringFilterOperatorInput>,
     #[graphql(name = "type")]
-    pub type_: Option<GroupTypeFilterOperatorInput>,
-    pub is_active: Option<BooleanFilterOperatorInput>,
-    pub origin_id: Option<StringFilterOperatorInput>,
+    pub(crate) type_: Option<GroupTypeFilterOperatorInput>,
+    pub(crate) is_active: Option<BooleanFilterOperatorInput>,
+    pub(crate) origin_id: Option<StringFilterOperatorInput>,
 }
 
 impl GroupFilterInput {
-    pub fn ok(f: &Option<Self>, g: &GroupRec) -> async_graphql::Result<bool> {
+    pub(crate) fn ok(f: &Option<Self>, g: &GroupRec) -> async_graphql::Result<bool> {
         let Some(f) = f else { return Ok(true) };
         Ok(GroupTypeFilterOperatorInput::ok(&f.type_, g.group_type)
             && BooleanFilterOperatorInput::ok(&f.is_active, g.is_active)
@@ -202,19 +201,17 @@ impl GroupFilterInput {
 }
 
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct UserFilterInput {
-    pub first_name: Option<StringFilterOperatorInput>,
-    pub last_name: Option<StringFilterOperatorInput>,
-    pub email: Option<StringFilterOperatorInput>,
-    pub role: Option<UserRoleFilterOperatorInput>,
-    pub state: Option<UserStateFilterOperatorInput>,
+pub(crate) struct UserFilterInput {
+    pub(crate) first_name: Option<StringFilterOperatorInput>,
+    pub(crate) last_name: Option<StringFilterOperatorInput>,
+    pub(crate) email: Option<StringFilterOperatorInput>,
+    pub(crate) role: Option<UserRoleFilterOperatorInput>,
 }
 
 impl UserFilterInput {
-    pub fn ok(f: &Option<Self>, u: &UserRec) -> async_graphql::Result<bool> {
+    pub(crate) fn ok(f: &Option<Self>, u: &UserRec) -> async_graphql::Result<bool> {
         let Some(f) = f else { return Ok(true) };
         Ok(UserRoleFilterOperatorInput::ok(&f.role, u.role)
-            && UserStateFilterOperatorInput::ok(&f.state, u.state)
             && string_ok(&f.first_name, Some(&u.first_name))?
             && string_ok(&f.last_name, Some(&u.last_name))?
             && string_ok(&f.email, u.email.as_deref())?)
@@ -222,25 +219,25 @@ impl UserFilterInput {
 }
 
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct ServiceAccountFilterInput {
-    pub name: Option<StringFilterOperatorInput>,
+pub(crate) struct ServiceAccountFilterInput {
+    pub(crate) name: Option<StringFilterOperatorInput>,
 }
 
 impl ServiceAccountFilterInput {
-    pub fn ok(f: &Option<Self>, s: &ServiceAccountRec) -> async_graphql::Result<bool> {
+    pub(crate) fn ok(f: &Option<Self>, s: &ServiceAccountRec) -> async_graphql::Result<bool> {
         let Some(f) = f else { return Ok(true) };
         string_ok(&f.name, Some(&s.name))
     }
 }
 
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct SecurityPolicyFilterField {
-    pub name: Option<StringFilterOperatorInput>,
-    pub policy_type: Option<SecurityPolicyTypeFilterOperatorInput>,
+pub(crate) struct SecurityPolicyFilterField {
+    pub(crate) name: Option<StringFilterOperatorInput>,
+    pub(crate) policy_type: Option<SecurityPolicyTypeFilterOperatorInput>,
 }
 
 impl SecurityPolicyFilterField {
-    pub fn ok(f: &Option<Self>, p: &SecurityPolicyRec) -> async_graphql::Result<bool> {
+    pub(crate) fn ok(f: &Option<Self>, p: &SecurityPolicyRec) -> async_graphql::Result<bool> {
         let Some(f) = f else { return Ok(true) };
         Ok(SecurityPolicyTypeFilterOperatorInput::ok(&f.policy_type, p.policy_type)
             && string_ok(&f.name, Some(&p.name))?)
@@ -248,14 +245,14 @@ impl SecurityPolicyFilterField {
 }
 
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct DeviceFilterInput {
-    pub active_state: Option<DeviceActiveStateFilterOperatorInput>,
-    pub is_trusted: Option<BooleanFilterOperatorInput>,
-    pub serial_number: Option<StringFilterOperatorInput>,
+pub(crate) struct DeviceFilterInput {
+    pub(crate) active_state: Option<DeviceActiveStateFilterOperatorInput>,
+    pub(crate) is_trusted: Option<BooleanFilterOperatorInput>,
+    pub(crate) serial_number: Option<StringFilterOperatorInput>,
 }
 
 impl DeviceFilterInput {
-    pub fn ok(f: &Option<Self>, d: &DeviceRec) -> async_graphql::Result<bool> {
+    pub(crate) fn ok(f: &Option<Self>, d: &DeviceRec) -> async_graphql::Result<bool> {
         let Some(f) = f else { return Ok(true) };
         Ok(DeviceActiveStateFilterOperatorInput::ok(&f.active_state, d.active_state)
             && BooleanFilterOperatorInput::ok(&f.is_trusted, d.is_trusted)
@@ -264,17 +261,31 @@ impl DeviceFilterInput {
 }
 
 #[derive(InputObject, Clone, Debug, Default)]
-pub struct AccessFilterInput {
-    pub principal_type: Option<PrincipleTypeFilterOperatorInput>,
+pub(crate) struct AccessFilterInput {
+    pub(crate) principal_type: Option<PrincipleTypeFilterOperatorInput>,
 }
 
 impl AccessFilterInput {
-    pub fn ok(f: &Option<Self>, a: &AccessRec) -> bool {
+    pub(crate) fn ok(f: &Option<Self>, a: &AccessRec) -> bool {
         let Some(f) = f else { return true };
         let t = match a.principal {
             PrincipalRef::Group(_) => PrincipalType::Group,
             PrincipalRef::ServiceAccount(_) => PrincipalType::ServiceAccount,
         };
         PrincipleTypeFilterOperatorInput::ok(&f.principal_type, t)
+    }
+}
+
+#[derive(InputObject, Clone, Debug, Default)]
+pub(crate) struct SerialNumberFilterInput {
+    pub(crate) has_matched_devices: Option<BooleanFilterOperatorInput>,
+    pub(crate) serial_number: Option<StringFilterOperatorInput>,
+}
+
+impl SerialNumberFilterInput {
+    pub(crate) fn ok(f: &Option<Self>, s: &SerialNumberRec, has_matched: bool) -> async_graphql::Result<bool> {
+        let Some(f) = f else { return Ok(true) };
+        Ok(BooleanFilterOperatorInput::ok(&f.has_matched_devices, has_matched)
+            && string_ok(&f.serial_number, Some(&s.serial_number))?)
     }
 }

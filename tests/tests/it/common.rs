@@ -19,11 +19,18 @@ pub const CANARY_KEY: &str = "CANARYPRIVATEKEYMATERIAL0123456789";
 /// on PATH as `twingate` (a symlink) or pass it as `TGCTL_TWINGATE_BIN`.
 pub const SIM_BIN: &str = "twingate-sim";
 
+/// A variable of the test process's own environment (the harness's settings and PATH). The one
+/// place the tests read it (clippy.toml disallows `std::env::var` elsewhere).
+#[allow(clippy::disallowed_methods)]
+pub fn host_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
 /// Path of a workspace binary built by `cargo build --workspace --bins` (`tgctl`,
 /// `twingate-sim`, ...); `TGCTL_TEST_BIN_<NAME>` overrides it.
 pub fn bin(name: &str) -> PathBuf {
     let var = format!("TGCTL_TEST_BIN_{}", name.to_ascii_uppercase().replace('-', "_"));
-    if let Some(p) = std::env::var_os(var) {
+    if let Some(p) = host_env(&var) {
         return PathBuf::from(p);
     }
     let path = assert_cmd::cargo::cargo_bin(name);
@@ -67,7 +74,7 @@ impl World {
     pub fn cmd(&self) -> std::process::Command {
         let mut c = std::process::Command::new(bin("tgctl"));
         c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", host_env("PATH").unwrap_or_default())
             .env("HOME", self.config_dir.path())
             .env("TGCTL_API_URL", self.api_url())
             .env("TWINGATE_API_TOKEN", CANARY_TOKEN)

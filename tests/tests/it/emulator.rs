@@ -42,7 +42,7 @@ impl Emulator {
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(bin("tgctl"));
         c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", host_env("PATH").unwrap_or_default())
             .env("TGCTL_API_URL", self.var("TGCTL_API_URL"))
             .env("TWINGATE_API_TOKEN", self.var("TWINGATE_API_TOKEN"))
             .env("TGCTL_CONFIG_DIR", self.state.path().join("config"))
@@ -271,9 +271,9 @@ async fn faults_reads_recover_and_writes_are_applied_at_most_once() {
         assert_eq!(after - before, 1, "a write is sent once");
     }
     assert_eq!(emu.applied("serviceAccountCreate").await, 1);
-    // An HTML page: a clear message, exit 6.
+    // An HTML page: a clear message, exit 1 (an answer of an unexpected shape).
     emu.hook(reqwest::Method::POST, "faults", Some(json!({"kind": "html"}))).await;
-    emu.run(&["service-account", "list"]).await.failure(6).stderr_has("HTML page");
+    emu.run(&["service-account", "list"]).await.failure(1).stderr_has("HTML page");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::bin;
+use crate::common::{bin, host_env};
 use crate::emulator::Emulator;
 
 struct Report {
@@ -99,7 +99,7 @@ fn check(r: &Report, what: &str) {
         r.rate_limited,
         r.elapsed.as_secs_f64()
     );
-    if let Ok(path) = std::env::var("TGCTL_LOAD_REPORT") {
+    if let Some(path) = host_env("TGCTL_LOAD_REPORT") {
         use std::io::Write;
         let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
         writeln!(f, "{line}").unwrap();
@@ -114,7 +114,7 @@ fn check(r: &Report, what: &str) {
 async fn forty_paced_processes_share_the_default_limits_without_a_429() {
     // TGCTL_LOAD_WRITES raises the writes per process for the long run of docs/reliability.md
     // (4: 160 writes at 20 a minute, about 8 minutes): `bench/load.sh`.
-    let writes = std::env::var("TGCTL_LOAD_WRITES").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let writes = host_env("TGCTL_LOAD_WRITES").and_then(|v| v.parse().ok()).unwrap_or(1);
     let emu = Emulator::start(&["--seed", "empty"]);
     let r = load(&emu, 40, writes, true).await;
     check(&r, &format!("paced, default limits, 40 x {writes} writes"));

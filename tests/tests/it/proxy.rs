@@ -34,7 +34,7 @@ impl Rig {
         for name in ["twingate", "twingated"] {
             std::os::unix::fs::symlink(bin(SIM_BIN), dir.path().join("bin").join(name)).unwrap();
         }
-        let path = format!("{}:{}", dir.path().join("bin").display(), std::env::var("PATH").unwrap_or_default());
+        let path = format!("{}:{}", dir.path().join("bin").display(), host_env("PATH").unwrap_or_default());
         let world = World::new()
             .await
             .env("PATH", &path)

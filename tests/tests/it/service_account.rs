@@ -44,18 +44,17 @@ pub async fn mount_lookup(w: &World) {
 async fn list_streams_all_pages_in_every_format() {
     let w = World::new().await;
     let page1: Vec<Value> = (0..100).map(|i| sa_node(i, &format!("sa-{i}"))).collect();
-    wiremock::Mock::given(wiremock::matchers::body_partial_json(
-        json!({"operationName": "ServiceAccountList", "variables": {"after": null}}),
-    ))
-    .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": list_data(page1, Some("c100"))})))
-    .mount(&w.server)
-    .await;
+    wiremock::Mock::given(wiremock::matchers::body_partial_json(json!({"operationName": "ServiceAccountList"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": list_data(page1, Some("c100"))})))
+        .mount(&w.server)
+        .await;
     wiremock::Mock::given(wiremock::matchers::body_partial_json(
         json!({"operationName": "ServiceAccountList", "variables": {"after": "c100"}}),
     ))
     .respond_with(
         ResponseTemplate::new(200).set_body_json(json!({"data": list_data(vec![sa_node(100, "last")], None)})),
     )
+    .with_priority(1)
     .mount(&w.server)
     .await;
     let r = w.run(&["service-account", "list", "-o", "json"]).await;

@@ -59,10 +59,11 @@ async fn list_of_one_account_filters_by_status_and_expiry() {
     };
     let r = w.run(&["service-key", "list", "--service-account", "ci", "-o", "json"]).await;
     assert_eq!(names(r.success()), vec!["soon", "later", "gone", "old", "forever"]);
-    // An ACTIVE key past its expiry is reported as expired.
-    assert_eq!(r.json()[3]["status"], "expired");
+    // The API's status is the truth (issue 17): a key it reports ACTIVE is active, even past its
+    // expiry by this machine's clock; --expiring-within lists it with the others due soon.
+    assert_eq!(r.json()[3]["status"], "active");
     let r = w.run(&["key", "ls", "--service-account", "ci", "--expiring-within", "30d", "-o", "json"]).await;
-    assert_eq!(names(r.success()), vec!["soon"]);
+    assert_eq!(names(r.success()), vec!["soon", "old"]);
     let r = w.run(&["service-key", "list", "--service-account", "ci", "--status", "revoked", "-o", "json"]).await;
     assert_eq!(names(r.success()), vec!["gone"]);
     w.run(&["service-key", "list", "--expiring-within", "soon"]).await.failure(2).stderr_has("not a duration");
@@ -223,7 +224,7 @@ async fn a_created_key_without_a_token_is_reported() {
     let mut data = created("job");
     data["serviceAccountKeyCreate"]["token"] = Value::Null;
     w.on("ServiceKeyCreate", data).await;
-    w.run(&["service-key", "create", "--service-account", "ci"]).await.failure(6).stderr_has("returned no token");
+    w.run(&["service-key", "create", "--service-account", "ci"]).await.failure(1).stderr_has("returned no token");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -265,6 +266,28 @@ async fn revoke_confirms_and_is_final() {
     mount_get(&w, "1", "REVOKED").await;
     w.expect("ServiceKeyRevoke", ResponseTemplate::new(500), 0).await;
     w.run(&["service-key", "revoke", &key_id("1"), "--yes"]).await.success().stderr_has("already revoked");
+}
+
+/// Issue 17: the API's `status` is the truth. A key it reports ACTIVE whose `expiresAt` has
+/// passed by this machine's clock still works as far as the API is concerned, so revoke revokes
+/// it (the clock only adds a hint), and list shows it active.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_active_key_past_its_expiry_by_our_clock_is_revoked() {
+    let w = World::new().await;
+    let past = Some("2020-01-01T00:00:00+00:00");
+    w.on("ServiceKeyGet", json!({"serviceAccountKey": key_node("1", "nightly", "ACTIVE", past)})).await;
+    w.expect(
+        "ServiceKeyRevoke",
+        ResponseTemplate::new(200).set_body_json(json!({"data": {"serviceAccountKeyRevoke": {"ok": true, "error": null, "entity": key_node("1", "nightly", "REVOKED", past)}}})),
+        1,
+    )
+    .await;
+    let r = w.run(&["service-key", "revoke", &key_id("1"), "--yes", "-o", "json"]).await;
+    r.success().stderr_has("the API reports it active");
+    assert_eq!(r.json()["status"], "revoked");
+    assert!(!r.stderr().contains("already"), "{}", r.stderr());
+    let r = w.run(&["service-key", "get", &key_id("1"), "-o", "json"]).await;
+    assert_eq!(r.success().json()["status"], "active");
 }
 
 #[tokio::test(flavor = "multi_thread")]

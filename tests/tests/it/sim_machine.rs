@@ -36,7 +36,7 @@ impl SimMachine {
         for name in ["twingate", "twingated"] {
             std::os::unix::fs::symlink(bin(SIM_BIN), dir.path().join("bin").join(name)).unwrap();
         }
-        let path = format!("{}:{}", dir.path().join("bin").display(), std::env::var("PATH").unwrap_or_default());
+        let path = format!("{}:{}", dir.path().join("bin").display(), host_env("PATH").unwrap_or_default());
         let p = |rel: &str| dir.path().join(rel).to_string_lossy().into_owned();
         let mut env = vec![
             ("PATH".to_owned(), path),

@@ -259,7 +259,7 @@ async fn the_pacer_spaces_writes_across_processes() {
 async fn an_error_page_is_not_retried_and_reads_stop_after_ten_attempts() {
     let w = World::new().await;
     w.expect("ServiceAccountList", ResponseTemplate::new(404).set_body_string("Not Found"), 1).await;
-    w.run(&["service-account", "list"]).await.failure(6).stderr_has("HTTP 404");
+    w.run(&["service-account", "list"]).await.failure(1).stderr_has("HTTP 404");
 
     let w = World::new().await;
     w.expect("ServiceAccountList", ResponseTemplate::new(503), 10).await;

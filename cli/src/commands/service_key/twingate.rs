@@ -209,6 +209,13 @@ async fn revoke(ctx: &Ctx, args: KeyArg) -> Result<()> {
         ctx.printer.info(&format!("Service key {:?} is already {}; nothing to revoke.", key.name, key.status.as_str()));
         return ctx.printer.object(&key);
     }
+    if key.past_expiry(jiff::Timestamp::now()) {
+        // The API decides whether a key works; a wrong local clock must not leave a key active.
+        ctx.printer.info(&format!(
+            "Service key {:?} is past its expiry time by this machine's clock, but the API reports it active; revoking it.",
+            key.name
+        ));
+    }
     ctx.confirm(&format!("revoke service key {:?} ({}); this cannot be undone", key.name, key.id))?;
     let revoked = service_keys::revoke(&client, &key.id).await?;
     ctx.printer.success(&format!("Revoked service key {:?}.", revoked.name));

@@ -1,28 +1,19 @@
-//! `QueriesRoot`.
-
-use std::sync::Arc;
+//! The queries of the July-2024 introspection: remote networks, connectors, resources, groups,
+//! users, service accounts and keys, security policies, devices.
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::filters::*;
-use super::objects::*;
-use super::{PageArgs, Snapshot};
+use super::{find, snap};
+use crate::gql::PageArgs;
+use crate::gql::filters::*;
+use crate::gql::objects::*;
 use crate::ids;
-use crate::model::Db;
 
-pub struct QueriesRoot;
-
-fn snap(ctx: &Context<'_>) -> Result<Arc<Db>> {
-    Ok(ctx.data::<Snapshot>()?.0.clone())
-}
-
-/// Look up an integer-pk entity; `None` for other types or unknown pks.
-fn find(db: &Db, id: &str, type_name: &str, exists: impl Fn(&Db, u64) -> bool) -> Result<Option<u64>> {
-    Ok(ids::int_pk(id, type_name)?.filter(|pk| exists(db, *pk)))
-}
+#[derive(Default)]
+pub(crate) struct CoreQueries;
 
 #[Object]
-impl QueriesRoot {
+impl CoreQueries {
     async fn remote_network(
         &self,
         ctx: &Context<'_>,
