@@ -41,7 +41,7 @@ fn the_demo_runs_from_a_prebuilt_archive_without_compiling() {
     let out = Command::new("bash")
         .arg(script)
         .env_clear()
-        .env("PATH", format!("{}:{}", guard.display(), std::env::var("PATH").unwrap_or_default()))
+        .env("PATH", format!("{}:{}", guard.display(), host_env("PATH").unwrap_or_default()))
         .env("HOME", dir.path())
         .env("TGCTL_DEMO_PREBUILT", &archive)
         .stdin(Stdio::null())

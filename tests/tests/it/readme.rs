@@ -156,7 +156,7 @@ fn every_readme_command_runs_as_written_against_the_emulator() {
     std::fs::create_dir_all(&tools).unwrap();
     std::fs::create_dir_all(&secrets).unwrap();
     write_executable(&tools.join("gh"), GH_STANDIN);
-    let path = format!("{}:{}", tools.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!("{}:{}", tools.display(), host_env("PATH").unwrap_or_default());
 
     let mut c = Command::new("bash");
     c.arg("-c")
