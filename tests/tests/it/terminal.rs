@@ -136,12 +136,16 @@ async fn long_lists_and_rotation_show_progress_at_a_terminal_and_plain_lines_els
         [(None, Some("c1"), 0..100), (Some("c1"), Some("c2"), 100..200), (Some("c2"), None, 200..230)]
     {
         let nodes = range.map(|i| crate::service_account_node(&i.to_string(), &format!("sa-{i}"))).collect();
-        wiremock::Mock::given(body_partial_json(
-            json!({"operationName": "ServiceAccountList", "variables": {"after": after}}),
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": list_data(nodes, next)})))
-        .mount(&w.server)
-        .await;
+        // The first page (no cursor) is the fallback; later pages match their cursor first.
+        let body = match after {
+            Some(cursor) => json!({"operationName": "ServiceAccountList", "variables": {"after": cursor}}),
+            None => json!({"operationName": "ServiceAccountList"}),
+        };
+        wiremock::Mock::given(body_partial_json(body))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": list_data(nodes, next)})))
+            .with_priority(if after.is_some() { 1 } else { 10 })
+            .mount(&w.server)
+            .await;
     }
     let mut c = w.cmd();
     c.env("COLUMNS", "100").args(["service-account", "list"]);
