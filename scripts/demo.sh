@@ -5,9 +5,54 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "Building tgctl and the emulator (first time: a few minutes)..."
-cargo build --workspace --bins --quiet
+# The three binaries the demo runs. TGCTL_DEMO_PREBUILT (opt-in) names a release asset
+# (tgctl-<target>.tar.gz, a local file: nothing is downloaded) or a directory holding them;
+# whatever it lacks is built. Without it, only these three are built (not the whole workspace).
+needed="tgctl tgctl-emulator twingate-sim"
 bin="$PWD/target/debug"
+missing="$needed"
+if [ -n "${TGCTL_DEMO_PREBUILT:-}" ]; then
+  # Kept in target/prebuilt after the demo, for the README's tour.
+  prebuilt="$PWD/target/prebuilt"
+  rm -rf "$prebuilt"
+  mkdir -p "$prebuilt"
+  if [ -d "$TGCTL_DEMO_PREBUILT" ]; then
+    cp -p "$TGCTL_DEMO_PREBUILT"/* "$prebuilt"/ 2>/dev/null || true
+  elif [ -f "$TGCTL_DEMO_PREBUILT" ]; then
+    tar -xzf "$TGCTL_DEMO_PREBUILT" -C "$prebuilt" || { echo "TGCTL_DEMO_PREBUILT=$TGCTL_DEMO_PREBUILT is not a .tar.gz" >&2; exit 2; }
+  else
+    echo "TGCTL_DEMO_PREBUILT=$TGCTL_DEMO_PREBUILT: no such file or directory" >&2; exit 2
+  fi
+  # The archive may hold the binaries at its top or in one directory.
+  found="$(find "$prebuilt" -maxdepth 2 -type f -name tgctl -perm -u+x | head -n 1)"
+  missing=""
+  for b in $needed; do
+    if [ -n "$found" ] && [ -x "$(dirname "$found")/$b" ]; then :; else missing="$missing $b"; fi
+  done
+  if [ -n "$found" ]; then
+    bin="$(dirname "$found")"
+    echo "Using prebuilt binaries from $TGCTL_DEMO_PREBUILT:$(for b in $needed; do case " $missing " in *" $b "*) ;; *) printf ' %s' "$b";; esac; done)"
+  fi
+fi
+if [ -n "${missing// /}" ]; then
+  args=()
+  for b in $missing; do
+    case "$b" in
+      tgctl) args+=(-p tgctl --bin tgctl) ;;
+      tgctl-emulator) args+=(-p tgctl-emulator --bin tgctl-emulator) ;;
+      twingate-sim) args+=(-p tgctl-sim --bin twingate-sim) ;;
+    esac
+  done
+  start=$SECONDS
+  read -ra names <<< "$missing"
+  echo "Building ${names[*]} (the first time takes several minutes; later runs take seconds)..."
+  # At a terminal cargo draws its own progress bar on one line; elsewhere it stays quiet.
+  if [ -t 2 ]; then cargo build "${args[@]}"; else cargo build --quiet "${args[@]}"; fi
+  echo "Built in $((SECONDS - start)) s."
+  if [ "$bin" != "$PWD/target/debug" ]; then
+    for b in $missing; do ln -sf "$PWD/target/debug/$b" "$bin/$b"; done
+  fi
+fi
 export PATH="$bin:$PATH"
 
 work="$(mktemp -d)"
@@ -65,3 +110,4 @@ step tgctl service-key list --service-account ci-demo
 echo
 echo "The key minted for this job was revoked and deleted by disconnect. Everything ran against"
 echo "the emulator; nothing left this machine. Next: README.md, docs/connect.md, docs/emulator.md."
+echo "The binaries are in $bin (README's tour: export PATH=\"$bin:\$PATH\")."

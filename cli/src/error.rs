@@ -29,7 +29,7 @@ pub enum ExitCode {
 
 impl ExitCode {
     pub const TABLE: &'static [(ExitCode, &'static str)] = &[
-        (ExitCode::Ok, "success"),
+        (ExitCode::Ok, "success, or \"no\" at a confirmation prompt (nothing was changed)"),
         (ExitCode::Error, "an error not covered below: file system, an answer of an unexpected shape, a bug"),
         (
             ExitCode::Usage,
@@ -44,7 +44,7 @@ impl ExitCode {
         ),
         (ExitCode::ConnectTimeout, "connect --wait: the resources were not reachable within --timeout"),
         (ExitCode::ClientFailed, "connect: the headless client is missing, failed or crashed"),
-        (ExitCode::Interrupted, "interrupted (SIGINT/SIGTERM) or a prompt was cancelled"),
+        (ExitCode::Interrupted, "interrupted (SIGINT/SIGTERM, or Ctrl-C or Esc at a prompt)"),
     ];
 
     pub fn code(self) -> i32 {
@@ -77,10 +77,12 @@ pub enum Kind {
     Internal,
     /// stdout was closed (e.g. `tgctl ... | head`): exit 0 quietly.
     BrokenPipe,
+    /// "No" at a confirmation prompt: a normal answer, exit 0 with "nothing was changed".
+    Declined,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 21] = [
         Kind::Usage,
         Kind::ConfirmationRequired,
         Kind::AuthMissing,
@@ -101,6 +103,7 @@ impl Kind {
         Kind::Config,
         Kind::Internal,
         Kind::BrokenPipe,
+        Kind::Declined,
     ];
 
     /// Stable machine-readable code. Exhaustive on purpose: a new kind must choose one.
@@ -126,6 +129,7 @@ impl Kind {
             Kind::Config => "config",
             Kind::Internal => "internal",
             Kind::BrokenPipe => "broken_pipe",
+            Kind::Declined => "declined",
         }
     }
 
@@ -140,7 +144,7 @@ impl Kind {
             Kind::ClientFailed => ExitCode::ClientFailed,
             Kind::Interrupted => ExitCode::Interrupted,
             Kind::Io | Kind::Internal | Kind::BadResponse => ExitCode::Error,
-            Kind::BrokenPipe => ExitCode::Ok,
+            Kind::BrokenPipe | Kind::Declined => ExitCode::Ok,
         }
     }
 }
@@ -186,17 +190,33 @@ pub struct Error {
     pub message: String,
     pub hint: Option<String>,
     pub details: Vec<String>,
+    /// For a name that matched nothing: what was looked for (`crate::suggest` adds "did you
+    /// mean").
+    pub lookup: Option<Box<Lookup>>,
+}
+
+/// What a lookup by name looked for when it found nothing (`crate::suggest` uses it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub noun: String,
+    pub name: String,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Self { kind, message: one_line(message.into()), hint: None, details: Vec::new() }
+        Self { kind, message: one_line(message.into()), hint: None, details: Vec::new(), lookup: None }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// Marks a not-found error as a failed lookup of `name` among the `noun`s.
+    pub fn looked_up(mut self, noun: &str, name: &str) -> Self {
+        self.lookup = Some(Box::new(Lookup { noun: noun.to_owned(), name: name.to_owned() }));
         self
     }
 

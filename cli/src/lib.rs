@@ -7,15 +7,15 @@ pub(crate) mod commands;
 pub mod config;
 pub(crate) mod connect;
 pub mod error;
+pub mod naming;
 pub mod output;
 pub mod parse;
+pub mod suggest;
 
 #[cfg(test)]
 mod fuzz;
 
-use clap::Parser;
-
-use crate::commands::{Cli, Ctx};
+use crate::commands::Ctx;
 use crate::config::Env;
 use crate::error::ExitCode;
 
@@ -24,7 +24,7 @@ pub fn main_entry() -> i32 {
     if let Some(code) = check_args::run(&Env::from_process()) {
         return code;
     }
-    let cli = match Cli::try_parse() {
+    let cli = match commands::parse() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { ExitCode::Usage.code() } else { ExitCode::Ok.code() };
@@ -41,7 +41,13 @@ pub fn main_entry() -> i32 {
             return ExitCode::Error.code();
         }
     };
-    match runtime.block_on(commands::run(&ctx, cli.command)) {
+    let outcome = runtime.block_on(async {
+        match commands::run(&ctx, cli.command).await {
+            Err(e) if e.lookup.is_some() => Err(suggest::after_not_found(ctx.client().ok(), e).await),
+            other => other,
+        }
+    });
+    match outcome {
         Ok(()) => ctx.exit_code(),
         Err(e) => {
             ctx.printer.error(&e);

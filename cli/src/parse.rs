@@ -53,6 +53,18 @@ pub fn duration(text: &str) -> Result<Duration> {
     Ok(Duration::from_secs(total))
 }
 
+/// A duration given to `flag` whose unit must be written out: `30d`, `12h`, `2w`. A bare number
+/// is refused: for flags that count days (`--expiring-within 30`, `--expires-in 7`) reading it
+/// as seconds, as [`duration`] does, silently means something else than the user meant.
+pub fn duration_with_unit(flag: &str, text: &str) -> Result<Duration> {
+    let t = text.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::usage(format!("{flag} {t}: the number has no unit"))
+            .hint(format!("did you mean {flag} {t}d ({t} days)? Units: s, m, h, d, w (e.g. 12h, 2w, 1d12h)")));
+    }
+    duration(text)
+}
+
 /// Which ports of one protocol a resource allows: `all`, `none`, or a list of ranges.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ports {
@@ -182,7 +194,7 @@ pub fn expiry(at: Option<&str>, within: Option<&str>, now: jiff::Timestamp) -> R
             Error::usage(format!("{text:?} is not an RFC 3339 time")).hint("for example 2026-12-31T23:59:59Z")
         })?,
         (None, Some(text)) => {
-            let d = duration(text)?;
+            let d = duration_with_unit("--expires-in", text)?;
             if d.is_zero() {
                 return Err(Error::usage("--expires-in must be longer than zero"));
             }
@@ -211,6 +223,16 @@ mod tests {
         for bad in ["", "d", "30x", "30d5", "-1d", "99999999999999999999d", "1.5d", "ms", "1.5ms"] {
             assert!(duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn durations_for_day_counting_flags_need_a_unit() {
+        assert_eq!(duration_with_unit("--expiring-within", "30d").unwrap(), Duration::from_secs(30 * 86_400));
+        let err = duration_with_unit("--expiring-within", " 30 ").unwrap_err();
+        assert_eq!(err.kind, crate::error::Kind::Usage);
+        assert_eq!(err.message, "--expiring-within 30: the number has no unit");
+        assert!(err.hint.unwrap().starts_with("did you mean --expiring-within 30d (30 days)?"));
+        assert!(duration_with_unit("--expires-in", "soon").unwrap_err().message.contains("not a duration"));
     }
 
     #[test]
@@ -276,5 +298,6 @@ mod tests {
         assert!(expiry(Some("tomorrow"), None, now).unwrap_err().message.contains("RFC 3339"));
         assert!(expiry(Some("2027-01-01T00:00:00Z"), Some("1d"), now).is_err());
         assert!(expiry(None, Some("0s"), now).is_err());
+        assert!(expiry(None, Some("7"), now).unwrap_err().message.contains("no unit"));
     }
 }

@@ -1,4 +1,9 @@
 //! Starting data: `empty` (a bare tenant) and `demo` (a small realistic one).
+//!
+//! The demo tenant holds the objects README.md names (the resources `prod-db` and `grafana`,
+//! the connector `calm-otter`, the group `Engineering`, the user `ada@example.com`, the device
+//! with serial `C02XK0AAJG5H`, ...): the README's commands run as written against it, which
+//! `tests/tests/it/readme.rs` checks. Rename one here and that test says which command broke.
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -246,7 +251,8 @@ fn demo(b: &mut Builder, default: u64) {
     );
 
     let web = b.resource("demo-web", "127.0.0.1", production);
-    let db_res = b.resource("Production database", "db.prod.internal", production);
+    let db_res = b.resource("prod-db", "db.prod.internal", production);
+    let grafana = b.resource("grafana", "grafana.prod.internal", production);
     let vpc = b.resource("Production VPC", "10.0.0.0/16", production);
     let wiki = b.resource("Wiki", "wiki.office.example.com", office);
     let printers = b.resource("Office printers", "*.printers.office.example.com", office);
@@ -273,6 +279,19 @@ fn demo(b: &mut Builder, default: u64) {
         e.security_policy = Some(strict);
         r.access = vec![e];
     }
+    if let Some(r) = b.db.resources.get_mut(&grafana) {
+        let https = ProtocolRec {
+            policy: ProtocolPolicy::Restricted,
+            ports: vec![PortRangeRec { start: 443, end: 443 }, PortRangeRec { start: 3000, end: 3000 }],
+        };
+        r.protocols = ProtocolsRec {
+            allow_icmp: false,
+            tcp: https,
+            udp: ProtocolRec { policy: ProtocolPolicy::Restricted, ports: Vec::new() },
+        };
+        r.tags = vec![("team".into(), "observability".into())];
+        r.access = vec![edge(engineering)];
+    }
     if let Some(r) = b.db.resources.get_mut(&vpc) {
         r.tags = vec![("env".into(), "prod".into())];
         r.access = vec![edge(engineering)];
@@ -291,7 +310,7 @@ fn demo(b: &mut Builder, default: u64) {
 
     use DeviceOsName as O;
     use DeviceType as T;
-    b.device("Ada's MacBook Pro", ada, Platform(T::Laptop, O::MacOs, "15.3.1"), "C02XK1ABJGH5", true, D::Active);
+    b.device("Ada's MacBook Pro", ada, Platform(T::Laptop, O::MacOs, "15.3.1"), "C02XK0AAJG5H", true, D::Active);
     b.device("Grace's ThinkPad", grace, Platform(T::Laptop, O::Linux, "Ubuntu 24.04"), "PF3ABC12", true, D::Active);
     b.device("LINUS-DESKTOP", linus, Platform(T::Desktop, O::Windows, "11 23H2"), "5CG1234XYZ", false, D::Active);
     b.device("Margaret's iPhone", margaret, Platform(T::Mobile, O::Ios, "18.2"), "F2LXK9ABCD12", false, D::Active);

@@ -175,7 +175,7 @@ async fn kubernetes_and_web_app_resources() {
     assert_eq!(d["resource"]["__typename"], "WebAppResource");
     assert_eq!(d["resource"]["upstream"]["port"], 3000);
     let d = e.data("{ resources { totalCount edges { node { __typename } } } }", json!({})).await;
-    assert_eq!(d["resources"]["totalCount"], 8);
+    assert_eq!(d["resources"]["totalCount"], 9, "the demo seed's seven and these two");
 
     // Updates: omitted stays, null clears, each kind through its own mutation.
     let p = e
@@ -297,7 +297,7 @@ async fn devices_serial_numbers_posture_and_mfa() {
     let e = Emu::start(unlimited()).await;
     let d = e
         .data(
-            "{ devices(filter: {serialNumber: {eq: \"C02XK1ABJGH5\"}}) { edges { node { id name internetSecurityConfiguration lastConnectedAt } } } }",
+            "{ devices(filter: {serialNumber: {eq: \"C02XK0AAJG5H\"}}) { edges { node { id name internetSecurityConfiguration lastConnectedAt } } } }",
             json!({}),
         )
         .await;
@@ -309,7 +309,7 @@ async fn devices_serial_numbers_posture_and_mfa() {
     // Serial numbers: create (repeats and existing ones once), match devices, filter, delete.
     let create = "mutation($s: [String!]!) { serialNumbersCreate(serialNumbers: $s) {
         ok error entities { id serialNumber createdAt matchedDevices { id name } } } }";
-    let p = e.ok("serialNumbersCreate", create, json!({"s": ["C02XK1ABJGH5", "NO-SUCH-DEVICE", "C02XK1ABJGH5"]})).await;
+    let p = e.ok("serialNumbersCreate", create, json!({"s": ["C02XK0AAJG5H", "NO-SUCH-DEVICE", "C02XK0AAJG5H"]})).await;
     let entities = p["entities"].as_array().unwrap();
     assert_eq!(entities.len(), 2);
     assert_eq!(entities[0]["matchedDevices"][0]["id"], device_id.as_str());
@@ -324,7 +324,7 @@ async fn devices_serial_numbers_posture_and_mfa() {
         )
         .await;
     assert_eq!(d["all"]["totalCount"], 2);
-    assert_eq!(d["matched"]["edges"], json!([{"node": {"serialNumber": "C02XK1ABJGH5"}}]));
+    assert_eq!(d["matched"]["edges"], json!([{"node": {"serialNumber": "C02XK0AAJG5H"}}]));
     assert_eq!(d["prefix"]["totalCount"], 1);
     let p = e
         .ok(

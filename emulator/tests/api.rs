@@ -225,9 +225,9 @@ async fn other_filters_on_the_demo_tenant() {
             json!({"n": net}),
         )
         .await;
-    assert_eq!(d["a"]["edges"].as_array().unwrap().len(), 3);
+    assert_eq!(d["a"]["edges"].as_array().unwrap().len(), 4);
     assert!(d["a"]["edges"].as_array().unwrap().iter().all(|e| e["node"]["remoteNetwork"]["name"] == "Production"));
-    assert_eq!(d["b"]["totalCount"], 3);
+    assert_eq!(d["b"]["totalCount"], 4);
     // demo-web exists where the brief puts it.
     let d = e.data("{ resources(filter: {name: {eq: \"demo-web\"}}) { edges { node { address { type value } remoteNetwork { name } } } } }", json!({})).await;
     assert_eq!(d["resources"]["edges"][0]["node"]["address"], json!({"type": "IP", "value": "127.0.0.1"}));

@@ -52,7 +52,7 @@ async fn state_round_trips_across_restarts() {
         .await;
     assert_eq!(d["group"]["name"], "persisted");
     assert_eq!(d["serviceAccountKey"]["status"], "EXPIRED", "clock offset persisted");
-    assert_eq!(d["resources"]["totalCount"], 6, "demo data, not the empty seed");
+    assert_eq!(d["resources"]["totalCount"], 7, "demo data, not the empty seed");
     assert_eq!(e.post(Some(&read_token), "{ groups { totalCount } }", json!({})).await.0, 200);
 }
 

@@ -175,7 +175,8 @@ fn list_command(noun: &str) -> String {
 pub fn one_match<T: Named>(noun: &str, name: &str, mut matches: Vec<T>) -> Result<T> {
     match matches.len() {
         0 => Err(Error::not_found(format!("no {noun} named {name:?}"))
-            .hint(format!("names are matched exactly; list them with `{}`", list_command(noun)))),
+            .hint(format!("names are matched exactly; list them with `{}`", list_command(noun)))
+            .looked_up(noun, name)),
         1 => Ok(matches.remove(0)),
         n => {
             let ids: Vec<&str> = matches.iter().map(Named::id).collect();

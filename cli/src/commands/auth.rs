@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::api;
-use crate::config::{self, Session, TokenSource, env};
+use crate::config::{self, Origin, Session, TokenSource, env};
 use crate::error::{Error, Kind, Result};
 use crate::output::{Fmt, Tabular};
 
@@ -62,18 +62,41 @@ pub(crate) struct AuthStatus {
     /// Whether the API accepted the token (null when not checked).
     pub(crate) token_valid: Option<bool>,
     pub(crate) config_dir: String,
+    /// Where the profile name, the network and the endpoint came from (flag, environment,
+    /// profile or default; see config/precedence.rs).
+    pub(crate) sources: Sources,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Sources {
+    pub(crate) profile: Origin,
+    pub(crate) network: Option<Origin>,
+    pub(crate) endpoint: Origin,
 }
 
 impl Tabular for AuthStatus {
     fn headers() -> &'static [&'static str] {
-        &["profile", "network", "endpoint", "token source", "token valid", "config dir"]
+        &[
+            "profile",
+            "profile source",
+            "network",
+            "network source",
+            "endpoint",
+            "endpoint source",
+            "token source",
+            "token valid",
+            "config dir",
+        ]
     }
 
     fn cells(&self, f: &Fmt) -> Vec<String> {
         vec![
             self.profile.clone(),
+            self.sources.profile.to_string(),
             f.opt(self.network.as_deref()),
+            f.opt(self.sources.network.as_ref().map(ToString::to_string).as_deref()),
             self.endpoint.clone(),
+            self.sources.endpoint.to_string(),
             self.token_source.to_string(),
             match self.token_valid {
                 Some(true) => "yes".to_owned(),
@@ -123,16 +146,18 @@ async fn login(ctx: &Ctx, args: LoginArgs) -> Result<()> {
     let mut config = ctx.config()?.clone();
     let profile_name = config.profile_name(ctx.global.profile.as_deref());
     let mut profile = config.profile(&profile_name);
-    let api_url = ctx.env.get(env::TGCTL_API_URL).map(str::to_owned);
-    if let Some(network) = ctx.global.network.as_deref().or_else(|| ctx.env.get(env::TWINGATE_NETWORK)) {
-        let base = ctx.env.get(env::TWINGATE_URL).unwrap_or(config::DEFAULT_BASE_DOMAIN);
-        profile.network = Some(config::normalize_network(network, base)?);
-        profile.api_url = None;
+    // Log in where every other command would go (flag > environment > profile), and store that
+    // in the profile, so that later commands without the flag or the variables go there too.
+    let target = config::target(&ctx.env, ctx.global.network.as_deref(), &profile_name, &profile)?;
+    let given = |o: &Origin| matches!(o, Origin::Flag { .. } | Origin::Env { .. });
+    if given(&target.endpoint_origin) {
+        let by_url = target.endpoint_origin == Origin::Env { variable: env::TGCTL_API_URL.to_owned() };
+        profile.api_url = by_url.then(|| target.endpoint.to_string());
     }
-    if api_url.is_some() {
-        profile.api_url = api_url;
+    if target.network_origin.as_ref().is_some_and(given) {
+        profile.network = target.network.clone();
     }
-    let (endpoint, network) = config::endpoint(&ctx.env, ctx.global.network.as_deref(), &profile)?;
+    let (endpoint, network) = (target.endpoint, target.network);
     let token = read_token(ctx)?;
     let session = Session {
         profile: profile_name.clone(),
@@ -156,6 +181,7 @@ async fn login(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         })?;
         Some(true)
     };
+    let sources = sources(ctx, &config, &profile_name, &profile)?;
     config.file.profiles.insert(profile_name.clone(), profile);
     let source = config.store_token(&profile_name, &token)?;
     if config.file.profile.is_none() {
@@ -171,7 +197,11 @@ async fn login(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         ),
         TokenSource::Env { .. } => String::new(),
     };
-    let target = network.clone().unwrap_or_else(|| endpoint.to_string());
+    let target = match &network {
+        Some(n) if endpoint.host_str().is_some_and(|h| h.starts_with(&format!("{n}."))) => n.clone(),
+        Some(n) => format!("network {n} at {endpoint}"),
+        None => endpoint.to_string(),
+    };
     ctx.printer.success(&format!("Logged in to {target} as profile {profile_name:?}; {where_}."));
     if ctx.env.get(env::TWINGATE_API_TOKEN).is_some() {
         ctx.printer.warn("TWINGATE_API_TOKEN is set and takes precedence over the stored token");
@@ -183,6 +213,7 @@ async fn login(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         token_source: source,
         token_valid: valid,
         config_dir: config.dir().display().to_string(),
+        sources,
     };
     if ctx.printer.format() != crate::output::Format::Table {
         ctx.printer.object(&status)?;
@@ -208,15 +239,28 @@ async fn status(ctx: &Ctx, args: StatusArgs) -> Result<()> {
             Err(e) => return Err(e),
         }
     };
+    let config = ctx.config()?;
+    let profile = config.profile(&session.profile);
     let status = AuthStatus {
         profile: session.profile.clone(),
         network: session.network.clone(),
         endpoint: session.endpoint.to_string(),
         token_source: session.source.clone(),
         token_valid,
-        config_dir: ctx.config()?.dir().display().to_string(),
+        config_dir: config.dir().display().to_string(),
+        sources: sources(ctx, config, &session.profile, &profile)?,
     };
     ctx.printer.object(&status)
+}
+
+/// Where the profile name, the network and the endpoint of this invocation come from.
+fn sources(ctx: &Ctx, config: &config::Config, profile_name: &str, profile: &config::Profile) -> Result<Sources> {
+    let target = config::target(&ctx.env, ctx.global.network.as_deref(), profile_name, profile)?;
+    Ok(Sources {
+        profile: config::profile_origin(&ctx.env, ctx.global.profile.as_deref(), config.file.profile.as_deref()),
+        network: target.network_origin,
+        endpoint: target.endpoint_origin,
+    })
 }
 
 fn logout(ctx: &Ctx) -> Result<()> {

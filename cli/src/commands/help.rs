@@ -1,8 +1,8 @@
 //! `tgctl help [COMMAND...|environment|exit-codes]`.
 
-use clap::{Args, CommandFactory};
+use clap::Args;
 
-use super::{Cli, Ctx};
+use super::Ctx;
 use crate::config::env::VARS;
 use crate::error::{Error, Result, exit_codes_markdown, exit_codes_text};
 
@@ -33,7 +33,11 @@ pub(crate) fn run(ctx: &Ctx, args: HelpArgs) -> Result<()> {
 }
 
 fn environment() -> String {
-    let mut s = String::from("Environment variables read by tgctl (empty counts as unset):\n\n");
+    let mut s = String::from(
+        "Environment variables read by tgctl (empty counts as unset).\n\
+         Every setting is taken from a flag, else the environment, else the profile in config.toml;\n\
+         `tgctl auth status` shows where each value came from.\n\n",
+    );
     for v in VARS.iter().filter(|v| v.documented) {
         s.push_str(&format!("  {}\n      {}\n", v.name, v.help));
     }
@@ -41,7 +45,7 @@ fn environment() -> String {
 }
 
 fn command_help(path: &[&str]) -> Result<String> {
-    let mut cmd = Cli::command();
+    let mut cmd = super::command();
     cmd.build();
     let mut current = &mut cmd;
     for name in path {

@@ -38,7 +38,7 @@ use crate::connect::events;
 #[cfg(unix)]
 use crate::connect::provider::Host;
 use crate::error::{Error, Kind, Result};
-use crate::output::{ColorChoice, Format, Printer};
+use crate::output::{ColorChoice, OutputArg, Printer};
 
 const ROOT_EXAMPLES: &str = "\
 Examples:
@@ -97,9 +97,12 @@ pub(crate) struct GlobalArgs {
     /// Configuration profile [env: TGCTL_PROFILE]
     #[arg(long, global = true, value_name = "NAME")]
     pub(crate) profile: Option<String>,
-    /// Output format
-    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table)]
-    pub(crate) output: Format,
+    /// Output format (wide: a table with full IDs and names)
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputArg::Table)]
+    pub(crate) output: OutputArg,
+    /// Tables with full IDs and names, however wide (same as -o wide)
+    #[arg(long, global = true)]
+    pub(crate) wide: bool,
     /// When to use colour (NO_COLOR is honoured)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub(crate) color: ColorChoice,
@@ -168,6 +171,39 @@ pub(crate) enum Command {
     Help(help::HelpArgs),
 }
 
+/// The command tree, with examples on every noun too: a noun without its own gets the first
+/// example of each of its verbs, so `tgctl service-key --help` shows what `tgctl service-key
+/// create --help` and its siblings do.
+pub fn command() -> clap::Command {
+    fn first_example(verb: &clap::Command) -> Option<String> {
+        let help = verb.get_after_help()?.to_string();
+        let body = help.split_once("Examples:")?.1;
+        body.lines().map(str::trim).find(|l| l.starts_with("tgctl ")).map(str::to_owned)
+    }
+    fn with_examples(mut cmd: clap::Command) -> clap::Command {
+        let verbs: Vec<String> = cmd.get_subcommands().map(|v| v.get_name().to_owned()).collect();
+        for name in verbs {
+            cmd = cmd.mut_subcommand(&name, with_examples);
+        }
+        let has_verbs = cmd.get_subcommands().any(|v| v.get_name() != "help");
+        if has_verbs && cmd.get_after_help().is_none() {
+            let lines: Vec<String> =
+                cmd.get_subcommands().filter_map(first_example).map(|l| format!("  {l}")).collect();
+            if !lines.is_empty() {
+                cmd = cmd.after_help(format!("Examples:\n{}", lines.join("\n")));
+            }
+        }
+        cmd
+    }
+    with_examples(<Cli as clap::CommandFactory>::command())
+}
+
+/// Parses the command line with [`command`].
+pub fn parse() -> std::result::Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m))
+}
+
 /// What every command gets: the environment snapshot, global flags, the printer, config.
 pub(crate) struct Ctx {
     pub(crate) env: Env,
@@ -181,7 +217,9 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub(crate) fn new(env: Env, global: GlobalArgs) -> Self {
-        let printer = Printer::new(global.output, global.color, global.quiet, global.verbose, &env);
+        let (format, wide) = global.output.format();
+        let printer =
+            Printer::new(format, global.color, global.quiet, global.verbose, &env).with_wide(wide || global.wide);
         Self { env, global, printer, config: OnceLock::new(), exit_code: OnceLock::new() }
     }
 
@@ -248,7 +286,11 @@ impl Ctx {
         let config = self.config()?;
         let profile_name = config.profile_name(self.global.profile.as_deref());
         let profile = config.profile(&profile_name);
-        let (endpoint, network) = config::endpoint(&self.env, self.global.network.as_deref(), &profile)?;
+        let target = config::target(&self.env, self.global.network.as_deref(), &profile_name, &profile)?;
+        for line in &target.overridden {
+            self.printer.info(&format!("note: {line} (flag > environment > profile; see `tgctl auth status`)"));
+        }
+        let (endpoint, network) = (target.endpoint, target.network);
         let limits = config::limits(&self.env, &profile)?;
         let (token, source) = if let Some(t) = self.env.get(env::TWINGATE_API_TOKEN) {
             (
@@ -314,7 +356,8 @@ impl Ctx {
             .default(false)
             .interact()
             .map_err(|_| Error::new(Kind::Interrupted, "cancelled"))?;
-        if answer { Ok(()) } else { Err(Error::new(Kind::Interrupted, "cancelled; nothing was changed")) }
+        // "No" is an answer, not a failure: exit 0 (`tgctl help exit-codes`).
+        if answer { Ok(()) } else { Err(Error::new(Kind::Declined, "Answered no: nothing was changed.")) }
     }
 }
 
@@ -492,7 +535,7 @@ mod tests {
 
     use super::*;
 
-    /// Every leaf command's help carries examples.
+    /// Every command's help carries examples: verbs their own, nouns their verbs'.
     #[test]
     fn every_verb_has_examples() {
         fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>, leaves: &mut usize) {
@@ -500,16 +543,16 @@ mod tests {
             let subs: Vec<&clap::Command> = cmd.get_subcommands().filter(|c| c.get_name() != "help").collect();
             if subs.is_empty() {
                 *leaves += 1;
-                let help = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
-                if !help.contains("Examples") {
-                    missing.push(path.trim().to_owned());
-                }
+            }
+            let help = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+            if !help.contains("Examples") {
+                missing.push(path.trim().to_owned());
             }
             for sub in subs {
                 walk(sub, &path, missing, leaves);
             }
         }
-        let mut cmd = Cli::command();
+        let mut cmd = command();
         cmd.build();
         let mut missing = Vec::new();
         let mut leaves = 0;

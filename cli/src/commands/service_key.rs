@@ -84,8 +84,8 @@ pub(crate) struct ListArgs {
     /// Only keys with this status
     #[arg(long, value_enum)]
     pub(crate) status: Option<KeyStatus>,
-    /// Only active keys that expire within this time (e.g. 30d, 12h, 2w)
-    #[arg(long, value_name = "DURATION")]
+    /// Only active keys that expire within this time: 30d, 12h, 2w (a bare number is refused)
+    #[arg(long, value_name = "DURATION", value_parser = expiring_within)]
     pub(crate) expiring_within: Option<String>,
     /// Stop after this many rows
     #[arg(long, value_name = "N")]
@@ -101,12 +101,27 @@ pub(crate) struct KeyArg {
     pub(crate) service_account: Option<String>,
 }
 
+/// `--expiring-within`: checked while parsing, so every provider gets the same answer.
+fn expiring_within(text: &str) -> std::result::Result<String, String> {
+    match parse::duration_with_unit("--expiring-within", text) {
+        Ok(_) => Ok(text.to_owned()),
+        // clap names the flag and the value already: keep only what is wrong and what to do.
+        Err(e) => {
+            let what = e.message.split_once(": ").map_or(e.message.as_str(), |(_, w)| w);
+            Err(e.hint.as_ref().map_or(what.to_owned(), |h| format!("{what}; {h}")))
+        }
+    }
+}
+
+/// Days a new key lives when nothing says otherwise.
+const DEFAULT_DAYS: i64 = 365;
+
 #[derive(Debug, Clone, Args)]
 pub(crate) struct Expiry {
-    /// Days until the key expires, 1 to 365 (fixed for the key's life)
-    #[arg(long, value_name = "DAYS", default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=365), conflicts_with = "no_expiry")]
-    pub(crate) expires_in_days: i64,
-    /// Time until the key expires, e.g. 30d, 12h (Twingate: whole days; default 365 days)
+    /// Days until the key expires, 1 to 365, fixed for the key's life [create: default 365; rotate: default the old key's lifetime]
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(i64).range(1..=365), conflicts_with = "no_expiry")]
+    pub(crate) expires_in_days: Option<i64>,
+    /// Time until the key expires, e.g. 30d, 2w (Twingate: whole days)
     #[arg(long, value_name = "DURATION", conflicts_with_all = ["no_expiry", "expires_in_days"])]
     pub(crate) expires_in: Option<String>,
     /// Create a key that never expires
@@ -115,25 +130,32 @@ pub(crate) struct Expiry {
 }
 
 impl Expiry {
-    fn days(&self) -> Result<i64> {
+    /// The lifetime in days the flags ask for (0: never expires), or `None` when no flag says.
+    fn requested_days(&self) -> Result<Option<i64>> {
         if self.no_expiry {
-            return Ok(0);
+            return Ok(Some(0));
         }
         let Some(text) = &self.expires_in else { return Ok(self.expires_in_days) };
-        let secs = parse::duration(text)?.as_secs();
+        let secs = parse::duration_with_unit("--expires-in", text)?.as_secs();
         let days = secs / 86_400;
         if secs % 86_400 != 0 || !(1..=365).contains(&days) {
             return Err(Error::usage(format!("--expires-in {text}: Twingate keys expire in whole days, 1 to 365"))
-                .hint("use a number of days, e.g. --expires-in 30d"));
+                .hint("for example --expires-in 30d"));
         }
-        Ok(days as i64)
+        Ok(Some(days as i64))
+    }
+
+    fn days(&self) -> Result<i64> {
+        Ok(self.requested_days()?.unwrap_or(DEFAULT_DAYS))
     }
 
     /// How long from now, for APIs that take any expiry (Firezone).
     pub(crate) fn duration(&self) -> Result<std::time::Duration> {
         match &self.expires_in {
-            Some(text) => parse::duration(text),
-            None => Ok(std::time::Duration::from_secs(self.expires_in_days.unsigned_abs() * 86_400)),
+            Some(text) => parse::duration_with_unit("--expires-in", text),
+            None => {
+                Ok(std::time::Duration::from_secs(self.expires_in_days.unwrap_or(DEFAULT_DAYS).unsigned_abs() * 86_400))
+            }
         }
     }
 }
@@ -156,7 +178,7 @@ pub(crate) struct CreateArgs {
     /// Service account (name or ID) the key belongs to
     #[arg(long, value_name = "SERVICE_ACCOUNT")]
     pub(crate) service_account: String,
-    /// Name of the key (default: tgctl-<UTC time>)
+    /// Name of the key (default: tgctl-<CI job or UTC time>-<6 random characters>)
     #[arg(long)]
     pub(crate) name: Option<String>,
     #[command(flatten)]
@@ -199,7 +221,7 @@ pub(crate) struct DeleteArgs {
 pub(crate) struct RotateArgs {
     #[command(flatten)]
     pub(crate) key: KeyArg,
-    /// Name of the new key (default: the old name with a new date)
+    /// Name of the new key (default: the old key's name)
     #[arg(long)]
     pub(crate) name: Option<String>,
     #[command(flatten)]

@@ -25,9 +25,9 @@ macro_rules! vars {
 
 vars! {
     TWINGATE_API_TOKEN = "TWINGATE_API_TOKEN", "API token for the Admin API; overrides the profile's stored token.", true;
-    TWINGATE_NETWORK = "TWINGATE_NETWORK", "Network (tenant) name, as in <network>.twingate.com; same as --network.", true;
+    TWINGATE_NETWORK = "TWINGATE_NETWORK", "Network (tenant) name, as in <network>.twingate.com; --network overrides it, and it overrides the profile's network and api_url.", true;
     TWINGATE_URL = "TWINGATE_URL", "Base domain of the network's host (default twingate.com).", true;
-    TGCTL_API_URL = "TGCTL_API_URL", "Full GraphQL endpoint URL, e.g. the emulator's http://127.0.0.1:PORT/api/graphql/. Overrides --network.", true;
+    TGCTL_API_URL = "TGCTL_API_URL", "Full GraphQL endpoint URL, e.g. the emulator's http://127.0.0.1:PORT/api/graphql/; used instead of TWINGATE_NETWORK's host. --network overrides it; it overrides the profile's network and api_url.", true;
     TGCTL_PROFILE = "TGCTL_PROFILE", "Profile to use; same as --profile.", true;
     TGCTL_CONFIG_DIR = "TGCTL_CONFIG_DIR", "Directory of config.toml and credentials.toml (default: the XDG config dir + /tgctl).", true;
     TGCTL_STATE_DIR = "TGCTL_STATE_DIR", "Directory for runtime state: the request pacer and connect's state file (default: $XDG_RUNTIME_DIR/tgctl or a private temp dir).", true;
@@ -38,6 +38,7 @@ vars! {
     TGCTL_RETRY_BUDGET = "TGCTL_RETRY_BUDGET", "Seconds all attempts of one request may take together, waits included (default 90).", true;
     TGCTL_FORCE_TTY = "TGCTL_FORCE_TTY", "Set to 1 to format output as if stdout and stderr were terminals.", true;
     TGCTL_NO_PROMPT = "TGCTL_NO_PROMPT", "Set to 1 to never prompt; destructive verbs then need --yes.", true;
+    COLUMNS = "COLUMNS", "Width of tables at a terminal (default: the terminal's width; 100 when unknown).", true;
     NO_COLOR = "NO_COLOR", "When set and not empty, no colour.", true;
     CLICOLOR_FORCE = "CLICOLOR_FORCE", "When set and not 0, colour even when not on a terminal.", true;
     FORCE_COLOR = "FORCE_COLOR", "Same as CLICOLOR_FORCE.", true;

@@ -2,12 +2,15 @@
 //!
 //! `config.toml` (profiles: network, endpoint, pacing) and `credentials.toml` (tokens, 0600, only
 //! when no OS keyring works) live in `$TGCTL_CONFIG_DIR`, else the XDG config dir + `/tgctl`.
-//! The token is resolved in a fixed order: `TWINGATE_API_TOKEN`, then the profile's token in the
-//! OS keyring, then the profile's token in `credentials.toml`; `tgctl auth status` says which.
+//! Every setting is resolved in one order: flag, then environment, then profile, then default
+//! (see `precedence.rs` for the endpoint and network). The token has no flag (never argv):
+//! `TWINGATE_API_TOKEN`, then the profile's token in the OS keyring, then the profile's token in
+//! `credentials.toml`. `tgctl auth status` says where each value came from.
 
 pub mod env;
 mod files;
 mod keyring_store;
+mod precedence;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +22,7 @@ use crate::api::pacer::Limits;
 use crate::error::{Error, Kind, Result};
 pub use env::Env;
 pub use files::{private_dir, write_private_file};
+pub use precedence::{Origin, Target, profile_origin, target};
 
 pub const DEFAULT_PROFILE: &str = "default";
 pub const DEFAULT_BASE_DOMAIN: &str = "twingate.com";
@@ -304,27 +308,6 @@ pub struct Session {
     pub limits: Limits,
 }
 
-/// What `--network` and the environment say about the endpoint.
-pub fn endpoint(env: &Env, network_flag: Option<&str>, profile: &Profile) -> Result<(reqwest::Url, Option<String>)> {
-    if let Some(url) = env.get(env::TGCTL_API_URL) {
-        return parse_url(url, env::TGCTL_API_URL).map(|u| (u, None));
-    }
-    let network = network_flag.map(str::to_owned).or_else(|| env.get(env::TWINGATE_NETWORK).map(str::to_owned));
-    if network.is_none()
-        && let Some(url) = &profile.api_url
-    {
-        return parse_url(url, "the profile's api_url").map(|u| (u, None));
-    }
-    let Some(network) = network.or_else(|| profile.network.clone()) else {
-        return Err(Error::new(Kind::AuthMissing, "no network given")
-            .hint("pass --network NAME (as in NAME.twingate.com), set TWINGATE_NETWORK, or run `tgctl auth login --network NAME`"));
-    };
-    let base = env.get(env::TWINGATE_URL).unwrap_or(DEFAULT_BASE_DOMAIN);
-    let network = normalize_network(&network, base)?;
-    let url = format!("https://{network}.{base}/api/graphql/");
-    parse_url(&url, "the network name").map(|u| (u, Some(network)))
-}
-
 /// Accepts `acme` or `acme.twingate.com`; returns `acme`.
 pub fn normalize_network(raw: &str, base: &str) -> Result<String> {
     let lower = raw.trim().trim_start_matches("https://").trim_end_matches('/').to_ascii_lowercase();
@@ -423,26 +406,6 @@ mod tests {
         assert_eq!(normalize_network("https://acme.twingate.com/", "twingate.com").unwrap(), "acme");
         assert!(normalize_network("acme corp", "twingate.com").is_err());
         assert!(normalize_network("evil.example.com", "twingate.com").is_err());
-    }
-
-    #[test]
-    fn endpoint_order_is_env_url_then_network_then_profile() {
-        let profile = Profile { network: Some("fromprofile".into()), ..Profile::default() };
-        let env = Env::default();
-        let (url, net) = endpoint(&env, None, &profile).unwrap();
-        assert_eq!(url.as_str(), "https://fromprofile.twingate.com/api/graphql/");
-        assert_eq!(net.as_deref(), Some("fromprofile"));
-        let (url, _) = endpoint(&env, Some("flag"), &profile).unwrap();
-        assert_eq!(url.host_str(), Some("flag.twingate.com"));
-        let env = Env::default().with(env::TWINGATE_URL, "stg.example.net");
-        let (url, _) = endpoint(&env, Some("flag"), &profile).unwrap();
-        assert_eq!(url.host_str(), Some("flag.stg.example.net"));
-        let env = Env::default().with(env::TGCTL_API_URL, "http://127.0.0.1:9/api/graphql/");
-        let (url, net) = endpoint(&env, Some("flag"), &profile).unwrap();
-        assert_eq!(url.port(), Some(9));
-        assert_eq!(net, None);
-        let err = endpoint(&Env::default(), None, &Profile::default()).unwrap_err();
-        assert_eq!(err.kind, Kind::AuthMissing);
     }
 
     #[test]

@@ -83,6 +83,15 @@ proptest! {
             Ok(d) => prop_assert!(d.as_secs() <= 100 * 365 * 86_400 || text.trim().parse::<u64>().is_ok() || text.trim().ends_with("ms")),
             Err(e) => check_error(&e, &[]),
         }
+        // The unit-required form agrees, except that it refuses bare numbers.
+        let bare = !text.trim().is_empty() && text.trim().bytes().all(|b| b.is_ascii_digit());
+        match parse::duration_with_unit("--flag", &text) {
+            Ok(d) => prop_assert_eq!(Some(d), parse::duration(&text).ok()),
+            Err(e) => {
+                check_error(&e, &[]);
+                prop_assert!(bare || parse::duration(&text).is_err());
+            }
+        }
     }
 
     #[test]

@@ -37,6 +37,34 @@ pub enum Format {
     Id,
 }
 
+/// `-o/--output` as typed: the formats, plus `wide` (a table with IDs and names whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputArg {
+    /// Aligned table on a terminal (IDs shortened, long names cut to fit), tab-separated values otherwise.
+    Table,
+    /// A table with full IDs and names, however wide.
+    Wide,
+    /// JSON (an array for lists).
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// IDs only, one per line.
+    Id,
+}
+
+impl OutputArg {
+    /// The format, and whether tables are wide.
+    pub fn format(self) -> (Format, bool) {
+        match self {
+            OutputArg::Table => (Format::Table, false),
+            OutputArg::Wide => (Format::Table, true),
+            OutputArg::Json => (Format::Json, false),
+            OutputArg::Ndjson => (Format::Ndjson, false),
+            OutputArg::Id => (Format::Id, false),
+        }
+    }
+}
+
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
@@ -71,6 +99,8 @@ pub struct Printer {
     github_actions: bool,
     ci: bool,
     width: usize,
+    /// `-o wide` / `--wide`: tables keep full IDs and names.
+    wide: bool,
 }
 
 impl Printer {
@@ -86,7 +116,14 @@ impl Printer {
                     && (err_tty || env.flag(env::CLICOLOR_FORCE) || env.flag(env::FORCE_COLOR))
             }
         };
-        let width = console::Term::stdout().size_checked().map_or(120, |(_, w)| usize::from(w)).max(40);
+        // COLUMNS first (what the shell says, and what tests set), then the terminal's size.
+        let width = env
+            .number::<usize>(env::COLUMNS)
+            .ok()
+            .flatten()
+            .filter(|w| *w >= 20)
+            .or_else(|| console::Term::stdout().size_checked().map(|(_, w)| usize::from(w)).filter(|w| *w > 0))
+            .unwrap_or(100);
         Self {
             format,
             out_tty,
@@ -97,7 +134,14 @@ impl Printer {
             github_actions: env.in_github_actions(),
             ci: env.in_ci(),
             width,
+            wide: false,
         }
+    }
+
+    /// Tables with full IDs and names (`-o wide`, `--wide`).
+    pub fn with_wide(mut self, wide: bool) -> Self {
+        self.wide = wide;
+        self
     }
 
     pub fn format(&self) -> Format {
@@ -206,6 +250,11 @@ impl Printer {
         if error.kind == Kind::BrokenPipe {
             return;
         }
+        if error.kind == Kind::Declined {
+            // Not an error: the person answered the question.
+            self.info(&error.message);
+            return;
+        }
         if matches!(self.format, Format::Json | Format::Ndjson) {
             let body = serde_json::json!({
                 "error": {
@@ -238,6 +287,12 @@ impl Printer {
     /// A spinner on a TTY, timestamped lines otherwise.
     pub fn progress(&self, message: &str) -> Progress {
         Progress::new(message, self.err_tty && !self.quiet, self.quiet)
+    }
+
+    /// A spinner for one stage of a longer command, at a terminal only: off a terminal the
+    /// command reports each stage with one line when it is done.
+    pub fn spinner(&self, message: &str) -> Progress {
+        Progress::new(message, self.err_tty && !self.quiet, true)
     }
 
     // ---- stdout -------------------------------------------------------------------------------
@@ -303,8 +358,21 @@ impl Printer {
 
     /// Starts a streamed list in a given format (`tgctl api --paginate` prints JSON for tables).
     pub fn list_as<T: Tabular>(&self, format: Format) -> ListWriter<'_, T> {
-        ListWriter { printer: self, format, rows: Vec::new(), count: 0, _marker: std::marker::PhantomData }
+        // At a terminal, a spinner counts rows while pages arrive (a TTY table shows only at the
+        // end); off a terminal, the rows themselves are the progress.
+        let progress = (self.err_tty && !self.quiet).then(|| Progress::new("Listing", true, true));
+        ListWriter { printer: self, format, rows: Vec::new(), count: 0, progress, _marker: std::marker::PhantomData }
     }
+}
+
+/// An ID as a terminal table shows it: the object's own key from the Relay ID
+/// (`Resource:1030` is `1030`), cut to 8 characters with `…`. `-o wide`, `-o id`, JSON and
+/// pipes keep the full ID, which is what commands take.
+fn short_id(id: &str) -> String {
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(id).ok().and_then(|b| String::from_utf8(b).ok());
+    let key = decoded.as_deref().and_then(|d| d.split_once(':')).map_or(id, |(_, k)| k);
+    if key.chars().count() <= 8 { key.to_owned() } else { key.chars().take(8).collect::<String>() + "…" }
 }
 
 fn title(header: &str) -> String {
@@ -320,6 +388,7 @@ pub struct ListWriter<'p, T: Tabular> {
     format: Format,
     rows: Vec<Vec<String>>,
     count: usize,
+    progress: Option<Progress>,
     _marker: std::marker::PhantomData<T>,
 }
 
@@ -351,6 +420,9 @@ impl<T: Tabular> ListWriter<'_, T> {
             }
             self.count += 1;
         }
+        if let Some(progress) = &self.progress {
+            progress.set_message(&format!("Listing: {} so far", self.count));
+        }
         if buf.is_empty() {
             return Ok(());
         }
@@ -363,7 +435,10 @@ impl<T: Tabular> ListWriter<'_, T> {
     }
 
     /// Ends the list; returns how many rows it had.
-    pub fn finish(self) -> Result<usize> {
+    pub fn finish(mut self) -> Result<usize> {
+        if let Some(progress) = self.progress.take() {
+            progress.finish();
+        }
         let p = self.printer;
         match self.format {
             Format::Json => p.raw(if self.count == 0 { "[]" } else { "\n]" })?,
@@ -379,7 +454,11 @@ impl<T: Tabular> ListWriter<'_, T> {
                         .set_width(p.width as u16)
                         .set_truncation_indicator("…")
                         .set_header(T::headers().iter().map(|h| h.to_ascii_uppercase()));
-                    for row in self.rows {
+                    let short_ids = !p.wide && T::headers().first() == Some(&"id");
+                    for mut row in self.rows {
+                        if short_ids && let Some(id) = row.first_mut() {
+                            *id = short_id(id);
+                        }
                         let mut row = Row::from(row);
                         row.max_height(1);
                         table.add_row(row);
@@ -392,7 +471,14 @@ impl<T: Tabular> ListWriter<'_, T> {
                             column.set_constraint(ColumnConstraint::ContentWidth);
                         }
                     }
-                    let text: String = table.lines().map(|l| l.trim_end().to_owned() + "\n").collect();
+                    if p.wide {
+                        table.set_content_arrangement(ContentArrangement::Disabled);
+                    }
+                    // No line wider than the terminal, whatever the content (unless wide).
+                    let fit = |l: &str| {
+                        if p.wide { l.to_owned() } else { console::truncate_str(l, p.width, "…").into_owned() }
+                    };
+                    let text: String = table.lines().map(|l| fit(l.trim_end()) + "\n").collect();
                     p.raw(&text)?;
                 }
             }

@@ -21,6 +21,7 @@ impl Progress {
             );
             bar.enable_steady_tick(Duration::from_millis(100));
             bar.set_message(message.to_owned());
+            bar.tick();
             bar
         });
         let p = Self { bar, quiet };
@@ -51,7 +52,10 @@ impl Progress {
 
     pub fn set_message(&self, message: &str) {
         match &self.bar {
-            Some(bar) => bar.set_message(message.to_owned()),
+            Some(bar) => {
+                bar.set_message(message.to_owned());
+                bar.tick();
+            }
             None => self.line(message),
         }
     }

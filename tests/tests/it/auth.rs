@@ -121,3 +121,81 @@ async fn a_broken_config_file_is_a_clear_error() {
     std::fs::write(w.config_path("config.toml"), "profile = [").unwrap();
     w.run(&["auth", "status"]).await.failure(2).stderr_has("config.toml is not valid");
 }
+
+// ---- issue 18: one precedence (flag > environment > profile), and status says where from ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flag_beats_environment_beats_profile_and_status_says_where_each_came_from() {
+    let w = World::new().await;
+    w.on("AuthCheck", check_ok()).await;
+    // A profile logged in against a custom endpoint (the mock stands for the emulator).
+    let mut c = w.cmd();
+    c.env_remove("TWINGATE_API_TOKEN").env("TWINGATE_NETWORK", "demo").args(["auth", "login"]);
+    run_blocking(c, Some(LOGIN_TOKEN.into())).await.success();
+
+    // The profile alone: its api_url, its network, and the stored token, all said.
+    let mut c = w.cmd();
+    c.env_remove("TWINGATE_API_TOKEN").env_remove("TGCTL_API_URL").args(["auth", "status", "-o", "json"]);
+    let r = run_blocking(c, None).await;
+    let v = r.success().json();
+    assert_eq!(v["endpoint"], w.api_url(), "the profile's api_url is used: {v}");
+    assert_eq!(v["network"], "demo");
+    assert_eq!(
+        v["sources"]["endpoint"],
+        serde_json::json!({"kind": "profile", "profile": "default", "key": "api_url"})
+    );
+    assert_eq!(v["sources"]["network"], serde_json::json!({"kind": "profile", "profile": "default", "key": "network"}));
+    assert_eq!(v["sources"]["profile"], serde_json::json!({"kind": "configFile", "key": "profile"}));
+    assert_eq!(v["tokenValid"], true, "the check went to the profile's endpoint");
+
+    // The environment beats the profile, and a notice says what it overrode.
+    let mut c = w.cmd();
+    c.env_remove("TWINGATE_API_TOKEN").env_remove("TGCTL_API_URL").env("TWINGATE_NETWORK", "acme").args([
+        "auth",
+        "status",
+        "--offline",
+        "-o",
+        "json",
+    ]);
+    let r = run_blocking(c, None).await;
+    let v = r.success().json();
+    assert_eq!(v["endpoint"], "https://acme.twingate.com/api/graphql/");
+    assert_eq!(v["sources"]["endpoint"], serde_json::json!({"kind": "env", "variable": "TWINGATE_NETWORK"}));
+    r.stderr_has("TWINGATE_NETWORK overrides the api_url").stderr_has("of profile \"default\"");
+
+    // The flag beats the environment (TGCTL_API_URL is set by the harness).
+    let r = w.run(&["auth", "status", "--offline", "--network", "flagged", "-o", "json"]).await;
+    let v = r.success().json();
+    assert_eq!(v["endpoint"], "https://flagged.twingate.com/api/graphql/");
+    assert_eq!(v["sources"]["endpoint"], serde_json::json!({"kind": "flag", "flag": "--network"}));
+    assert_eq!(v["sources"]["network"], serde_json::json!({"kind": "flag", "flag": "--network"}));
+
+    // At a terminal the sources are rows of their own.
+    let r = w.run_env(&["auth", "status", "--offline"], &[("TGCTL_FORCE_TTY", "1")]).await;
+    r.success()
+        .stdout_has("Endpoint source  environment variable TGCTL_API_URL")
+        .stdout_has("Profile source   config.toml (profile)");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_shows_the_network_of_a_profile_logged_in_with_network() {
+    let w = World::new().await;
+    let mut c = w.cmd();
+    c.env_remove("TWINGATE_API_TOKEN").env_remove("TGCTL_API_URL").args([
+        "auth",
+        "login",
+        "--network",
+        "acme",
+        "--no-verify",
+    ]);
+    run_blocking(c, Some(LOGIN_TOKEN.into())).await.success();
+    // With an endpoint URL from the environment (the emulator's), the network is still known.
+    let mut c = w.cmd();
+    c.env_remove("TWINGATE_API_TOKEN").args(["auth", "status", "--offline", "-o", "json"]);
+    let v = run_blocking(c, None).await.success().json();
+    assert_eq!(v["network"], "acme", "{v}");
+    assert_eq!(v["endpoint"], w.api_url());
+    let mut c = w.cmd();
+    c.env_remove("TWINGATE_API_TOKEN").args(["auth", "status", "--offline"]);
+    run_blocking(c, None).await.success().stdout_has("network\tacme\n");
+}

@@ -779,7 +779,12 @@ async fn mint_creates_a_job_key_and_disconnect_revokes_and_deletes_it() {
     assert!(r.stderr().lines().filter(|l| !l.starts_with("::add-mask::")).all(|l| !l.contains(CANARY_KEY)));
     assert_eq!(r.json()["mintedKeyId"], key_id.as_str());
     let create = &rig.world.requests("ServiceKeyCreate").await[0]["variables"];
-    assert_eq!(create["name"], "tgctl-gh-web-42-1-deploy");
+    // The job's name and a random suffix (cli/src/naming.rs): two runs never collide.
+    let name = create["name"].as_str().unwrap();
+    assert!(
+        name.starts_with("tgctl-gh-web-42-1-deploy-") && name.len() == "tgctl-gh-web-42-1-deploy-".len() + 6,
+        "{name}"
+    );
     assert_eq!(create["expirationTime"], 2);
     assert_eq!(create["serviceAccountId"], sa.as_str());
     assert_eq!(rig.state()["mintedKey"]["id"], key_id.as_str());

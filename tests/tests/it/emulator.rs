@@ -185,7 +185,8 @@ async fn rotate_against_the_emulator() {
     let keys = r.success().json();
     assert_eq!(keys.as_array().unwrap().len(), 1, "{keys}");
     assert_eq!(keys[0]["status"], "active");
-    assert!(keys[0]["name"].as_str().unwrap().starts_with("nightly-"));
+    // Rotation keeps the old key's name (issue 18, item 1).
+    assert_eq!(keys[0]["name"], "nightly");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -169,3 +169,42 @@ async fn the_raw_api_and_the_schema() {
     r.success().stdout_has("type QueriesRoot").stdout_has("serviceAccountKeyCreate");
     emu.run(&["api", "query { nope }"]).await.failure(5);
 }
+
+// ---- issue 18: "did you mean" for misspelt names, one place for every noun ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_misspelt_name_gets_a_did_you_mean_for_every_noun() {
+    let emu = crate::emulator::Emulator::start(&["--seed", "demo"]);
+    emu.run(&["service-account", "create", "ci-deployer"]).await.success();
+    let key = emu.state.path().join("k.json");
+    emu.run(&[
+        "key",
+        "create",
+        "--service-account",
+        "ci-deployer",
+        "--name",
+        "nightly",
+        "--key-file",
+        key.to_str().unwrap(),
+    ])
+    .await
+    .success();
+    for (args, wanted) in [
+        (vec!["service-account", "get", "ci-deplyer"], "ci-deployer"),
+        (vec!["resource", "get", "prod_db"], "prod-db"),
+        (vec!["group", "get", "engineering"], "Engineering"),
+        (vec!["remote-network", "get", "Prodution"], "Production"),
+        (vec!["connector", "get", "calm-oter"], "calm-otter"),
+        (vec!["user", "get", "ada@exmple.com"], "ada@example.com"),
+        (vec!["service-key", "get", "nigthly"], "nightly"),
+    ] {
+        let r = emu.run(&args).await;
+        r.failure(4).stderr_has(&format!("did you mean `{wanted}`?"));
+    }
+    // Nothing close: the plain hint, no guess.
+    let r = emu.run(&["resource", "get", "zzzzzzzz"]).await;
+    r.failure(4).stderr_has("names are matched exactly");
+    assert!(!r.stderr().contains("did you mean"), "{}", r.stderr());
+    // Verbs: clap's own suggestion.
+    emu.run(&["service-account", "lst"]).await.failure(2).stderr_has("similar subcommands exist: 'ls', 'list'");
+}

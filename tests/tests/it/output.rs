@@ -115,3 +115,59 @@ async fn a_closed_stdout_exits_zero_quietly() {
     assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+// ---- issue 18: tables fit the terminal ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tables_fit_the_terminal_width_and_wide_or_a_pipe_keep_everything() {
+    let emu = crate::emulator::Emulator::start(&["--seed", "demo"]);
+    let account = "ci-a-very-long-service-account-name-for-the-nightly-deploy-pipeline";
+    let key = "a-key-whose-name-goes-on-and-on-for-longer-than-any-column-should";
+    emu.run(&["service-account", "create", account]).await.success();
+    let file = emu.state.path().join("k.json");
+    let r = emu
+        .run(&[
+            "key",
+            "create",
+            "--service-account",
+            account,
+            "--name",
+            key,
+            "--key-file",
+            file.to_str().unwrap(),
+            "-o",
+            "json",
+        ])
+        .await;
+    let id = r.success().json()["id"].as_str().unwrap().to_owned();
+
+    for columns in ["80", "100"] {
+        let tty = [("TGCTL_FORCE_TTY", "1"), ("COLUMNS", columns)];
+        let width: usize = columns.parse().unwrap();
+        for args in
+            [vec!["key", "list"], vec!["resource", "list"], vec!["service-account", "list"], vec!["device", "list"]]
+        {
+            let out = emu.run_env(&args, &tty).await.success().stdout();
+            assert!(!out.is_empty());
+            for line in out.lines() {
+                assert!(
+                    line.chars().count() <= width,
+                    "{args:?} at {width} columns: {} chars: {line}",
+                    line.chars().count()
+                );
+            }
+        }
+        let out = emu.run_env(&["key", "list"], &tty).await.stdout();
+        assert!(!out.contains(&id), "IDs are short at a terminal:\n{out}");
+        assert!(out.contains('…'), "long names are cut with …:\n{out}");
+    }
+    // -o wide and --wide: whole IDs and names, however wide.
+    for wide in [vec!["key", "list", "-o", "wide"], vec!["key", "list", "--wide"]] {
+        let out = emu.run_env(&wide, &[("TGCTL_FORCE_TTY", "1"), ("COLUMNS", "80")]).await.success().stdout();
+        assert!(out.contains(&id) && out.contains(key) && out.contains(account), "{out}");
+    }
+    // Off a terminal: tab-separated, full values.
+    let out = emu.run(&["key", "list"]).await.success().stdout();
+    let row = out.lines().find(|l| l.contains(key)).unwrap();
+    assert!(row.starts_with(&format!("{id}\t{key}\t{account}\t")), "{row}");
+}

@@ -389,3 +389,137 @@ async fn rotate_keeps_the_old_key_when_the_new_one_cannot_be_written() {
     let r = w.run(&["service-key", "rotate", &key_id("old"), "--key-file", "/nonexistent-dir/key.json", "--yes"]).await;
     r.failure(2).stderr_has("does not exist");
 }
+
+// ---- issue 18: rotation keeps name and lifetime, units on day counts, unique default names ----
+
+/// Days between a key's creation and its expiry, from `-o json` output.
+fn lifetime_days(key: &Value) -> i64 {
+    let at = |f: &str| key[f].as_str().unwrap().parse::<jiff::Timestamp>().unwrap().as_second();
+    (at("expiresAt") - at("createdAt") + 43_200) / 86_400
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rotate_keeps_the_old_keys_name_and_lifetime_and_says_so() {
+    let emu = crate::emulator::Emulator::start(&["--seed", "demo"]);
+    let file = emu.state.path().join("key.json");
+    let f = file.to_str().unwrap();
+    emu.run(&["service-account", "create", "ci", "--resource", "prod-db"]).await.success();
+    let r = emu
+        .run(&["service-key", "create", "--service-account", "ci", "--name", "nightly", "--expires-in-days", "30"])
+        .await;
+    r.success();
+
+    let r = emu
+        .run(&["service-key", "rotate", "nightly", "--service-account", "ci", "--key-file", f, "--yes", "-o", "json"])
+        .await;
+    let new = r.success().no_secrets().json();
+    assert_eq!(new["name"], "nightly", "the name is kept");
+    assert_eq!(lifetime_days(&new), 30, "the lifetime is kept, not 365 days: {new}");
+    r.stderr_has("has the old key's name, with the old key's lifetime (30 days)").stderr_has("Revoked the old key");
+    let keys = emu.run(&["service-key", "list", "--service-account", "ci", "-o", "json"]).await.success().json();
+    let statuses: Vec<(&str, &str)> =
+        keys.as_array().unwrap().iter().map(|k| (k["name"].as_str().unwrap(), k["status"].as_str().unwrap())).collect();
+    assert_eq!(statuses.iter().filter(|(n, s)| *n == "nightly" && *s == "active").count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|(n, s)| *n == "nightly" && *s == "revoked").count(), 1, "{statuses:?}");
+
+    // Told otherwise, it does what it is told, and says that instead. The new "nightly" is the
+    // only active one; name it by ID (two keys are named nightly now).
+    let id = new["id"].as_str().unwrap();
+    let r = emu
+        .run(&[
+            "key",
+            "rotate",
+            id,
+            "--key-file",
+            f,
+            "--force",
+            "--expires-in",
+            "7d",
+            "--name",
+            "weekly",
+            "--delete-old",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .await;
+    let weekly = r.success().json();
+    assert_eq!((weekly["name"].as_str(), lifetime_days(&weekly)), (Some("weekly"), 7));
+    r.stderr_has("is named \"weekly\", with 7 days (as asked);").stderr_has("was revoked and deleted");
+
+    // A key that never expires is replaced by one that never expires.
+    emu.run(&["key", "create", "--service-account", "ci", "--name", "forever", "--no-expiry"]).await.success();
+    let r = emu
+        .run(&[
+            "key",
+            "rotate",
+            "forever",
+            "--service-account",
+            "ci",
+            "--key-file",
+            f,
+            "--force",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .await;
+    assert_eq!(r.success().json()["expiresAt"], Value::Null);
+    r.stderr_has("with the old key's lifetime (no expiry)");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_day_count_without_a_unit_is_refused_with_a_hint() {
+    let w = World::new().await;
+    w.expect("ServiceKeyListOfAccount", ResponseTemplate::new(500), 0).await;
+    w.expect("ServiceKeyListAll", ResponseTemplate::new(500), 0).await;
+    w.expect("ServiceKeyCreate", ResponseTemplate::new(500), 0).await;
+    let r = w.run(&["service-key", "list", "--status", "active", "--expiring-within", "30"]).await;
+    r.failure(2)
+        .stderr_has("'--expiring-within <DURATION>': the number has no unit")
+        .stderr_has("--expiring-within 30d");
+    assert_eq!(r.stderr().matches("--expiring-within 30").count(), 1, "said once: {}", r.stderr());
+    assert!(!r.stderr().contains("panicked"));
+    let r = w.run(&["service-key", "create", "--service-account", "ci", "--expires-in", "30"]).await;
+    r.failure(2).stderr_has("--expires-in 30: the number has no unit").stderr_has("30d");
+    // With the unit it works, and 30d means 30 days.
+    let w = World::new().await;
+    mount_lookup(&w).await;
+    let soon = jiff_in_days(29);
+    let late = jiff_in_days(31);
+    w.on(
+        "ServiceKeyListOfAccount",
+        keys_of_account(vec![
+            key_node("1", "soon", "ACTIVE", Some(&soon)),
+            key_node("2", "late", "ACTIVE", Some(&late)),
+        ]),
+    )
+    .await;
+    let r = w.run(&["key", "list", "--service-account", "ci", "--expiring-within", "30d", "-o", "id"]).await;
+    assert_eq!(r.success().stdout().trim(), key_id("1"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn default_key_names_are_unique_within_one_job_and_minute() {
+    let w = World::new().await.env("CI_JOB_ID", "4242").env("CI_PROJECT_PATH", "group/app");
+    mount_lookup(&w).await;
+    w.on("ServiceKeyCreate", created("whatever")).await;
+    for _ in 0..3 {
+        w.run(&["service-key", "create", "--service-account", "ci"]).await.success();
+    }
+    let names: Vec<String> = w
+        .requests("ServiceKeyCreate")
+        .await
+        .iter()
+        .map(|b| b["variables"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names.len(), 3);
+    for n in &names {
+        assert!(
+            n.starts_with("tgctl-gitlab-group-app-4242-") && n.len() == "tgctl-gitlab-group-app-4242-".len() + 6,
+            "{n}"
+        );
+    }
+    let unique: std::collections::HashSet<&String> = names.iter().collect();
+    assert_eq!(unique.len(), 3, "{names:?}");
+}

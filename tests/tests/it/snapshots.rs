@@ -110,7 +110,7 @@ async fn resource_json() {
     let emu = demo();
     emu.run(&["service-account", "create", "ci"]).await.success();
     snap!("resource_list", &emu, &["resource", "list"]);
-    snap!("resource_get", &emu, &["resource", "get", "Production database"]);
+    snap!("resource_get", &emu, &["resource", "get", "prod-db"]);
     snap!(
         "resource_create",
         &emu,

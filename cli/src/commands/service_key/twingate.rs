@@ -77,7 +77,8 @@ async fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
     if args.limit == Some(0) {
         return Err(Error::usage("--limit must be at least 1"));
     }
-    let within = args.expiring_within.as_deref().map(parse::duration).transpose()?;
+    let within =
+        args.expiring_within.as_deref().map(|t| parse::duration_with_unit("--expiring-within", t)).transpose()?;
     let client = ctx.client()?;
     let account = match &args.service_account {
         Some(a) => Some(service_accounts::resolve(&client, a).await?),
@@ -124,10 +125,14 @@ async fn resolve_key(client: &api::Client, arg: &KeyArg) -> Result<ServiceKey> {
     };
     let keys =
         api::collect(None, |after, first| service_keys::list_page(client, account.as_ref(), after, first)).await?;
+    let names: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
     let mut matches: Vec<ServiceKey> = keys.into_iter().filter(|k| k.name == arg.key).collect();
     match matches.len() {
-        0 => Err(Error::not_found(format!("no service key named {:?}", arg.key))
-            .hint("list them with `tgctl service-key list`")),
+        0 => Err(Error::not_found(format!("no service key named {:?}", arg.key)).hint(crate::suggest::hint(
+            &arg.key,
+            &names,
+            "tgctl service-key list",
+        ))),
         1 => Ok(matches.remove(0)),
         n => Err(Error::new(Kind::Ambiguous, format!("{n} service keys are named {:?}; pass an ID instead", arg.key))
             .hint(format!("IDs: {}", matches.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")))),
@@ -150,27 +155,32 @@ impl Issued for ServiceKey {
     }
 }
 
-fn default_key_name(base: Option<&str>) -> String {
-    let stamp = Timestamp::now().strftime("%Y%m%d%H%M").to_string();
-    match base {
-        Some(old) => {
-            let trimmed = match old.rsplit_once('-') {
-                Some((head, tail)) if tail.len() == 12 && tail.bytes().all(|b| b.is_ascii_digit()) => head,
-                _ => old,
-            };
-            format!("{trimmed}-{stamp}")
-        }
-        None => format!("tgctl-{stamp}"),
+async fn create(ctx: &Ctx, args: CreateArgs) -> Result<()> {
+    check_destination(ctx, &args.destination)?;
+    let days = args.expiry.days()?;
+    let client = ctx.client()?;
+    let account = service_accounts::resolve(&client, &args.service_account).await?;
+    let name = args.name.clone().unwrap_or_else(|| crate::naming::key_name(&ctx.env));
+    let created = service_keys::create(&client, &account.id, Some(name), days).await?;
+    deliver(ctx, &created.key, &created.token, &args.destination)
+}
+
+/// A key's lifetime in whole days, as the API takes it: 0 when it never expires, else from
+/// creation to expiry, rounded to the nearest day and kept within 1 to 365.
+fn lifetime_days(key: &ServiceKey) -> i64 {
+    match key.expires_at {
+        None => 0,
+        Some(at) => ((at.as_second() - key.created_at.as_second() + 43_200) / 86_400).clamp(1, 365),
     }
 }
 
-async fn create(ctx: &Ctx, args: CreateArgs) -> Result<()> {
-    check_destination(ctx, &args.destination)?;
-    let client = ctx.client()?;
-    let account = service_accounts::resolve(&client, &args.service_account).await?;
-    let name = args.name.clone().unwrap_or_else(|| default_key_name(None));
-    let created = service_keys::create(&client, &account.id, Some(name), args.expiry.days()?).await?;
-    deliver(ctx, &created.key, &created.token, &args.destination)
+/// "30 days", "1 day", "no expiry".
+fn lifetime_text(days: i64) -> String {
+    match days {
+        0 => "no expiry".to_owned(),
+        1 => "1 day".to_owned(),
+        n => format!("{n} days"),
+    }
 }
 
 fn lifecycle_error(key: &ServiceKey, action: &str) -> Error {
@@ -232,37 +242,68 @@ async fn delete(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
     ctx.printer.deleted(&key.id, &key.name)
 }
 
+/// Rotation keeps what it is not told to change: the new key gets the old key's name and the
+/// old key's lifetime (counted from now), and the messages say so.
 async fn rotate(ctx: &Ctx, args: RotateArgs) -> Result<()> {
     check_destination(ctx, &args.destination)?;
+    let asked_days = args.expiry.requested_days()?;
     let client = ctx.client()?;
     let old = resolve_key(&client, &args.key).await?;
     let account: Ref = old
         .service_account
         .clone()
         .ok_or_else(|| Error::new(Kind::BadResponse, "the API did not say which service account the key belongs to"))?;
+    let name = args.name.clone().unwrap_or_else(|| old.name.clone());
+    let (days, lifetime) = match asked_days {
+        Some(d) => (d, format!("{} (as asked)", lifetime_text(d))),
+        None => {
+            let d = lifetime_days(&old);
+            (d, format!("the old key's lifetime ({})", lifetime_text(d)))
+        }
+    };
+    let naming = if name == old.name { "has the old key's name".to_owned() } else { format!("is named {name:?}") };
     let what = if args.delete_old { "revoke and delete" } else { "revoke" };
     if old.status == KeyStatus::Active {
-        ctx.confirm(&format!("create a new key for {:?}, then {what} key {:?} ({})", account.name, old.name, old.id))?;
+        ctx.confirm(&format!(
+            "create a new key for {:?} that {naming}, with {lifetime}, then {what} the old key {:?} ({})",
+            account.name, old.name, old.id
+        ))?;
     }
-    let name = args.name.clone().unwrap_or_else(|| default_key_name(Some(&old.name)));
-    let created = service_keys::create(&client, &account.id, Some(name), args.expiry.days()?).await?;
+    let stage = ctx.printer.spinner("Creating the new key");
+    let created = service_keys::create(&client, &account.id, Some(name), days).await;
+    stage.finish();
+    let created = created?;
     deliver(ctx, &created.key, &created.token, &args.destination)?;
+    let mut done = Vec::new();
     if old.status == KeyStatus::Active {
-        service_keys::revoke(&client, &old.id).await.map_err(|e| Error {
+        let stage = ctx.printer.spinner(&format!("Revoking the old key {:?}", old.name));
+        let revoked = service_keys::revoke(&client, &old.id).await;
+        stage.finish();
+        revoked.map_err(|e| Error {
             hint: Some(format!(
                 "the new key {} is in place; revoke the old one with `tgctl service-key revoke {} --yes`",
                 created.key.id, old.id
             )),
             ..e
         })?;
-        ctx.printer.success(&format!("Revoked the old key {:?}.", old.name));
+        ctx.printer.success(&format!("Revoked the old key {:?} ({}).", old.name, old.id));
+        done.push("revoked");
     } else {
         ctx.printer.info(&format!("The old key {:?} was already {}.", old.name, old.status.as_str()));
     }
     if args.delete_old {
-        service_keys::delete(&client, &old.id).await?;
-        ctx.printer.success(&format!("Deleted the old key {:?}.", old.name));
+        let stage = ctx.printer.spinner(&format!("Deleting the old key {:?}", old.name));
+        let deleted = service_keys::delete(&client, &old.id).await;
+        stage.finish();
+        deleted?;
+        ctx.printer.success(&format!("Deleted the old key {:?} ({}).", old.name, old.id));
+        done.push("deleted");
     }
+    let old_fate = if done.is_empty() { "left as it was".to_owned() } else { done.join(" and ") };
+    ctx.printer.success(&format!(
+        "Rotated service key {:?} of {:?}: the new key {} {naming}, with {lifetime}; the old key {} was {old_fate}.",
+        old.name, account.name, created.key.id, old.id
+    ));
     Ok(())
 }
 
@@ -270,12 +311,29 @@ async fn rotate(ctx: &Ctx, args: RotateArgs) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn key(created: &str, expires: Option<&str>) -> ServiceKey {
+        let t: Timestamp = created.parse().unwrap();
+        ServiceKey {
+            id: "k".into(),
+            name: "nightly".into(),
+            status: KeyStatus::Active,
+            service_account: None,
+            expires_at: expires.map(|e| e.parse().unwrap()),
+            revoked_at: None,
+            created_at: t,
+            updated_at: t,
+        }
+    }
+
     #[test]
-    fn default_names_replace_an_old_stamp() {
-        let n = default_key_name(Some("nightly-202601010000"));
-        assert!(n.starts_with("nightly-") && n.len() == "nightly-".len() + 12, "{n}");
-        let n = default_key_name(Some("nightly"));
-        assert!(n.starts_with("nightly-"));
-        assert!(default_key_name(None).starts_with("tgctl-"));
+    fn a_keys_lifetime_is_read_in_whole_days() {
+        assert_eq!(lifetime_days(&key("2026-01-01T00:00:00Z", Some("2026-01-31T00:00:00Z"))), 30);
+        // Seconds of drift between creation and expiry round to the day.
+        assert_eq!(lifetime_days(&key("2026-01-01T00:00:03Z", Some("2026-01-31T00:00:00Z"))), 30);
+        assert_eq!(lifetime_days(&key("2026-01-01T00:00:00Z", None)), 0);
+        assert_eq!(lifetime_days(&key("2026-01-01T00:00:00Z", Some("2028-01-01T00:00:00Z"))), 365);
+        assert_eq!(lifetime_days(&key("2026-01-01T00:00:00Z", Some("2026-01-01T01:00:00Z"))), 1);
+        assert_eq!(lifetime_text(30), "30 days");
+        assert_eq!(lifetime_text(0), "no expiry");
     }
 }

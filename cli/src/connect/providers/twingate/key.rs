@@ -9,7 +9,6 @@ use crate::api::service_accounts;
 use crate::api::service_keys::{self, KeyDocument};
 use crate::config::env;
 use crate::connect::args::ConnectArgs;
-use crate::connect::job::job_key_name;
 use crate::connect::provider::Host;
 use crate::connect::secret::Masker;
 use crate::connect::state::{MintedKey, State};
@@ -81,7 +80,8 @@ pub(crate) async fn mint(host: &Host<'_>, args: &ConnectArgs, st: &mut State) ->
     let account_arg = args.service_account.as_deref().unwrap_or_default();
     let client = (host.api)()?;
     let account = service_accounts::resolve(&client, account_arg).await?;
-    let name = job_key_name(host.env);
+    // The one generator of default key names (cli/src/naming.rs): job + random suffix.
+    let name = crate::naming::key_name(host.env);
     let created = service_keys::create(&client, &account.id, Some(name.clone()), args.mint_expires_in_days).await?;
     let masker = masker(host, created.token.expose_secret());
     let minted = MintedKey { id: created.key.id.clone(), name, service_account_id: account.id.clone() };
