@@ -188,8 +188,23 @@ fn echo_server(banner: Option<&'static [u8]>) -> u16 {
     port
 }
 
+/// A port for a listener tgctl will open later. Picked below Linux's ephemeral range
+/// (32768-60999): a port the kernel hands out for `bind(0)` and we then release can be handed out
+/// again to tgctl's own `bind(0)` (the client proxy's port), which made a forward collide with it.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    loop {
+        let port = 20_000 + next_low_port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn next_low_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let salt = (std::process::id() % 997) as u16;
+    (NEXT.fetch_add(1, Ordering::Relaxed).wrapping_mul(31).wrapping_add(salt * 13)) % 12_000
 }
 
 /// Sends `payload`, half-closes, and returns everything that came back (writing and reading at
