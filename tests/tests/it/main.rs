@@ -18,6 +18,7 @@ mod exit_codes;
 mod fault_matrix;
 mod firezone;
 mod group;
+mod hardening;
 mod load;
 mod matrix;
 mod output;
