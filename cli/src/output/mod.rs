@@ -7,6 +7,17 @@
 //! one ID per line. With `-o json` an error is one JSON object on stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// One line on stderr. A reader that went away (EPIPE, `tgctl -v ... 2>&1 | head -c1`) drops the
+/// line instead of panicking as `eprintln!` does (issue 15, item 17): the exit code stays the
+/// work's own.
+macro_rules! err_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+pub(crate) use err_line;
+
 #[cfg(unix)]
 pub(crate) mod events;
 mod format;
@@ -181,7 +192,7 @@ impl Printer {
     /// A notice for people (suppressed by -q).
     pub fn info(&self, message: &str) {
         if !self.quiet {
-            eprintln!("{message}");
+            err_line!("{message}");
         }
     }
 
@@ -189,22 +200,22 @@ impl Printer {
     pub fn success(&self, message: &str) {
         if !self.quiet {
             let mark = if self.err_tty { self.paint("✓", |s| s.green()) } else { String::new() };
-            if mark.is_empty() { eprintln!("{message}") } else { eprintln!("{mark} {message}") }
+            if mark.is_empty() { err_line!("{message}") } else { err_line!("{mark} {message}") }
         }
     }
 
     pub fn warn(&self, message: &str) {
         if self.github_actions {
-            eprintln!("::warning::{message}");
+            err_line!("::warning::{message}");
         } else {
-            eprintln!("{} {message}", self.paint("warning:", |s| s.yellow().bold()));
+            err_line!("{} {message}", self.paint("warning:", |s| s.yellow().bold()));
         }
     }
 
     /// Shown with -v.
     pub fn debug(&self, message: &str) {
         if self.verbose > 0 {
-            eprintln!("{} {message}", self.paint("debug:", |s| s.dim()));
+            err_line!("{} {message}", self.paint("debug:", |s| s.dim()));
         }
     }
 
@@ -232,14 +243,14 @@ impl Printer {
         let verbose = self.verbose;
         let color = self.err_color;
         Arc::new(move |level, message| match level {
-            LogLevel::Info if !quiet => eprintln!("{message}"),
+            LogLevel::Info if !quiet => err_line!("{message}"),
             LogLevel::Debug if verbose > 0 => {
                 let label = if color {
                     console::style("debug:").dim().force_styling(true).to_string()
                 } else {
                     "debug:".to_owned()
                 };
-                eprintln!("{label} {message}");
+                err_line!("{label} {message}");
             }
             _ => {}
         })
@@ -265,7 +276,7 @@ impl Printer {
                     "exitCode": error.exit_code().code(),
                 }
             });
-            eprintln!("{body}");
+            err_line!("{body}");
             return;
         }
         let mut err = std::io::stderr().lock();

@@ -18,7 +18,7 @@ pub fn no_panic(run: &Run) {
 
 // ---- item 7: numeric env values are range-checked -----------------------------------------
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn numeric_env_values_out_of_range_are_a_usage_error_naming_the_variable() {
     let w = World::new().await;
     w.on("ServiceKeyListAll", serde_json::json!({"serviceAccounts": conn(vec![], None)})).await;
@@ -36,7 +36,7 @@ async fn numeric_env_values_out_of_range_are_a_usage_error_naming_the_variable()
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_huge_backoff_scale_never_reaches_the_retry_loop() {
     // On main, TGCTL_BACKOFF_SCALE=inf panicked at the first retry (Duration::mul_f64).
     let w = World::new().await;
@@ -47,7 +47,7 @@ async fn a_huge_backoff_scale_never_reaches_the_retry_loop() {
     assert_eq!(run.json_error()["code"], "usage", "{}", run.stderr());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn help_environment_shows_each_numeric_range() {
     let w = World::new().await;
     let run = w.run(&["help", "environment"]).await;
@@ -55,4 +55,63 @@ async fn help_environment_shows_each_numeric_range() {
     let out = run.stdout();
     let at = out.find("TGCTL_RETRY_BUDGET").unwrap();
     assert!(out[at..].contains("Range: 0 to 86400"), "{out}");
+}
+
+// ---- item 17: a reader that goes away -------------------------------------------------------
+
+/// Runs tgctl with stdout and stderr both on a pipe whose reader is already gone (EPIPE on
+/// every write, as `tgctl -v ... 2>&1 | head -c1` once head has exited).
+async fn run_into_closed_pipe(w: &World, args: &[&str]) -> Run {
+    let mut c = w.cmd();
+    c.args(args);
+    tokio::task::spawn_blocking(move || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        c.stdout(writer.try_clone().unwrap()).stderr(writer);
+        let status = c.status().unwrap();
+        Run(std::process::Output { status, stdout: Vec::new(), stderr: Vec::new() })
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn epipe_on_stdout_and_stderr_is_a_quiet_exit_with_the_works_code() {
+    let w = World::new().await;
+    let accounts: Vec<_> = (0..50).map(|i| crate::service_account_node(&format!("{i}"), &format!("sa-{i}"))).collect();
+    w.on("ServiceAccountList", serde_json::json!({"serviceAccounts": conn(accounts, None)})).await;
+    // Success: -v writes debug lines to stderr, the list goes to stdout; both pipes are broken.
+    for args in [&["-v", "service-account", "list"][..], &["-v", "-o", "json", "service-account", "list"][..]] {
+        let run = run_into_closed_pipe(&w, args).await;
+        assert_eq!(run.code(), 0, "{args:?}: exit {}", run.code());
+    }
+    // A failure keeps its own exit code (auth rejected: 3) even when its error cannot be printed.
+    let w = World::new().await;
+    w.on_response("ServiceAccountList", wiremock::ResponseTemplate::new(401)).await;
+    let run = run_into_closed_pipe(&w, &["-v", "service-account", "list"]).await;
+    assert_eq!(run.code(), 3, "exit {}", run.code());
+}
+
+// ---- item 14: clap's usage errors honour -o json --------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_errors_from_the_parser_are_json_with_o_json() {
+    let w = World::new().await;
+    for args in [
+        &["-o", "json", "service-key", "list", "--bogus"][..],
+        &["service-key", "create", "sa", "--output=json", "--expires-in"][..],
+        &["-vo", "ndjson", "service-key", "create", "sa", "--expires-in-days", "9999"][..],
+    ] {
+        let run = w.run(args).await;
+        no_panic(&run);
+        run.failure(2);
+        let err = run.json_error();
+        assert_eq!(err["code"], "usage", "{args:?}: {}", run.stderr());
+        assert_eq!(err["exitCode"], 2);
+        assert!(err["message"].as_str().unwrap().len() > 5, "{err}");
+        assert_eq!(run.stderr().lines().count(), 1, "one JSON line: {}", run.stderr());
+    }
+    // Without -o json, clap's own text stays.
+    let run = w.run(&["service-key", "list", "--bogus"]).await;
+    run.failure(2).stderr_has("error: unexpected argument '--bogus'");
 }
