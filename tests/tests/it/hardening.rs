@@ -115,3 +115,46 @@ async fn usage_errors_from_the_parser_are_json_with_o_json() {
     let run = w.run(&["service-key", "list", "--bogus"]).await;
     run.failure(2).stderr_has("error: unexpected argument '--bogus'");
 }
+
+// ---- item 10: terminal escapes from the API --------------------------------------------------
+
+const EVIL: &str = "evil\u{1b}]0;pwned\u{7}\u{1b}[2J";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn control_characters_from_the_api_are_escaped_in_human_output_and_exact_in_json() {
+    use crate::service_account::sa_id;
+    let w = World::new().await;
+    w.on(
+        "ServiceAccountList",
+        serde_json::json!({"serviceAccounts": conn(vec![crate::service_account_node("1", EVIL)], None)}),
+    )
+    .await;
+    w.on(
+        "ServiceAccountGet",
+        serde_json::json!({"serviceAccount": {
+            "id": sa_id(1), "name": EVIL, "createdAt": T0, "updatedAt": T0,
+            "resources": {"totalCount": 0, "pageInfo": {"endCursor": null, "hasNextPage": false}, "edges": []},
+            "keys": {"totalCount": 0, "pageInfo": {"endCursor": null, "hasNextPage": false}, "edges": []}
+        }}),
+    )
+    .await;
+    let id = sa_id(1);
+    let human: Vec<(&str, Vec<&str>, Vec<(&str, &str)>)> = vec![
+        ("tsv list", vec!["service-account", "list"], vec![]),
+        ("tty list", vec!["service-account", "list"], vec![("TGCTL_FORCE_TTY", "1")]),
+        ("get", vec!["service-account", "get", &id], vec![]),
+        ("tty get", vec!["service-account", "get", &id], vec![("TGCTL_FORCE_TTY", "1")]),
+    ];
+    for (what, args, env) in human {
+        let run = w.run_env(&args, &env).await;
+        run.success();
+        let all = run.stdout() + &run.stderr();
+        assert!(!all.contains('\u{1b}') && !all.contains('\u{7}'), "{what}: raw control characters: {all:?}");
+        assert!(run.stdout().contains("evil\\e]0;pwned\\x07"), "{what}: {:?}", run.stdout());
+    }
+    // JSON keeps the value exact.
+    let run = w.run(&["service-account", "get", &id, "-o", "json"]).await;
+    assert_eq!(run.success().json()["name"], EVIL);
+    let run = w.run(&["service-account", "list", "-o", "json"]).await;
+    assert_eq!(run.success().json()[0]["name"], EVIL);
+}
