@@ -10,6 +10,7 @@ pub mod error;
 pub mod naming;
 pub mod output;
 pub mod parse;
+pub mod redact;
 pub mod suggest;
 
 #[cfg(test)]

@@ -9,11 +9,12 @@
 
 /// One line on stderr. A reader that went away (EPIPE, `tgctl -v ... 2>&1 | head -c1`) drops the
 /// line instead of panicking as `eprintln!` does (issue 15, item 17): the exit code stays the
-/// work's own.
+/// work's own. A URL's userinfo (a password) is redacted from every line (item 12).
 macro_rules! err_line {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+        let line = format!($($arg)*);
+        let _ = writeln!(std::io::stderr().lock(), "{}", crate::redact::userinfo(&line));
     }};
 }
 
@@ -286,20 +287,19 @@ impl Printer {
             err_line!("{body}");
             return;
         }
-        let mut err = std::io::stderr().lock();
         let message = escape_controls(&error.message, true);
         if self.github_actions {
-            let _ = writeln!(err, "::error::{message}");
+            err_line!("::error::{message}");
         } else {
-            let _ = writeln!(err, "{} {message}", self.paint("error:", |s| s.red().bold()));
+            err_line!("{} {message}", self.paint("error:", |s| s.red().bold()));
         }
         if error.details.len() > 1 || (error.details.len() == 1 && !error.message.contains(&error.details[0])) {
             for d in &error.details {
-                let _ = writeln!(err, "  - {}", escape_controls(d, true));
+                err_line!("  - {}", escape_controls(d, true));
             }
         }
         if let Some(hint) = &error.hint {
-            let _ = writeln!(err, "{} {}", self.paint("hint:", |s| s.cyan().bold()), escape_controls(hint, true));
+            err_line!("{} {}", self.paint("hint:", |s| s.cyan().bold()), escape_controls(hint, true));
         }
     }
 

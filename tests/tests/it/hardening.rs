@@ -158,3 +158,50 @@ async fn control_characters_from_the_api_are_escaped_in_human_output_and_exact_i
     let run = w.run(&["service-account", "list", "-o", "json"]).await;
     assert_eq!(run.success().json()[0]["name"], EVIL);
 }
+
+// ---- item 12: secrets echoed -------------------------------------------------------------------
+
+const URL_PASSWORD: &str = "URLPASSWORD5eCr3t";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_url_password_is_redacted_everywhere() {
+    let w = World::new().await;
+    w.on("ServiceAccountList", serde_json::json!({"serviceAccounts": conn(vec![], None)})).await;
+    w.on("AuthCheck", serde_json::json!({"serviceAccounts": conn(vec![], None)})).await;
+    let with_password = w.api_url().replace("http://", &format!("http://ci-user:{URL_PASSWORD}@"));
+    let unreachable = format!("http://ci-user:{URL_PASSWORD}@127.0.0.1:9/api/graphql/");
+    let runs = [
+        ("-v list", vec!["-v", "service-account", "list"], with_password.clone()),
+        ("-v -o json list", vec!["-v", "-o", "json", "service-account", "list"], with_password.clone()),
+        ("auth status", vec!["auth", "status", "--offline"], with_password.clone()),
+        ("auth status -o json", vec!["auth", "status", "--offline", "-o", "json"], with_password.clone()),
+        ("network error", vec!["service-account", "list"], unreachable.clone()),
+        ("network error -o json", vec!["-v", "-o", "json", "service-account", "list"], unreachable.clone()),
+    ];
+    for (what, args, url) in runs {
+        let run = w.run_env(&args, &[("TGCTL_API_URL", url.as_str()), ("TGCTL_RETRY_BUDGET", "0")]).await;
+        no_panic(&run);
+        let all = run.stdout() + &run.stderr();
+        assert!(!all.contains(URL_PASSWORD), "{what}: the URL password is shown: {all}");
+        if what.starts_with("-v") || what.starts_with("auth") {
+            assert!(all.contains("http://***@127.0.0.1"), "{what}: {all}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_private_key_in_the_wrong_field_is_never_quoted() {
+    let m = crate::sim_machine::SimMachine::new("", None);
+    let pem = serde_json::from_str::<serde_json::Value>(&key_token("acme")).unwrap()["private_key"].clone();
+    for field in ["expires_at", "network", "key_id"] {
+        let mut v: serde_json::Value = serde_json::from_str(&key_token("acme")).unwrap();
+        v[field] = pem.clone();
+        for format in ["table", "json"] {
+            let r = m.run_stdin(&["connect", "--wait", "--service-key", "-", "-v", "-o", format], &v.to_string()).await;
+            no_panic(&r);
+            r.failure(2).no_secrets().stderr_has(field);
+            assert!(!r.stderr().contains("BEGIN PRIVATE"), "{field}: {}", r.stderr());
+        }
+    }
+    m.all_undone();
+}
