@@ -18,7 +18,7 @@ mod exit_codes;
 mod fault_matrix;
 mod firezone;
 mod group;
-mod hardening;
+pub mod hardening;
 mod load;
 mod matrix;
 mod output;
