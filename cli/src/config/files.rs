@@ -17,15 +17,69 @@ pub fn private_dir(dir: &Path) -> Result<()> {
     builder.create(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), &e))
 }
 
+/// Checks what is at `path` before a secret is made for it (issue 15, items 6 and 16), so a key
+/// is never minted for a file it cannot go to: nothing there is fine; a regular file (or a link
+/// to one) needs `replace`; a dangling link, a directory, a FIFO, a device or a socket is refused
+/// even with --force (renaming over a device node would replace it with a regular file).
+pub fn check_secret_target(path: &Path, replace: bool) -> Result<()> {
+    let shown = path.display();
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(format!("checking {shown}"), &e)),
+    };
+    let exists = || {
+        Err(Error::new(Kind::Usage, format!("{shown} already exists"))
+            .hint("choose another path, or pass --force to replace it"))
+    };
+    let target = if meta.file_type().is_symlink() {
+        match std::fs::metadata(path) {
+            Ok(target) => target,
+            Err(_) => {
+                let to = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
+                return Err(Error::usage(format!("{shown} is a symbolic link to {to:?}, which does not exist"))
+                    .hint("remove the link or choose another path"));
+            }
+        }
+    } else {
+        meta
+    };
+    if target.is_file() {
+        return if replace { Ok(()) } else { exists() };
+    }
+    let what = file_kind(&target.file_type());
+    Err(Error::usage(format!(
+        "{shown} is {what}, not a regular file; a secret is only written to a new or regular file"
+    ))
+    .hint("choose a file path; to print the secret on stdout, leave the file option out or pass -"))
+}
+
+fn file_kind(ft: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO";
+        }
+        if ft.is_char_device() {
+            return "a character device";
+        }
+        if ft.is_block_device() {
+            return "a block device";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+    }
+    if ft.is_dir() { "a directory" } else { "not a regular file" }
+}
+
 /// Writes `bytes` to `path` with mode 0600. Never opens an existing file for writing: the
 /// content goes to a new temp file in the same directory, which is then renamed over `path`
 /// (only when `replace` is true; otherwise an existing `path` is an error and nothing changes).
 pub fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !replace && path.exists() {
-        return Err(Error::new(Kind::Usage, format!("{} already exists", path.display()))
-            .hint("choose another path, or pass --force to replace it"));
-    }
+    check_secret_target(path, replace)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), fastrand::u32(..)));
     let mut options = std::fs::OpenOptions::new();
@@ -81,6 +135,18 @@ mod tests {
         let nested = dir.path().join("a/b");
         private_dir(&nested).unwrap();
         assert_eq!(std::fs::metadata(&nested).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_dangling_links_and_special_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("missing/key.json"), &link).unwrap();
+        assert!(check_secret_target(&link, true).unwrap_err().message.contains("does not exist"));
+        assert!(check_secret_target(Path::new("/dev/null"), true).unwrap_err().message.contains("character device"));
+        assert!(check_secret_target(dir.path(), true).unwrap_err().message.contains("directory"));
+        assert!(check_secret_target(&dir.path().join("new"), false).is_ok());
     }
 
     #[test]

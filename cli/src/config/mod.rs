@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::pacer::Limits;
 use crate::error::{Error, Kind, Result};
 pub use env::Env;
-pub use files::{private_dir, write_private_file};
+pub use files::{check_secret_target, private_dir, write_private_file};
 pub use precedence::{Origin, Target, profile_origin, target};
 
 pub const DEFAULT_PROFILE: &str = "default";

@@ -205,3 +205,48 @@ async fn a_private_key_in_the_wrong_field_is_never_quoted() {
     }
     m.all_undone();
 }
+
+// ---- items 6 and 16: key-file targets --------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn key_files_never_replace_special_files_or_follow_dangling_links_and_nothing_is_minted() {
+    use wiremock::ResponseTemplate;
+    let w = World::new().await;
+    crate::service_account::mount_lookup(&w).await;
+    // Not one key may be minted for a target that cannot take it.
+    w.expect(
+        "ServiceKeyCreate",
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": crate::service_key::created("k")})),
+        1,
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let dangling = dir.path().join("dangling.json");
+    std::os::unix::fs::symlink(dir.path().join("gone/key.json"), &dangling).unwrap();
+    let cases = [
+        (fifo.to_str().unwrap(), "a FIFO"),
+        ("/dev/null", "a character device"),
+        (dangling.to_str().unwrap(), "does not exist"),
+        (dir.path().to_str().unwrap(), "a directory"),
+    ];
+    for (target, says) in cases {
+        for force in [true, false] {
+            let mut args = vec!["service-key", "create", "--service-account", "ci", "--key-file", target];
+            if force {
+                args.push("--force");
+            }
+            let run = w.run(&args).await;
+            no_panic(&run);
+            run.failure(2).stderr_has(says).stderr_has("nothing was created").no_secrets();
+        }
+    }
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced");
+    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    assert!(std::fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+    // `-` is stdout: the one create that is allowed to mint.
+    let run = w.run(&["service-key", "create", "--service-account", "ci", "--key-file", "-"]).await;
+    run.success().stdout_has(CANARY_KEY);
+}
