@@ -111,6 +111,23 @@ pub fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<()
     Ok(())
 }
 
+/// Takes the exclusive lock of a config dir (`.lock`, 0600), held until the file is dropped:
+/// every read-modify-write of config.toml and credentials.toml happens under it (issue 15,
+/// item 11). Blocks while another tgctl holds it; the lock goes with the process.
+pub fn lock_dir(dir: &Path) -> Result<std::fs::File> {
+    let path = dir.join(".lock");
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(nix::libc::O_NOFOLLOW);
+    }
+    let file = options.open(&path).map_err(|e| Error::io(format!("opening the lock {}", path.display()), &e))?;
+    file.lock().map_err(|e| Error::io(format!("locking {}", path.display()), &e))?;
+    Ok(file)
+}
+
 /// The numeric user ID (for per-user temp directories).
 pub fn user_id() -> u32 {
     #[cfg(unix)]

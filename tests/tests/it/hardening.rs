@@ -250,3 +250,79 @@ async fn key_files_never_replace_special_files_or_follow_dangling_links_and_noth
     let run = w.run(&["service-key", "create", "--service-account", "ci", "--key-file", "-"]).await;
     run.success().stdout_has(CANARY_KEY);
 }
+
+// ---- item 11: concurrent auth login -----------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twenty_concurrent_logins_to_different_profiles_all_keep_endpoint_and_token() {
+    let w = World::new().await;
+    let mut cmds = Vec::new();
+    for i in 0..20 {
+        let mut c = w.cmd();
+        c.env_remove("TWINGATE_API_TOKEN").args([
+            "--profile",
+            &format!("p{i}"),
+            "--network",
+            &format!("net{i}"),
+            "auth",
+            "login",
+            "--no-verify",
+        ]);
+        cmds.push(c);
+    }
+    let runs = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let children: Vec<_> = cmds
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut c)| {
+                c.stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped());
+                let mut child = c.spawn().unwrap();
+                child.stdin.take().unwrap().write_all(format!("token-{i}").as_bytes()).unwrap();
+                child
+            })
+            .collect();
+        children.into_iter().map(|c| Run(c.wait_with_output().unwrap())).collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    for run in &runs {
+        no_panic(run);
+        run.success();
+    }
+    let config = std::fs::read_to_string(w.config_path("config.toml")).unwrap();
+    let creds = std::fs::read_to_string(w.config_path("credentials.toml")).unwrap();
+    for i in 0..20 {
+        let p = format!("p{i}");
+        assert_eq!(toml_field(&config, &p, "network"), Some(format!("net{i}")), "{config}");
+        assert_eq!(toml_field(&creds, &p, "token"), Some(format!("token-{i}")), "profile {p}");
+        // And tgctl itself reads them back.
+        let mut c = w.cmd();
+        c.env_remove("TGCTL_API_URL").env_remove("TWINGATE_API_TOKEN");
+        c.args(["--profile", &p, "auth", "status", "--offline", "-o", "json"]);
+        let status = run_blocking(c, None).await;
+        let v = status.success().json();
+        assert_eq!(v["network"], format!("net{i}"), "{v}");
+        assert_eq!(v["tokenSource"]["kind"], "file", "{v}");
+    }
+    // One default, set by whichever login came first; no temp files left behind.
+    assert!(config.lines().any(|l| l.starts_with("profile = \"p")), "{config}");
+    let leftovers: Vec<_> = std::fs::read_dir(w.config_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// The string `key` of `[profiles.NAME]` in a TOML file tgctl wrote (one level, no tables inside).
+fn toml_field(text: &str, profile: &str, key: &str) -> Option<String> {
+    let header = format!("[profiles.{profile}]");
+    let section = text.split_once(&format!("{header}\n"))?.1;
+    let section = section.split("\n[").next().unwrap_or_default();
+    section
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key} = \"")).and_then(|v| v.strip_suffix('"')).map(str::to_owned))
+}
