@@ -327,11 +327,14 @@ impl Ctx {
         if let Some(s) = self.env.number::<f64>(env::TGCTL_BACKOFF_SCALE).map_err(Error::usage)? {
             retry.scale = s.max(0.0);
         }
-        let pace_file = config::state_dir(&self.env).ok().map(|dir| dir.join(pace_file_name(session)));
+        let (pace_file, no_file) = match config::state_dir(&self.env) {
+            Ok(dir) => (Some(dir.join(pace_file_name(session))), None),
+            Err(e) => (None, Some(e.message)),
+        };
         Client::new(ClientOptions {
             endpoint: session.endpoint.clone(),
             token: session.token.clone(),
-            pacer: Pacer::new(session.limits, pace_file),
+            pacer: Pacer::new(session.limits, pace_file).noticing(self.printer.log_fn(), no_file),
             retry,
             log: self.printer.log_fn(),
         })

@@ -247,9 +247,19 @@ impl Printer {
         let quiet = self.quiet;
         let verbose = self.verbose;
         let color = self.err_color;
+        let github_actions = self.github_actions;
         Arc::new(move |level, message| {
             let message = escape_controls(message, true);
             match level {
+                LogLevel::Warn if github_actions => err_line!("::warning::{message}"),
+                LogLevel::Warn => {
+                    let label = if color {
+                        console::style("warning:").yellow().bold().force_styling(true).to_string()
+                    } else {
+                        "warning:".to_owned()
+                    };
+                    err_line!("{label} {message}");
+                }
                 LogLevel::Info if !quiet => err_line!("{message}"),
                 LogLevel::Debug if verbose > 0 => {
                     let label = if color {

@@ -326,3 +326,29 @@ fn toml_field(text: &str, profile: &str, key: &str) -> Option<String> {
         .lines()
         .find_map(|l| l.strip_prefix(&format!("{key} = \"")).and_then(|v| v.strip_suffix('"')).map(str::to_owned))
 }
+
+// ---- item 13: the pacer says when it falls back ------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unusable_state_dir_makes_the_pacer_say_once_that_it_paces_this_process_only() {
+    let w = World::new().await;
+    let page = |pk: &str| crate::service_account_node(pk, &format!("sa-{pk}"));
+    w.on("ServiceAccountList", serde_json::json!({"serviceAccounts": conn(vec![page("1")], Some("p1"))})).await;
+    w.on_vars(
+        "ServiceAccountList",
+        serde_json::json!({"after": "p1"}),
+        serde_json::json!({"serviceAccounts": conn(vec![page("2")], None)}),
+    )
+    .await;
+    let not_a_dir = w.state_dir.path().join("file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let env = [("TGCTL_STATE_DIR", not_a_dir.to_str().unwrap()), ("TGCTL_READS_PER_MINUTE", "60")];
+    let run = w.run_env(&["service-account", "list"], &env).await;
+    no_panic(&run);
+    run.success().stdout_has("sa-2");
+    assert_eq!(run.stderr().matches("pacing this process only").count(), 1, "{}", run.stderr());
+    run.stderr_has("warning:");
+    // With a usable state dir, nothing is said.
+    let run = w.run_env(&["service-account", "list"], &[("TGCTL_READS_PER_MINUTE", "60")]).await;
+    assert!(!run.success().stderr().contains("pacing this process only"), "{}", run.stderr());
+}
