@@ -17,6 +17,57 @@ pub fn private_dir(dir: &Path) -> Result<()> {
     builder.create(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), &e))
 }
 
+/// Checks that `dir` is a directory of this user that no one else can write to, looking at the
+/// directory itself (opened with `O_NOFOLLOW`, checked with `fstat`): a symbolic link, another
+/// user's directory or one others may write to is refused (issue 15, item 1). On a shared
+/// machine another user can create `$TMPDIR/tgctl-<uid>` first and fill it with a crafted state.
+pub fn verify_private_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        let shown = dir.display();
+        let hint = "remove it, or set TGCTL_STATE_DIR to a directory of your own (mode 0700)";
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_DIRECTORY | nix::libc::O_NOFOLLOW)
+            .open(dir)
+            .map_err(|e| {
+                let is_link = std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
+                if is_link {
+                    Error::new(
+                        Kind::Config,
+                        format!(
+                            "the state dir {shown} is a symbolic link; tgctl only uses a real directory of its own"
+                        ),
+                    )
+                    .hint(hint)
+                } else {
+                    Error::io(format!("opening the state dir {shown}"), &e)
+                }
+            })?;
+        let meta = file.metadata().map_err(|e| Error::io(format!("checking the state dir {shown}"), &e))?;
+        let me = nix::unistd::geteuid().as_raw();
+        if meta.uid() != me {
+            return Err(Error::new(
+                Kind::Config,
+                format!(
+                    "the state dir {shown} belongs to uid {}, not to you (uid {me}); another user may have made it",
+                    meta.uid()
+                ),
+            )
+            .hint(hint));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(Error::new(
+                Kind::Config,
+                format!("the state dir {shown} is writable by other users (mode {:o})", meta.mode() & 0o7777),
+            )
+            .hint(format!("chmod 700 {shown}, or set TGCTL_STATE_DIR to a directory of your own")));
+        }
+    }
+    Ok(())
+}
+
 /// Checks what is at `path` before a secret is made for it (issue 15, items 6 and 16), so a key
 /// is never minted for a file it cannot go to: nothing there is fine; a regular file (or a link
 /// to one) needs `replace`; a dangling link, a directory, a FIFO, a device or a socket is refused

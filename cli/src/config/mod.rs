@@ -319,7 +319,8 @@ fn config_dir(env: &Env) -> Result<PathBuf> {
 }
 
 /// A directory for runtime state (pacer log, connect state): `$TGCTL_STATE_DIR`, else
-/// `$XDG_RUNTIME_DIR/tgctl`, else a per-user directory under the temp dir. Created 0700.
+/// `$XDG_RUNTIME_DIR/tgctl`, else a per-user directory under the temp dir. Created 0700; used
+/// only when it is this user's, not a symbolic link and not writable by others.
 pub fn state_dir(env: &Env) -> Result<PathBuf> {
     let dir = if let Some(d) = env.get(env::TGCTL_STATE_DIR) {
         PathBuf::from(d)
@@ -329,6 +330,7 @@ pub fn state_dir(env: &Env) -> Result<PathBuf> {
         std::env::temp_dir().join(format!("tgctl-{}", files::user_id()))
     };
     private_dir(&dir)?;
+    files::verify_private_dir(&dir)?;
     Ok(dir)
 }
 

@@ -81,6 +81,31 @@ impl State {
         }
     }
 
+    /// Removes a file this connection made: only a regular file (not a link) directly in the
+    /// state dir, owned by this user. A path in the state naming anything else is left alone
+    /// (issue 15, item 1): the state must never make tgctl delete what it did not create.
+    pub(crate) fn remove_own_file(&self, path: &Path) -> bool {
+        self.is_own(path, |m| m.file_type().is_file()) && std::fs::remove_file(path).is_ok()
+    }
+
+    /// Removes a directory this connection made (`prefix`: how its name starts), directly in the
+    /// state dir or the temp dir, owned by this user and not a link.
+    pub(crate) fn remove_own_dir(&self, path: &Path, prefix: &str) -> bool {
+        let named = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix));
+        let parent_ok = path.parent().is_some_and(|p| p == self.dir() || p == std::env::temp_dir());
+        named && parent_ok && Self::owned(path, |m| m.file_type().is_dir()) && std::fs::remove_dir_all(path).is_ok()
+    }
+
+    fn is_own(&self, path: &Path, kind: impl Fn(&std::fs::Metadata) -> bool) -> bool {
+        path.parent() == Some(self.dir()) && Self::owned(path, kind)
+    }
+
+    fn owned(path: &Path, kind: impl Fn(&std::fs::Metadata) -> bool) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(path)
+            .is_ok_and(|m| kind(&m) && !m.file_type().is_symlink() && m.uid() == nix::unistd::geteuid().as_raw())
+    }
+
     /// The state dir, where the files of this connection (logs, sockets) go.
     pub(crate) fn dir(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new("."))

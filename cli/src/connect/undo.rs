@@ -62,7 +62,7 @@ pub(crate) async fn end_groups(st: &mut State, report: &mut UndoReport) -> u32 {
 /// and the state file itself.
 pub(crate) fn finish(st: &mut State) -> Result<()> {
     for log in std::mem::take(&mut st.logs) {
-        let _ = std::fs::remove_file(log);
+        st.remove_own_file(&log);
     }
     st.remove()
 }

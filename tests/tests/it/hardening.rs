@@ -352,3 +352,94 @@ async fn an_unusable_state_dir_makes_the_pacer_say_once_that_it_paces_this_proce
     let run = w.run_env(&["service-account", "list"], &[("TGCTL_READS_PER_MINUTE", "60")]).await;
     assert!(!run.success().stderr().contains("pacing this process only"), "{}", run.stderr());
 }
+
+// ---- item 1: a state dir anyone could have made ------------------------------------------------
+
+/// A connect.json as another user could craft it: the "client" is `client_bin`, and `logs`
+/// names files to delete.
+fn crafted_state(client_bin: &std::path::Path, logs: &[&std::path::Path]) -> String {
+    serde_json::json!({
+        "version": 1, "provider": "twingate", "clientBin": client_bin, "sudo": false,
+        "ranSetup": true, "ranStart": true, "status": "online", "startedAt": "2026-01-01T00:00:00Z",
+        "tgctlPid": 1, "pids": [], "log": "/var/log/twingated.log", "logs": logs
+    })
+    .to_string()
+}
+
+/// A script that leaves `marker` behind when run.
+fn marker_script(dir: &std::path::Path, marker: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("evil-client");
+    std::fs::write(&script, format!("#!/bin/sh\necho ran >> {}\n", marker.display())).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_state_dir_of_another_user_or_a_link_is_refused_and_nothing_from_it_runs() {
+    let w = World::new().await;
+    let outside = tempfile::tempdir().unwrap();
+    let marker = outside.path().join("marker");
+    let script = marker_script(outside.path(), &marker);
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "root's file").unwrap();
+    let state = crafted_state(&script, &[&victim]);
+
+    // Another user's directory, named by TGCTL_STATE_DIR or found at $TMPDIR/tgctl-<uid>.
+    let theirs = outside.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::fs::write(theirs.join("connect.json"), &state).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    let tmpdir = outside.path().join("tmp");
+    let default_dir = tmpdir.join(format!("tgctl-{}", nix_uid()));
+    std::fs::create_dir_all(&default_dir).unwrap();
+    std::fs::write(default_dir.join("connect.json"), &state).unwrap();
+    std::os::unix::fs::chown(&default_dir, Some(65534), Some(65534)).unwrap();
+    // A link to a directory of ours.
+    let link = outside.path().join("link");
+    std::os::unix::fs::symlink(w.state_dir.path(), &link).unwrap();
+
+    for verb in ["disconnect", "status"] {
+        let run = w.run_env(&[verb], &[("TGCTL_STATE_DIR", theirs.to_str().unwrap())]).await;
+        no_panic(&run);
+        run.failure(2).stderr_has("belongs to uid 65534");
+        let mut c = w.cmd();
+        c.env_remove("TGCTL_STATE_DIR").env("TMPDIR", &tmpdir).arg(verb);
+        let run = run_blocking(c, None).await;
+        no_panic(&run);
+        run.failure(2).stderr_has("belongs to uid 65534");
+        let run = w.run_env(&[verb], &[("TGCTL_STATE_DIR", link.to_str().unwrap())]).await;
+        no_panic(&run);
+        run.failure(2).stderr_has("is a symbolic link");
+    }
+    assert!(!marker.exists(), "a client binary named in a foreign state was run");
+    assert!(victim.exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disconnect_never_runs_a_recorded_binary_nor_deletes_what_it_did_not_create() {
+    let w = World::new().await;
+    let outside = tempfile::tempdir().unwrap();
+    let marker = outside.path().join("marker");
+    let script = marker_script(outside.path(), &marker);
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "root's file").unwrap();
+    // A link in our own dir to a file elsewhere: removing "our log" must not follow it.
+    let linked = w.state_dir.path().join("twingated-proxy.log");
+    std::os::unix::fs::symlink(&victim, &linked).unwrap();
+    std::fs::write(w.state_dir.path().join("connect.json"), crafted_state(&script, &[&victim, &linked])).unwrap();
+    // No `twingate` on PATH: the client steps fail with warnings, and nothing else is run.
+    let mut c = w.cmd();
+    c.env("PATH", "/usr/bin:/bin").arg("disconnect");
+    let run = run_blocking(c, None).await;
+    no_panic(&run);
+    assert!(!marker.exists(), "disconnect ran the client binary named in the state: {}", run.stderr());
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "root's file", "a file named in the state was deleted");
+}
+
+fn nix_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    // The uid this test runs as: the owner of a file it just made.
+    let f = tempfile::NamedTempFile::new().unwrap();
+    f.as_file().metadata().unwrap().uid()
+}
