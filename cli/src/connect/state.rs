@@ -16,6 +16,15 @@ use crate::config::{self, Env, write_private_file};
 use crate::error::{Error, Kind, Result};
 
 pub(crate) const FILE_NAME: &str = "connect.json";
+/// The lock a connect holds from its check for an existing connection to its end.
+const LOCK_NAME: &str = "connect.lock";
+
+/// The state dir's connect lock (an exclusive `flock`), held until dropped; it holds the pid of
+/// its holder. Opened close-on-exec, so the client and daemons never inherit it.
+#[derive(Debug)]
+pub(crate) struct StateLock {
+    _file: std::fs::File,
+}
 
 /// The record of one connection and the file it lives in.
 #[derive(Debug)]
@@ -28,6 +37,39 @@ impl State {
     /// The state file of this user (the state dir is created 0700 if needed).
     pub(crate) fn path_in(env: &Env) -> Result<PathBuf> {
         Ok(config::state_dir(env)?.join(FILE_NAME))
+    }
+
+    /// Takes the state dir's connect lock, or refuses: two `connect`s (or a `disconnect` during
+    /// a `connect`) never work on the same state at once (issue 15, item 2). Without it, a
+    /// second `connect --mint` overwrote the first's record, leaving a live daemon and an
+    /// ACTIVE key recorded nowhere.
+    pub(crate) fn lock(env: &Env) -> Result<StateLock> {
+        use std::io::{Read, Seek, Write};
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = config::state_dir(env)?.join(LOCK_NAME);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(|e| Error::io(format!("opening {}", path.display()), &e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let pid = holder.trim().parse::<u32>().map(|p| format!(" (pid {p})")).unwrap_or_default();
+                return Err(Error::usage(format!("another tgctl connect{pid} is working on this connection")).hint(
+                    "wait for it to finish, then `tgctl disconnect`; parallel jobs need their own TGCTL_STATE_DIR",
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(format!("locking {}", path.display()), &e)),
+        }
+        let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| write!(file, "{}", std::process::id()));
+        Ok(StateLock { _file: file })
     }
 
     /// The recorded connection, if there is one.

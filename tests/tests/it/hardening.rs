@@ -443,3 +443,56 @@ fn nix_uid() -> u32 {
     let f = tempfile::NamedTempFile::new().unwrap();
     f.as_file().metadata().unwrap().uid()
 }
+
+// ---- item 2: two concurrent connects ----------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_concurrent_connect_mint_refuses_and_no_key_or_daemon_is_lost() {
+    use crate::sim_machine::SimMachine;
+    let emu = crate::emulator::Emulator::start(&[
+        "--seed",
+        "demo",
+        "--api-token",
+        CANARY_TOKEN,
+        "--reads-per-minute",
+        "0",
+        "--writes-per-minute",
+        "0",
+    ]);
+    let m = SimMachine::new("online-after=4000", Some(&emu));
+    m.run(&["service-account", "create", "ci"]).await.success();
+    let connect = ["connect", "--wait", "--mint", "--service-account", "ci", "--timeout", "20"];
+    // Three at once: on main each passed the "already connected?" check before any saved, each
+    // minted a key and started a client, and the last save won.
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let mut c = m.cmd();
+            c.args(connect);
+            tokio::spawn(run_blocking(c, None))
+        })
+        .collect();
+    let mut ok = 0;
+    for r in runs {
+        let r = r.await.unwrap();
+        no_panic(&r);
+        if r.code() == 0 {
+            ok += 1;
+        } else {
+            r.failure(2);
+            let e = r.stderr();
+            assert!(e.contains("is working on this connection") || e.contains("already connected"), "{e}");
+        }
+    }
+    assert_eq!(ok, 1, "exactly one connect may win");
+    // One key was minted, and the state names it.
+    let keys = m.run(&["service-key", "list", "-o", "json"]).await;
+    let active: Vec<_> =
+        keys.success().json().as_array().unwrap().iter().filter(|k| k["status"] == "active").cloned().collect();
+    assert_eq!(active.len(), 1, "{active:?}");
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(m.state_file()).unwrap()).unwrap();
+    assert_eq!(state["mintedKey"]["id"], active[0]["id"]);
+    m.run(&["disconnect"]).await.success();
+    m.all_undone();
+    let keys = m.run(&["service-key", "list", "-o", "json"]).await;
+    assert!(keys.success().json().as_array().unwrap().iter().all(|k| k["status"] != "active"), "{}", keys.stdout());
+}
