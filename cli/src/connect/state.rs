@@ -16,11 +16,9 @@ use crate::config::{self, Env, write_private_file};
 use crate::error::{Error, Kind, Result};
 
 pub(crate) const FILE_NAME: &str = "connect.json";
-/// The lock a connect holds from its check for an existing connection to its end.
-const LOCK_NAME: &str = "connect.lock";
-
-/// The state dir's connect lock (an exclusive `flock`), held until dropped; it holds the pid of
-/// its holder. Opened close-on-exec, so the client and daemons never inherit it.
+/// The state dir's connect lock (an exclusive `flock` on the directory), held from connect's
+/// check for an existing connection to its end, until dropped. Opened close-on-exec, so the
+/// client and daemons never inherit it.
 #[derive(Debug)]
 pub(crate) struct StateLock {
     _file: std::fs::File,
@@ -44,32 +42,23 @@ impl State {
     /// second `connect --mint` overwrote the first's record, leaving a live daemon and an
     /// ACTIVE key recorded nowhere.
     pub(crate) fn lock(env: &Env) -> Result<StateLock> {
-        use std::io::{Read, Seek, Write};
         use std::os::unix::fs::OpenOptionsExt;
-        let path = config::state_dir(env)?.join(LOCK_NAME);
-        let mut file = std::fs::OpenOptions::new()
+        // The lock is on the state dir itself (flock works on directories): no lock file to
+        // leave behind or to race on when removing it.
+        let dir = config::state_dir(env)?;
+        let file = std::fs::OpenOptions::new()
             .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .open(&path)
-            .map_err(|e| Error::io(format!("opening {}", path.display()), &e))?;
+            .custom_flags(nix::libc::O_DIRECTORY | nix::libc::O_NOFOLLOW)
+            .open(&dir)
+            .map_err(|e| Error::io(format!("opening {}", dir.display()), &e))?;
         match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let pid = holder.trim().parse::<u32>().map(|p| format!(" (pid {p})")).unwrap_or_default();
-                return Err(Error::usage(format!("another tgctl connect{pid} is working on this connection")).hint(
-                    "wait for it to finish, then `tgctl disconnect`; parallel jobs need their own TGCTL_STATE_DIR",
-                ));
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(format!("locking {}", path.display()), &e)),
+            Ok(()) => Ok(StateLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::usage(
+                "another tgctl connect is working on this connection",
+            )
+            .hint("wait for it to finish, then `tgctl disconnect`; parallel jobs need their own TGCTL_STATE_DIR")),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::io(format!("locking {}", dir.display()), &e)),
         }
-        let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| write!(file, "{}", std::process::id()));
-        Ok(StateLock { _file: file })
     }
 
     /// The recorded connection, if there is one.
@@ -120,6 +109,21 @@ impl State {
     pub(crate) fn record_group(&mut self, pgid: u32) {
         if !self.record.pids.contains(&pgid) {
             self.record.pids.push(pgid);
+        }
+        if let Some(t) = super::process::start_time(pgid) {
+            self.record.start_times.insert(pgid, t);
+        }
+    }
+
+    /// True when process group `pgid` is still the one this connection started, so that
+    /// `disconnect` may signal it (issue 15, item 5): its leader has the start time recorded
+    /// with it. A group whose leader is gone is still ours (Linux never gives a new process the
+    /// ID of a process group that still exists); a leader with another start time, or none
+    /// recorded, is someone else's process that reuses the PID.
+    pub(crate) fn still_ours(&self, pgid: u32) -> bool {
+        match super::process::start_time(pgid) {
+            None => true,
+            Some(now) => self.record.start_times.get(&pgid) == Some(&now),
         }
     }
 
@@ -226,6 +230,10 @@ pub(crate) struct ConnectState {
     /// command's); `disconnect` ends whatever is left in them.
     #[serde(default)]
     pub(crate) pids: Vec<u32>,
+    /// The start time (`/proc/PID/stat` field 22) of each group's leader when it was recorded:
+    /// `disconnect` signals a group only while its leader is that same process.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub(crate) start_times: std::collections::BTreeMap<u32, u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) command_pid: Option<u32>,
     pub(crate) log: String,
@@ -279,6 +287,7 @@ impl ConnectState {
             online_at: None,
             tgctl_pid: std::process::id(),
             pids: Vec::new(),
+            start_times: std::collections::BTreeMap::new(),
             command_pid: None,
             log,
             resources: Vec::new(),

@@ -6,7 +6,7 @@ use crate::common::*;
 
 /// Neither a debug panic (101) nor a release abort (134), and no panic message.
 #[track_caller]
-pub fn no_panic(run: &Run) {
+pub fn no_panic(run: &Run) -> &Run {
     assert!(
         !matches!(run.code(), 101 | 134) && !run.stderr().contains("panicked"),
         "tgctl panicked (exit {})\nstdout: {}\nstderr: {}",
@@ -14,6 +14,7 @@ pub fn no_panic(run: &Run) {
         run.stdout(),
         run.stderr()
     );
+    run
 }
 
 // ---- item 7: numeric env values are range-checked -----------------------------------------
@@ -495,4 +496,38 @@ async fn a_second_concurrent_connect_mint_refuses_and_no_key_or_daemon_is_lost()
     m.all_undone();
     let keys = m.run(&["service-key", "list", "-o", "json"]).await;
     assert!(keys.success().json().as_array().unwrap().iter().all(|k| k["status"] != "active"), "{}", keys.stdout());
+}
+
+// ---- item 5: stale PIDs -------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disconnect_leaves_alone_a_process_that_reuses_a_recorded_pid() {
+    use std::os::unix::process::CommandExt;
+    let w = World::new().await;
+    // Someone else's process group, whose ID the state names (as after the PID was reused).
+    let mut other = std::process::Command::new("sleep").arg("30").process_group(0).spawn().unwrap();
+    let pid = other.id();
+    let mut state: serde_json::Value =
+        serde_json::from_str(&crafted_state(std::path::Path::new("/nonexistent/twingate"), &[])).unwrap();
+    state["ranStart"] = false.into();
+    state["ranSetup"] = false.into();
+    state["pids"] = serde_json::json!([pid]);
+    state["commandPid"] = pid.into();
+    // A start time recorded for that PID at connect time: not this process's.
+    state["startTimes"] = serde_json::json!({ pid.to_string(): 1 });
+    std::fs::write(w.state_dir.path().join("connect.json"), state.to_string()).unwrap();
+    let run = w.run(&["disconnect"]).await;
+    no_panic(&run);
+    run.success().stderr_has("left alone");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(other.try_wait().unwrap().is_none(), "disconnect killed a process it did not start");
+    // No start time recorded at all (a state from before): not signalled either.
+    state.as_object_mut().unwrap().remove("startTimes");
+    std::fs::write(w.state_dir.path().join("connect.json"), state.to_string()).unwrap();
+    let run = w.run(&["disconnect"]).await;
+    no_panic(&run).success();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(other.try_wait().unwrap().is_none(), "disconnect killed a process it did not start");
+    other.kill().unwrap();
+    other.wait().unwrap();
 }

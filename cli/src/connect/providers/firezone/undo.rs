@@ -24,7 +24,7 @@ pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result
 
     undo::end_command(st, &mut report).await;
     if st.ran_start {
-        if let Some(pid) = st.firezone.as_ref().map(|f| f.client_pid).filter(|p| *p != 0) {
+        if let Some(pid) = st.firezone.as_ref().map(|f| f.client_pid).filter(|p| *p != 0 && st.still_ours(*p)) {
             say("Stopping the Firezone client");
             report.stopped_client = client::stop(pid, STOP_GRACE, None).await;
         }
