@@ -42,6 +42,9 @@ pub enum LogLevel {
     Info,
     /// Shown with -v: one line per attempt.
     Debug,
+    /// Always shown, as a warning: something works less well than it should (the pacer fell
+    /// back to this process only).
+    Warn,
 }
 
 /// Timeouts and retry budget.
