@@ -282,7 +282,7 @@ impl Provider for Firezone {
         let tail = client::tail(Path::new(&st.log), 20);
         let rejected = tail
             .iter()
-            .any(|l| l.contains("401") || l.contains("Unauthorized") || l.contains("nvalid or expired token"));
+            .any(|l| l.contains("Authentication token invalid") || l.contains("401") || l.contains("Unauthorized"));
         let mut details = Vec::new();
         if !tail.is_empty() {
             details.push(format!("last {} lines of the client's output ({}):", tail.len(), st.log));

@@ -104,6 +104,7 @@ impl ProxyDaemon {
             reason,
             output: String::new(),
             timed_out: false,
+            exited: false,
         };
         let key = self.key.lock().ok().and_then(|k| k.clone()).ok_or_else(|| fail("no key was set up".to_owned()))?;
         let log =

@@ -32,7 +32,7 @@ use crate::connect::args::{ConnectArgs, InstallMode};
 use crate::connect::client::ClientResource;
 use crate::connect::job::ms;
 use crate::connect::ladder::{self, Polled, cap};
-use crate::connect::logs::LogMark;
+use crate::connect::logs::{LogMark, LogSource};
 use crate::connect::preflight::{self, Machine};
 use crate::connect::process::{Runner, human};
 use crate::connect::provider::{Connected, Diagnosis, Failure, Host, JobEnv, Provider};
@@ -221,7 +221,22 @@ impl Provider for Twingate {
         });
         st.ran_start = via.is_none();
         st.save().map_err(Failure::from_error)?;
-        let out = client.start(cap(deadline)).await.map_err(|e| Failure::from_client(e, &self.masker))?;
+        let out = match client.start(cap(deadline)).await {
+            Ok(out) => out,
+            // `twingate start`'s exit code decides nothing: it is 0 when the TUN device fails
+            // later and non-zero while the daemon still comes up (reference §1.4, PR #84;
+            // Addendum). `status` and the log decide; a failure shows the log.
+            Err(e) if e.exited => {
+                let said = self.masker.mask(e.output.trim());
+                let said = said.lines().next().map(|l| format!(" ({l})")).unwrap_or_default();
+                host.events.note(format!(
+                    "`{}` {}{said}; its exit code decides nothing, waiting for `twingate status`",
+                    e.command, e.reason
+                ));
+                return Ok(());
+            }
+            Err(e) => return Err(Failure::from_client(e, &self.masker)),
+        };
         if let Some(pg) = out.pgid {
             st.record_group(pg);
             st.save().map_err(Failure::from_error)?;
@@ -289,6 +304,17 @@ impl Provider for Twingate {
             if !tail.is_empty() {
                 details.push(format!("last {} lines of the client log ({}):", tail.len(), client.log));
                 details.extend(tail.iter().map(|l| self.masker.mask(l)));
+            } else if let LogSource::Journal { unit } = &client.log {
+                // The system journal shows a unit's lines to root (or the systemd-journal and
+                // adm groups) only (journalctl(1)); through sudo when tgctl has it.
+                details.push(format!(
+                    "journalctl -u {unit} showed no lines for this connection{}",
+                    if client.runner.sudo.is_none() && !nix::unistd::geteuid().is_root() {
+                        format!(": reading the system journal needs root; run `sudo journalctl -u {unit}`")
+                    } else {
+                        String::new()
+                    }
+                ));
             }
         }
         Diagnosis {

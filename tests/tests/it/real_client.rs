@@ -1,0 +1,136 @@
+//! `connect` against each documented variant of the real Twingate client (issue 14), through the
+//! real `tgctl` and `twingate-sim` switched by `TWINGATE_SIM_VARIANT` (sim/src/variant.rs cites
+//! where each variant was seen). A variant found later is one switch there and one test here.
+
+use crate::common::*;
+use crate::connect::Rig;
+
+/// A rig whose simulated client behaves as `variant`.
+async fn rig(scenario: &str, variant: &str) -> Rig {
+    Rig::new(scenario).await.with_env("TWINGATE_SIM_VARIANT", variant)
+}
+
+/// connect --wait succeeds, says online, lists the resources; disconnect undoes it.
+async fn connects(rig: &Rig) -> serde_json::Value {
+    let r = rig.connect(&["--timeout", "10", "-o", "json"]).await;
+    r.success().no_secrets();
+    let out = r.json();
+    assert_eq!(out["status"], "online", "{out}");
+    rig.run(&["disconnect"]).await.success();
+    rig.all_undone();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_status_word_variant_comes_online() {
+    for variant in ["status=dashed", "status=joined", "status=prose", "waiting=offline", "status=prose,waiting=offline"]
+    {
+        let rig = rig("online-after=150", variant).await;
+        let out = connects(&rig).await;
+        assert_eq!(out["resources"].as_array().map(Vec::len), Some(2), "{variant}: {out}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn not_yet_words_are_never_online_and_time_out_with_exit_7() {
+    for (variant, word) in [("waiting=offline", "offline"), ("status=prose", "Twingate Client status: authenticating.")]
+    {
+        let rig = rig("never", variant).await;
+        let r = rig.connect(&["--timeout", "1", "-o", "json"]).await;
+        r.failure(7).no_secrets();
+        let e = r.json_error();
+        assert_eq!(e["code"], "connect_timeout");
+        assert!(e["message"].as_str().unwrap().contains(&format!("last status: {word}")), "{variant}: {e}");
+        rig.all_undone();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn not_running_in_either_spelling_after_online_is_a_crash_that_is_restarted() {
+    for variant in ["status=dashed", "status=joined", "status=prose"] {
+        let rig = rig("online-after=400,crash-after=150,crashes=1", variant).await;
+        let r = rig.connect(&["--timeout", "10", "-o", "json"]).await;
+        r.success();
+        assert_eq!(r.json()["restarts"], 1, "{variant}");
+        rig.run(&["disconnect"]).await.success();
+        rig.all_undone();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resources_parse_with_and_without_section_headings() {
+    for variant in ["resources=sections", "resources=plain"] {
+        let rig = rig("online-after=50", variant).await;
+        let out = connects(&rig).await;
+        let names: Vec<&str> =
+            out["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["prod-db", "k8s-api"], "{variant}: {out}");
+        assert_eq!(out["resources"][1]["alias"], "k8s.internal");
+        assert_eq!(out["resources"][0]["kind"], "main");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_that_exits_non_zero_while_the_daemon_comes_up_connects() {
+    let rig = rig("online-after=100", "start=nonzero").await;
+    let r = rig.connect(&["--timeout", "10", "-o", "json"]).await;
+    r.success().no_secrets();
+    r.stderr_has("its exit code decides nothing");
+    assert_eq!(r.json()["status"], "online");
+    rig.run(&["disconnect"]).await.success();
+    rig.all_undone();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_that_exits_0_while_tun_fails_shows_the_log_and_fails_fast() {
+    // `start` said 0; `status` falls back to not-running each time: restarted, then given up
+    // long before the budget, with the log that says why.
+    let rig = rig("online-after=100", "start=tun-fails").await;
+    let r = rig.connect(&["--timeout", "30"]).await;
+    r.failure(8).no_secrets();
+    r.stderr_has("gave up after 3 restarts").stderr_has("Failed to create the TUN device sdwan0");
+    rig.all_undone();
+}
+
+/// A machine with systemd: the client logs to the journal, read with `journalctl -u twingate`.
+async fn systemd_rig(scenario: &str, variant: &str) -> Rig {
+    let rig = rig(scenario, &format!("log=journal,{variant}")).await;
+    std::fs::create_dir_all(rig.root().join("run/systemd/system")).unwrap();
+    std::os::unix::fs::symlink(bin(SIM_BIN), rig.dir.path().join("bin/journalctl")).unwrap();
+    rig
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_systemd_the_journal_tail_is_shown_masked_on_failure() {
+    let rig = systemd_rig("never,leak-log", "status=joined").await;
+    let r = rig.connect(&["--timeout", "1"]).await;
+    r.failure(7).no_secrets();
+    r.stderr_has("client log (journalctl -u twingate)").stderr_has("sdwan_state: authenticating");
+    r.stderr_has("key material: ***");
+    assert!(rig.client_log().is_empty(), "with systemd nothing goes to the log file");
+    rig.all_undone();
+
+    // The log watch follows the journal: a client online in 150 ms is seen at once.
+    let rig = systemd_rig("online-after=150", "").await;
+    connects(&rig).await;
+
+    // A journal that shows nothing (a caller without access): said, not silent.
+    let rig = systemd_rig("never", "").await.with_env("TWINGATE_SIM_JOURNAL", "denied");
+    let r = rig.connect(&["--timeout", "1"]).await;
+    r.failure(7).stderr_has("journalctl -u twingate showed no lines");
+    rig.all_undone();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_client_is_only_asked_commands_it_has() {
+    let rig = rig("online-after=50", "").await;
+    connects(&rig).await;
+    let calls = std::fs::read_to_string(rig.sim_dir().join("calls")).unwrap();
+    let real = ["--version", "setup --headless -", "start", "stop", "status", "resources"];
+    for call in calls.lines() {
+        assert!(real.contains(&call), "tgctl called `twingate {call}`, which the real client does not have");
+    }
+    // And the simulated client, like the real one, has no `reset`.
+    let out = rig.sim_cmd().arg("reset").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
