@@ -325,8 +325,11 @@ impl KeyDocument {
         if let Some(at) = self.expiry()?
             && at <= now
         {
-            return Err(Error::new(Kind::Usage, format!("the service key {} expired at {at}", self.key_id))
-                .hint("create a new key: `tgctl service-key create --service-account NAME --key-file key.json`"));
+            return Err(Error::new(
+                Kind::CredentialRefused,
+                format!("the service key {} expired at {at}", self.key_id),
+            )
+            .hint("create a new key: `tgctl service-key create --service-account NAME --key-file key.json`"));
         }
         if let Some(expected) = network {
             let host = self.network.trim().to_ascii_lowercase();

@@ -50,6 +50,7 @@ pub(crate) async fn wait_online<P: Polled>(
     watch: &mut LogWatch,
     events: &Events,
     started: &mut Vec<u32>,
+    refusal: &dyn Fn(&str) -> Option<Failure>,
 ) -> Result<Waited, Failure> {
     let mut waited = Waited::default();
     let mut since_start = Instant::now();
@@ -59,6 +60,10 @@ pub(crate) async fn wait_online<P: Polled>(
     // The last answer that was a real status (not a failure to ask), for the report.
     let mut last_known: Option<ClientState> = None;
     loop {
+        // A refused credential never comes online: its log line ends the wait at once.
+        if let Some(f) = watch.new_lines().iter().find_map(|l| refusal(l)) {
+            return Err(f);
+        }
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() && waited.polls > 0 {
             return Err(match last_known.or(last) {

@@ -365,23 +365,24 @@ async fn setup_and_start_failures_exit_8_naming_the_stage() {
 // ---- keys ------------------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread")]
-async fn bad_and_expired_keys_exit_2_before_anything_starts() {
+async fn bad_keys_exit_2_and_expired_keys_exit_9_before_anything_starts() {
     let rig = Rig::new("online-after=10").await;
     let good: Value = serde_json::from_str(&key_token("acme")).unwrap();
     let mut expired = good.clone();
     expired["expires_at"] = json!("2001-01-01T00:00:00+00:00");
     let mut no_pk = good.clone();
     no_pk.as_object_mut().unwrap().remove("private_key");
-    let cases: Vec<(String, &str)> = vec![
-        ("{not json".to_owned(), "not valid JSON"),
-        (no_pk.to_string(), "no \"private_key\""),
-        (expired.to_string(), "expired"),
-        ("%%%".to_owned(), "neither JSON nor base64"),
+    // An expired key (`expires_at` in the past) is a refused credential: exit 9.
+    let cases: Vec<(String, &str, i32)> = vec![
+        ("{not json".to_owned(), "not valid JSON", 2),
+        (no_pk.to_string(), "no \"private_key\"", 2),
+        (expired.to_string(), "expired", 9),
+        ("%%%".to_owned(), "neither JSON nor base64", 2),
     ];
-    for (text, expected) in cases {
+    for (text, expected, code) in cases {
         let key = rig.key_file(&text);
         let r = rig.run(&["connect", "--wait", "--service-key-file", &key]).await;
-        r.failure(2).no_secrets().stderr_has(expected);
+        r.failure(code).no_secrets().stderr_has(expected);
         rig.nothing_started();
     }
     // The wrong network.
@@ -916,16 +917,17 @@ async fn end_to_end_with_the_emulator_mint_login_resources_revoke() {
     let keys = rig.run(&["service-key", "list", "--service-account", "ci", "-o", "json"]).await;
     assert_eq!(keys.json(), json!([]), "the minted key was deleted");
 
-    // A revoked key never comes online: the login is refused, connect times out (exit 7) and
-    // shows why from the client's log.
+    // A revoked key never comes online: the login is refused, and the client's "authentication
+    // failed" log line ends the wait at once (exit 9, not a timeout).
     let key_file = rig.dir.path().join("revoked.json");
     let r =
         rig.run(&["service-key", "create", "--service-account", "ci", "--key-file", key_file.to_str().unwrap()]).await;
     r.success();
     let id = r.stdout().lines().find_map(|l| l.strip_prefix("id\t")).unwrap().to_owned();
     rig.run(&["service-key", "revoke", &id, "--yes"]).await.success();
-    let r = rig.run(&["connect", "--wait", "--service-key-file", key_file.to_str().unwrap(), "--timeout", "2"]).await;
-    r.failure(7).no_secrets().stderr_has("headless login refused: HTTP 401 key revoked");
+    let r = rig.run(&["connect", "--wait", "--service-key-file", key_file.to_str().unwrap(), "--timeout", "60"]).await;
+    r.failure(9).no_secrets().stderr_has("headless login refused: HTTP 401 key revoked");
+    r.stderr_has("tgctl service-key create");
     rig.all_undone();
 }
 

@@ -134,3 +134,64 @@ async fn the_client_is_only_asked_commands_it_has() {
     let out = rig.sim_cmd().arg("reset").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_key_fails_at_once_with_exit_9_in_every_mode() {
+    // The client logs "authentication failed" and stays short of online: connect does not wait
+    // out its 60 s budget (it would exit 7 then).
+    for extra in [&[][..], &["--network-mode", "proxy"][..]] {
+        let rig = rig("refused", "").await;
+        if !extra.is_empty() {
+            std::os::unix::fs::symlink(bin(SIM_BIN), rig.dir.path().join("bin/twingated")).unwrap();
+        }
+        let mut args = vec!["--timeout", "60", "-o", "json"];
+        args.extend_from_slice(extra);
+        let r = rig.connect(&args).await;
+        r.failure(9).no_secrets();
+        let e = r.json_error();
+        assert_eq!(e["code"], "credential_refused", "{extra:?}: {e}");
+        assert!(e["message"].as_str().unwrap().contains("authentication failed"), "{e}");
+        assert!(e["hint"].as_str().unwrap().contains("tgctl service-key create"), "{e}");
+        rig.all_undone();
+    }
+    // With systemd, the line comes from the journal.
+    let rig = systemd_rig("refused", "").await;
+    rig.connect(&["--timeout", "60"]).await.failure(9).stderr_has("authentication failed");
+    rig.all_undone();
+}
+
+// ---- the Firezone headless client ----------------------------------------------------------------
+
+use crate::firezone::FzRig;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn firezone_readiness_is_ready_1_alone() {
+    // firezone-sim sends READY=1 and nothing else, as the real client does.
+    let rig = FzRig::new("ready-after=100").await;
+    let r = rig.connect(&["-o", "json"]).await;
+    r.success().no_secrets();
+    assert_eq!(r.json()["status"], "online");
+    assert!(r.json()["clientStatus"].is_null());
+    r.stderr_has("ready (READY=1)");
+    rig.world.run(&["disconnect"]).await.success();
+    rig.all_undone(None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn firezone_portal_unreachable_at_start_is_restarted_with_backoff() {
+    // The client exits on purpose when the portal is unreachable at start; tgctl restarts it,
+    // as the supervisor it expects would.
+    let rig = FzRig::new("portal-unreachable=2,ready-after=50").await;
+    let r = rig.connect(&["--timeout", "30", "-o", "json"]).await;
+    r.success().no_secrets();
+    r.stderr_has("restarting it in 250ms (1/5)").stderr_has("restarting it in 500ms (2/5)");
+    assert_eq!(rig.sim("starts").trim(), "3");
+    rig.world.run(&["disconnect"]).await.success();
+    rig.all_undone(None);
+
+    // Unreachable for good: given up after the restarts, with the client's error.
+    let rig = FzRig::new("portal-unreachable=100").await;
+    let r = rig.connect(&["--timeout", "30"]).await;
+    r.failure(8).no_secrets().stderr_has("after 5 restarts").stderr_has("Failed to connect to the portal");
+    rig.all_undone(None);
+}

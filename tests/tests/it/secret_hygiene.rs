@@ -280,7 +280,7 @@ async fn a_leaky_client_log_and_bad_keys_are_masked() {
     s.allow(expired.clone().into());
     s.run(
         "connect (expired key)",
-        m.run(&["connect", "--wait", "--service-key-file", &expired, "-v"]).await.failure(2),
+        m.run(&["connect", "--wait", "--service-key-file", &expired, "-v"]).await.failure(9),
     );
     v["key_id"] = Value::Null;
     s.run(
@@ -346,7 +346,7 @@ async fn firezone_tokens_never_leak() {
     // A token the portal rejects: the failure report (with the client's output) is masked.
     let m = SimMachine::firezone("bad-token,leak-log");
     let r = m.run_env(&["connect", "--wait", "-v", "-o", "json"], &[("FIREZONE_TOKEN", &token)]).await;
-    s.run("firezone connect (rejected, leaky client)", r.failure(8));
+    s.run("firezone connect (rejected, leaky client)", r.failure(9));
     assert!(!m.state_file().exists());
 }
 

@@ -20,6 +20,11 @@ use crate::error::Result;
 pub(crate) const BIN_NAME: &str = "firezone-headless-client";
 pub(crate) const INSTALL_HINT: &str = "download the static binary from https://www.firezone.dev/dl/firezone-client-headless-linux/latest/x86_64 (or aarch64), `chmod +x` it, and put it on PATH as firezone-headless-client, or point --client-bin / TGCTL_FIREZONE_BIN at it";
 
+/// How the client reports a token the portal refused: phoenix-channel's `Error::InvalidToken`,
+/// `#[error("Authentication token invalid")]` (firezone/firezone
+/// `rust/libs/connlib/phoenix-channel/src/lib.rs`), in the error chain it prints on exit.
+pub(crate) const TOKEN_INVALID: &str = "Authentication token invalid";
+
 /// How long the client gets to exit after SIGTERM before SIGKILL.
 pub(crate) const STOP_GRACE: Duration = Duration::from_secs(5);
 
@@ -75,7 +80,7 @@ pub(crate) struct Launch<'a> {
 pub(crate) fn spawn(l: &Launch<'_>) -> std::io::Result<tokio::process::Child> {
     let log = {
         use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new().create(true).write(true).truncate(true).mode(0o600).open(l.log)?
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(l.log)?
     };
     let mut names = vec![env::FIREZONE_TOKEN, env::FIREZONE_ID, env::FIREZONE_NAME, "NOTIFY_SOCKET"];
     if l.portal_url.is_some() {

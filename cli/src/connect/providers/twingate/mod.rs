@@ -254,9 +254,13 @@ impl Provider for Twingate {
         let client = self.client()?;
         host.events.step("Waiting for the client to come online");
         let t = Instant::now();
-        let mut watch = client.log.watch();
+        let mut watch = client.log.watch(self.mark.as_ref());
         let mut restarted = Vec::new();
-        let waited = ladder::wait_online(client, deadline, stall_after, &mut watch, &host.events, &mut restarted).await;
+        let masker = self.masker.clone();
+        let refusal = move |line: &str| refused_line(line, &masker);
+        let waited =
+            ladder::wait_online(client, deadline, stall_after, &mut watch, &host.events, &mut restarted, &refusal)
+                .await;
         watch.close().await;
         if !restarted.is_empty() {
             for pg in restarted {
@@ -477,6 +481,22 @@ async fn preflight_all(
         ));
     }
     Ok((client, version, install_time, (mode, reason)))
+}
+
+/// The remedy for a refused service key (exit 9).
+pub(crate) const REFUSED_REMEDY: &str = "the service key was revoked, expired or deleted: create a new one with `tgctl service-key create --service-account NAME --key-file key.json`, or mint one per job with --mint --service-account NAME";
+
+/// A client log line that says the controller refused the key: the client logs
+/// `authentication failed` and stays short of online (issue 14 §7; the refused-key variant of
+/// twingate-sim). Such a key never comes online, so waiting on is pointless.
+fn refused_line(line: &str, masker: &Masker) -> Option<Failure> {
+    line.to_ascii_lowercase().contains("authentication failed").then(|| {
+        let said = masker.mask(line.trim());
+        Failure::Refused(
+            format!("the client could not log in with the service key (its log: {said})"),
+            REFUSED_REMEDY.to_owned(),
+        )
+    })
 }
 
 /// Why `auto` chose proxy mode, from the preflight failure that ruled TUN out.
