@@ -195,3 +195,48 @@ async fn firezone_portal_unreachable_at_start_is_restarted_with_backoff() {
     r.failure(8).no_secrets().stderr_has("after 5 restarts").stderr_has("Failed to connect to the portal");
     rig.all_undone(None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn firezone_gets_every_setting_it_reads_and_its_record_is_found_by_the_hashed_id() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, ResponseTemplate};
+    let uuid = "6ba7b810-9dad-11d1-80b4-00c04fd430c8";
+    let rig = FzRig::new("ready-after=50")
+        .await
+        .with_env("FIREZONE_ID", uuid)
+        .with_env("FIREZONE_API_TOKEN", CANARY_TOKEN)
+        .with_env("FIREZONE_DNS_CONTROL", "etc-resolv-conf")
+        .with_env("RUST_LOG", "debug")
+        .with_env("MAX_PARTITION_TIME", "5m");
+    rig.connect(&[]).await.success().no_secrets();
+    // The client's settings reach it (firezone-sim records what it reads, as main.rs reads it).
+    let env = rig.sim("env");
+    for line in ["FIREZONE_DNS_CONTROL=etc-resolv-conf", "RUST_LOG=debug", "MAX_PARTITION_TIME=5m"] {
+        assert!(env.lines().any(|l| l == line), "{line}: {env}");
+    }
+    // What the portal keeps is what the client computed from FIREZONE_ID: disconnect finds the
+    // record by that value (the mock answers only to it).
+    let external = env.lines().find_map(|l| l.strip_prefix("external_id=")).unwrap().to_owned();
+    assert_ne!(external, uuid);
+    let record = serde_json::json!({"id": "c1", "external_id": external, "actor_id": "a1", "name": "ci",
+        "online": true, "ipv4": null, "ipv6": null, "last_seen_version": "1.5.12",
+        "last_seen_at": "2026-01-01T00:00:00Z", "created_at": "2026-01-01T00:00:00Z"});
+    Mock::given(method("GET"))
+        .and(path("/clients"))
+        .and(query_param("firezone_id", external.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": [record.clone()],
+            "metadata": {"limit": 100, "count": 1, "next_page": null, "prev_page": null}})))
+        .expect(1)
+        .mount(&rig.world.server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/clients/c1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": record})))
+        .expect(1)
+        .mount(&rig.world.server)
+        .await;
+    let r = rig.world.run(&["disconnect", "-o", "json"]).await;
+    r.success().no_secrets();
+    assert_eq!(r.json()["deletedClientIds"][0], "c1");
+    rig.all_undone(None);
+}
