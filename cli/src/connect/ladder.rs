@@ -29,7 +29,7 @@ const STATUS_MIN: Duration = Duration::from_millis(500);
 const MIN_POLL_GAP: Duration = Duration::from_millis(20);
 /// How often `status` is asked while waiting: online is seen within this (median half of it)
 /// plus one status call; bench/connect_latency.sh measures both and tgctl's CPU.
-pub(crate) const POLL_EVERY: Duration = Duration::from_millis(50);
+pub(crate) const POLL_EVERY: Duration = Duration::from_millis(80);
 
 /// How the wait went.
 #[derive(Debug, Clone, Default)]
