@@ -240,3 +240,22 @@ async fn firezone_gets_every_setting_it_reads_and_its_record_is_found_by_the_has
     assert_eq!(r.json()["deletedClientIds"][0], "c1");
     rig.all_undone(None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rootless_daemon_gets_a_writable_runtime_dir() {
+    // The daemon (variant runtime-dir=required, as a daemon run without root) exits without a
+    // writable $XDG_RUNTIME_DIR; a CI job often has none (no login session).
+    let rig =
+        rig("online-after=50", "runtime-dir=required").await.with_env("XDG_RUNTIME_DIR", "/nonexistent/run/user/1001");
+    std::os::unix::fs::symlink(bin(SIM_BIN), rig.dir.path().join("bin/twingated")).unwrap();
+    let r = rig.connect(&["--network-mode", "proxy", "--timeout", "10", "-o", "json"]).await;
+    r.success().no_secrets();
+    r.stderr_has("XDG_RUNTIME_DIR (/nonexistent/run/user/1001) is not writable; the daemon gets");
+    let runtime = rig.world.state_dir.path().join("runtime");
+    assert_eq!(file_mode(&runtime), 0o700);
+    let pid = rig.daemon_pid().unwrap();
+    let environ = String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/environ")).unwrap()).into_owned();
+    assert!(environ.split('\0').any(|v| v == format!("XDG_RUNTIME_DIR={}", runtime.display())), "{environ}");
+    rig.run(&["disconnect"]).await.success();
+    rig.all_undone();
+}

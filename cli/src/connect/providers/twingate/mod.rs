@@ -468,8 +468,13 @@ async fn preflight_all(
         };
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let log = State::path_in(host.env)?.with_file_name("twingated-proxy.log");
+        let state_dir = log.parent().map(Path::to_path_buf).unwrap_or_default();
+        let (runtime, note) = daemon::runtime_dir(host.env, &state_dir)?;
+        if let Some(n) = note {
+            events.note(n);
+        }
         client.log = crate::connect::logs::LogSource::File(log.clone());
-        client.proxy = Some(daemon::ProxyDaemon::new(daemon, addr, log));
+        client.proxy = Some(daemon::ProxyDaemon::new(daemon, addr, log, runtime));
     }
     let version = client.version().await.map_err(|e| {
         Error::new(Kind::ClientFailed, format!("preflight: cannot run the client {}: {}", bin.display(), e.reason))
