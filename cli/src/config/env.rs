@@ -45,7 +45,7 @@ vars! {
     TWINGATE_SERVICE_KEY = "TWINGATE_SERVICE_KEY", "Service key for connect (raw JSON, or base64 of it).", true;
     GITHUB_ACTIONS = "GITHUB_ACTIONS", "Set by GitHub Actions; tgctl then masks secrets with ::add-mask:: before printing anything.", true;
     CI = "CI", "Set by most CI systems; progress is then printed as timestamped lines instead of spinners.", true;
-    XDG_RUNTIME_DIR = "XDG_RUNTIME_DIR", "Where runtime state goes when TGCTL_STATE_DIR is unset.", true;
+    XDG_RUNTIME_DIR = "XDG_RUNTIME_DIR", "Where runtime state goes when TGCTL_STATE_DIR is unset; in proxy mode the daemon's runtime dir (when unset or not writable, connect gives the daemon a private one in the state dir).", true;
     TGCTL_TWINGATE_BIN = "TGCTL_TWINGATE_BIN", "The Twingate client binary for connect/disconnect/status (default: `twingate` on PATH); same as --client-bin.", true;
     TGCTL_PROVIDER = "TGCTL_PROVIDER", "Which service tgctl manages and connects through: `twingate` (default) or `firezone`; same as --provider.", true;
     FIREZONE_API_TOKEN = "FIREZONE_API_TOKEN", "API token for Firezone's REST API (with --provider firezone); overrides the profile's stored token.", true;

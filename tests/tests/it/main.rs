@@ -24,6 +24,7 @@ mod matrix;
 mod output;
 mod proxy;
 mod readme;
+mod real_client;
 mod remote_network;
 mod resource;
 mod secret_hygiene;
