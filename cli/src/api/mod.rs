@@ -5,6 +5,7 @@
 //! types commands and JSON output use, and the mapping from responses to those types.
 
 mod answer;
+mod document;
 pub mod ids;
 pub mod pacer;
 pub mod paginate;
@@ -277,6 +278,12 @@ pub fn api_enum<E: clap::ValueEnum>(value: &E) -> String {
 pub fn gen_enum<E: clap::ValueEnum, G: DeserializeOwned>(value: &E) -> Result<G> {
     serde_json::from_value(Value::String(api_enum(value)))
         .map_err(|e| Error::internal(format!("enum value not in the schema: {e}")))
+}
+
+/// One of our enums from a generated module's enum of the same values (they share the API's
+/// spelling); a value our enum lacks is a bad response.
+pub(crate) fn from_api_enum<G: Serialize, E: DeserializeOwned>(value: &G) -> Result<E> {
+    wire(value)
 }
 
 /// The flag spelling of an API enum value we keep as text (`MAC_OS` becomes `mac-os`).

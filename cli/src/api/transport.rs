@@ -171,7 +171,8 @@ impl Client {
     where
         Q::Variables: Serialize,
     {
-        let body = Q::build_query(variables);
+        let mut body = Q::build_query(variables);
+        body.query = super::document::operation(body.query, body.operation_name);
         self.send_typed(&body, body.operation_name, body.query).await
     }
 
@@ -183,7 +184,8 @@ impl Client {
     where
         Q::Variables: Serialize,
     {
-        let body = Q::build_query(variables);
+        let mut body = Q::build_query(variables);
+        body.query = super::document::operation(body.query, body.operation_name);
         self.send_typed(&body, body.operation_name, body.query).await
     }
 
@@ -196,6 +198,7 @@ impl Client {
         operation_name: &'static str,
         variables: Value,
     ) -> Result<T> {
+        let query = super::document::operation(query, operation_name);
         let body = RawBody { query, variables, operation_name };
         self.send_typed(&body, operation_name, query).await
     }
