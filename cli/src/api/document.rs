@@ -208,7 +208,14 @@ mutation NetworkDelete($id: ID!) {
     #[test]
     fn every_operation_of_the_nouns_is_sent_alone_with_its_fragments() {
         use crate::api::remote_networks as rn;
+        use crate::api::users as u;
         let ops: &[(&'static str, &'static str)] = &[
+            (u::user_list::QUERY, u::user_list::OPERATION_NAME),
+            (u::user_get::QUERY, u::user_get::OPERATION_NAME),
+            (u::user_create::QUERY, u::user_create::OPERATION_NAME),
+            (u::user_details_update::QUERY, u::user_details_update::OPERATION_NAME),
+            (u::user_role_update::QUERY, u::user_role_update::OPERATION_NAME),
+            (u::user_delete::QUERY, u::user_delete::OPERATION_NAME),
             (rn::remote_network_get::QUERY, rn::remote_network_get::OPERATION_NAME),
             (rn::remote_network_list::QUERY, rn::remote_network_list::OPERATION_NAME),
             (rn::remote_network_create::QUERY, rn::remote_network_create::OPERATION_NAME),

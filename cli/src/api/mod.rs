@@ -286,6 +286,14 @@ pub(crate) fn from_api_enum<G: Serialize, E: DeserializeOwned>(value: &G) -> Res
     wire(value)
 }
 
+/// The API's spelling of a generated enum's value (`SYNCED`).
+pub(crate) fn api_name<G: Serialize>(value: &G) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
 /// The flag spelling of an API enum value we keep as text (`MAC_OS` becomes `mac-os`).
 pub fn api_label(value: &str) -> String {
     value.to_ascii_lowercase().replace('_', "-")
@@ -351,6 +359,15 @@ impl<T> WireConn<T> {
             has_next_page,
         })
     }
+}
+
+/// An object as a noun's fragment selects it, with the first page of its `groups` selected next
+/// to the fragment (`get` of users and security policies).
+#[derive(Debug, Deserialize)]
+pub(crate) struct WithGroups<F> {
+    #[serde(flatten)]
+    pub fields: F,
+    pub groups: WireConn<Ref>,
 }
 
 /// A mutation payload as our wire types read it.
