@@ -208,8 +208,13 @@ mutation NetworkDelete($id: ID!) {
     #[test]
     fn every_operation_of_the_nouns_is_sent_alone_with_its_fragments() {
         use crate::api::remote_networks as rn;
+        use crate::api::security_policies as sp;
         use crate::api::users as u;
         let ops: &[(&'static str, &'static str)] = &[
+            (sp::security_policy_list::QUERY, sp::security_policy_list::OPERATION_NAME),
+            (sp::security_policy_get::QUERY, sp::security_policy_get::OPERATION_NAME),
+            (sp::security_policy_groups::QUERY, sp::security_policy_groups::OPERATION_NAME),
+            (sp::security_policy_update::QUERY, sp::security_policy_update::OPERATION_NAME),
             (u::user_list::QUERY, u::user_list::OPERATION_NAME),
             (u::user_get::QUERY, u::user_get::OPERATION_NAME),
             (u::user_create::QUERY, u::user_create::OPERATION_NAME),

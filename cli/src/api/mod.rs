@@ -328,6 +328,12 @@ pub(crate) struct WirePageInfo {
     pub has_next_page: bool,
 }
 
+impl<T> Default for WireConn<T> {
+    fn default() -> Self {
+        Self { total_count: 0, edges: Vec::new(), page_info: None }
+    }
+}
+
 impl<T> WireConn<T> {
     pub fn nodes(self) -> Vec<T> {
         self.edges.into_iter().map(|e| e.node).collect()
