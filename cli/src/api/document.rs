@@ -207,10 +207,18 @@ mutation NetworkDelete($id: ID!) {
     /// each fragment it spreads defined.
     #[test]
     fn every_operation_of_the_nouns_is_sent_alone_with_its_fragments() {
+        use crate::api::connectors as c;
         use crate::api::remote_networks as rn;
         use crate::api::security_policies as sp;
         use crate::api::users as u;
         let ops: &[(&'static str, &'static str)] = &[
+            (c::connector_get::QUERY, c::connector_get::OPERATION_NAME),
+            (c::connector_list::QUERY, c::connector_list::OPERATION_NAME),
+            (c::connector_list_of_network::QUERY, c::connector_list_of_network::OPERATION_NAME),
+            (c::connector_create::QUERY, c::connector_create::OPERATION_NAME),
+            (c::connector_update::QUERY, c::connector_update::OPERATION_NAME),
+            (c::connector_delete::QUERY, c::connector_delete::OPERATION_NAME),
+            (c::connector_generate_tokens::QUERY, c::connector_generate_tokens::OPERATION_NAME),
             (sp::security_policy_list::QUERY, sp::security_policy_list::OPERATION_NAME),
             (sp::security_policy_get::QUERY, sp::security_policy_get::OPERATION_NAME),
             (sp::security_policy_groups::QUERY, sp::security_policy_groups::OPERATION_NAME),
