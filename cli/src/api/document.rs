@@ -208,10 +208,18 @@ mutation NetworkDelete($id: ID!) {
     #[test]
     fn every_operation_of_the_nouns_is_sent_alone_with_its_fragments() {
         use crate::api::connectors as c;
+        use crate::api::devices as d;
         use crate::api::remote_networks as rn;
         use crate::api::security_policies as sp;
         use crate::api::users as u;
         let ops: &[(&'static str, &'static str)] = &[
+            (d::device_get::QUERY, d::device_get::OPERATION_NAME),
+            (d::device_list::QUERY, d::device_list::OPERATION_NAME),
+            (d::device_trust::QUERY, d::device_trust::OPERATION_NAME),
+            (d::device_archive::QUERY, d::device_archive::OPERATION_NAME),
+            (d::device_unarchive::QUERY, d::device_unarchive::OPERATION_NAME),
+            (d::device_block::QUERY, d::device_block::OPERATION_NAME),
+            (d::device_unblock::QUERY, d::device_unblock::OPERATION_NAME),
             (c::connector_get::QUERY, c::connector_get::OPERATION_NAME),
             (c::connector_list::QUERY, c::connector_list::OPERATION_NAME),
             (c::connector_list_of_network::QUERY, c::connector_list_of_network::OPERATION_NAME),

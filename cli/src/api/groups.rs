@@ -104,11 +104,16 @@ pub(crate) struct WireMember {
 
 impl From<WireMember> for Member {
     fn from(w: WireMember) -> Self {
-        Member { id: w.id, email: w.email, name: format!("{} {}", w.first_name, w.last_name).trim().to_owned() }
+        Member::new(w.id, w.email, &w.first_name, &w.last_name)
     }
 }
 
 impl Member {
+    /// A member from the user's fields: the name is first and last name.
+    pub(crate) fn new(id: String, email: Option<String>, first_name: &str, last_name: &str) -> Self {
+        Member { id, email, name: format!("{first_name} {last_name}").trim().to_owned() }
+    }
+
     pub fn label(&self) -> String {
         self.email.clone().unwrap_or_else(|| self.name.clone())
     }
