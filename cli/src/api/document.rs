@@ -209,10 +209,18 @@ mutation NetworkDelete($id: ID!) {
     fn every_operation_of_the_nouns_is_sent_alone_with_its_fragments() {
         use crate::api::connectors as c;
         use crate::api::devices as d;
+        use crate::api::groups as g;
         use crate::api::remote_networks as rn;
         use crate::api::security_policies as sp;
         use crate::api::users as u;
         let ops: &[(&'static str, &'static str)] = &[
+            (g::group_list::QUERY, g::group_list::OPERATION_NAME),
+            (g::group_get::QUERY, g::group_get::OPERATION_NAME),
+            (g::group_users::QUERY, g::group_users::OPERATION_NAME),
+            (g::group_resources::QUERY, g::group_resources::OPERATION_NAME),
+            (g::group_create::QUERY, g::group_create::OPERATION_NAME),
+            (g::group_update::QUERY, g::group_update::OPERATION_NAME),
+            (g::group_delete::QUERY, g::group_delete::OPERATION_NAME),
             (d::device_get::QUERY, d::device_get::OPERATION_NAME),
             (d::device_list::QUERY, d::device_list::OPERATION_NAME),
             (d::device_trust::QUERY, d::device_trust::OPERATION_NAME),

@@ -345,15 +345,6 @@ impl<T> WireConn<T> {
     }
 }
 
-/// Maps one page of a generated connection (anything with `edges { node }` and `pageInfo`) to a
-/// [`Page`] of domain values.
-pub(crate) fn page_of<C: Serialize, W: DeserializeOwned, T>(conn: C, map: impl Fn(W) -> Result<T>) -> Result<Page<T>> {
-    let conn: WireConn<W> = wire(conn)?;
-    let (end_cursor, has_next_page) =
-        conn.page_info.as_ref().map_or((None, false), |p| (p.end_cursor.clone(), p.has_next_page));
-    Ok(Page { nodes: conn.edges.into_iter().map(|e| map(e.node)).collect::<Result<_>>()?, end_cursor, has_next_page })
-}
-
 impl<T> WireConn<T> {
     /// This connection as a [`Page`] of domain values.
     pub fn into_page<U>(self, map: impl Fn(T) -> Result<U>) -> Result<Page<U>> {
