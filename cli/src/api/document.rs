@@ -212,8 +212,14 @@ mutation NetworkDelete($id: ID!) {
         use crate::api::groups as g;
         use crate::api::remote_networks as rn;
         use crate::api::security_policies as sp;
+        use crate::api::service_accounts as sa;
         use crate::api::users as u;
         let ops: &[(&'static str, &'static str)] = &[
+            (sa::service_account_list::QUERY, sa::service_account_list::OPERATION_NAME),
+            (sa::service_account_get::QUERY, sa::service_account_get::OPERATION_NAME),
+            (sa::service_account_create::QUERY, sa::service_account_create::OPERATION_NAME),
+            (sa::service_account_update::QUERY, sa::service_account_update::OPERATION_NAME),
+            (sa::service_account_delete::QUERY, sa::service_account_delete::OPERATION_NAME),
             (g::group_list::QUERY, g::group_list::OPERATION_NAME),
             (g::group_get::QUERY, g::group_get::OPERATION_NAME),
             (g::group_users::QUERY, g::group_users::OPERATION_NAME),
