@@ -213,8 +213,16 @@ mutation NetworkDelete($id: ID!) {
         use crate::api::remote_networks as rn;
         use crate::api::security_policies as sp;
         use crate::api::service_accounts as sa;
+        use crate::api::service_keys as sk;
         use crate::api::users as u;
         let ops: &[(&'static str, &'static str)] = &[
+            (sk::service_key_list_all::QUERY, sk::service_key_list_all::OPERATION_NAME),
+            (sk::service_key_list_of_account::QUERY, sk::service_key_list_of_account::OPERATION_NAME),
+            (sk::service_key_get::QUERY, sk::service_key_get::OPERATION_NAME),
+            (sk::service_key_create::QUERY, sk::service_key_create::OPERATION_NAME),
+            (sk::service_key_rename::QUERY, sk::service_key_rename::OPERATION_NAME),
+            (sk::service_key_revoke::QUERY, sk::service_key_revoke::OPERATION_NAME),
+            (sk::service_key_delete::QUERY, sk::service_key_delete::OPERATION_NAME),
             (sa::service_account_list::QUERY, sa::service_account_list::OPERATION_NAME),
             (sa::service_account_get::QUERY, sa::service_account_get::OPERATION_NAME),
             (sa::service_account_create::QUERY, sa::service_account_create::OPERATION_NAME),
