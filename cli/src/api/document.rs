@@ -211,11 +211,21 @@ mutation NetworkDelete($id: ID!) {
         use crate::api::devices as d;
         use crate::api::groups as g;
         use crate::api::remote_networks as rn;
+        use crate::api::resources as r;
         use crate::api::security_policies as sp;
         use crate::api::service_accounts as sa;
         use crate::api::service_keys as sk;
         use crate::api::users as u;
         let ops: &[(&'static str, &'static str)] = &[
+            (r::resource_get::QUERY, r::resource_get::OPERATION_NAME),
+            (r::resource_list::QUERY, r::resource_list::OPERATION_NAME),
+            (r::resource_create::QUERY, r::resource_create::OPERATION_NAME),
+            (r::resource_update::QUERY, r::resource_update::OPERATION_NAME),
+            (r::resource_delete::QUERY, r::resource_delete::OPERATION_NAME),
+            (r::resource_access_list::QUERY, r::resource_access_list::OPERATION_NAME),
+            (r::resource_access_add::QUERY, r::resource_access_add::OPERATION_NAME),
+            (r::resource_access_remove::QUERY, r::resource_access_remove::OPERATION_NAME),
+            (r::resource_access_set::QUERY, r::resource_access_set::OPERATION_NAME),
             (sk::service_key_list_all::QUERY, sk::service_key_list_all::OPERATION_NAME),
             (sk::service_key_list_of_account::QUERY, sk::service_key_list_of_account::OPERATION_NAME),
             (sk::service_key_get::QUERY, sk::service_key_get::OPERATION_NAME),
