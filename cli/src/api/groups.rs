@@ -29,7 +29,7 @@ pub type Fields = group_create::GroupFields;
 
 /// A group node: the fragment, and its users and resources (counted in lists, paged by `get`).
 /// Resources are an interface; reading them as [`Ref`]s accepts kinds of resources the schema
-/// file does not list (see `Client::post_as`).
+/// file does not list (see `resources::WireResource`).
 #[derive(Debug, Deserialize)]
 pub struct Node {
     #[serde(flatten)]

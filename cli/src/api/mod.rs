@@ -1,8 +1,12 @@
 //! The Admin API: transport, pacing, pagination, IDs, and typed operations per noun.
 //!
-//! Each noun module declares its operations (`#[derive(GraphQLQuery)]` over a `.graphql` file in
-//! `cli/graphql/<noun>/`, checked against `cli/graphql/schema.graphql` at compile time), the domain
-//! types commands and JSON output use, and the mapping from responses to those types.
+//! Each noun module declares its operations (`#[derive(GraphQLQuery)]` over the noun's one
+//! document, `cli/graphql/<noun>/<noun>.graphql`, checked against `cli/graphql/schema.graphql` at
+//! compile time), the domain types commands and JSON output use, and the one mapping from the
+//! noun's fragment to its domain type. One operation generates the fragment's struct (`Fields`);
+//! the others answer with it through `response_type` (`WireConn<Fields>`, `WirePayload<Fields>`,
+//! or a small struct that flattens it next to a nested page), so every operation of a noun shares
+//! one type and a field added to the fragment is one edit plus its line in the mapping.
 
 mod answer;
 mod document;
@@ -39,14 +43,6 @@ use crate::error::{Error, Kind, Result};
 /// The `DateTime` scalar arrives as an ISO-8601 string; mapping parses it. Generated modules
 /// find it through `use super::*`, so a noun module that selects a time imports it.
 pub type DateTime = String;
-
-/// Converts a generated response type into one of our domain types through their shared JSON
-/// shape (generated types keep the GraphQL field names; ours deserialize from them).
-pub(crate) fn wire<A: Serialize, B: DeserializeOwned>(value: A) -> Result<B> {
-    let json = serde_json::to_value(value).map_err(|e| Error::internal(format!("cannot re-encode a response: {e}")))?;
-    serde_json::from_value(json)
-        .map_err(|e| Error::new(Kind::BadResponse, format!("unexpected value in the API's answer: {e}")))
-}
 
 /// A reference to another object: its ID and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -283,7 +279,9 @@ pub fn gen_enum<E: clap::ValueEnum, G: DeserializeOwned>(value: &E) -> Result<G>
 /// One of our enums from a generated module's enum of the same values (they share the API's
 /// spelling); a value our enum lacks is a bad response.
 pub(crate) fn from_api_enum<G: Serialize, E: DeserializeOwned>(value: &G) -> Result<E> {
-    wire(value)
+    let text = api_name(value);
+    serde_json::from_value(Value::String(text))
+        .map_err(|e| Error::new(Kind::BadResponse, format!("unexpected value in the API's answer: {e}")))
 }
 
 /// The API's spelling of a generated enum's value (`SYNCED`).

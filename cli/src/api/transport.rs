@@ -176,19 +176,6 @@ impl Client {
         self.send_typed(&body, body.operation_name, body.query).await
     }
 
-    /// Sends a typed operation but reads the answer into `T`, one of our own wire types, instead
-    /// of the generated `ResponseData`. For selections on interfaces: the generated enum of
-    /// implementations rejects a `__typename` the schema file does not list, and the live API has
-    /// more kinds of resources (SSH, Kubernetes, web app) than tgctl needs to tell apart.
-    pub async fn post_as<Q: GraphQLQuery, T: DeserializeOwned>(&self, variables: Q::Variables) -> Result<T>
-    where
-        Q::Variables: Serialize,
-    {
-        let mut body = Q::build_query(variables);
-        body.query = super::document::operation(body.query, body.operation_name);
-        self.send_typed(&body, body.operation_name, body.query).await
-    }
-
     /// Sends an operation with hand-built variables: for updates, where an omitted variable leaves
     /// a field alone and an explicit `null` clears it (generated variables can't say both). Pass
     /// the generated module's `QUERY` and `OPERATION_NAME`, and its `ResponseData` as `T`.
