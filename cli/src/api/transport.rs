@@ -174,19 +174,8 @@ impl Client {
     where
         Q::Variables: Serialize,
     {
-        let body = Q::build_query(variables);
-        self.send_typed(&body, body.operation_name, body.query).await
-    }
-
-    /// Sends a typed operation but reads the answer into `T`, one of our own wire types, instead
-    /// of the generated `ResponseData`. For selections on interfaces: the generated enum of
-    /// implementations rejects a `__typename` the schema file does not list, and the live API has
-    /// more kinds of resources (SSH, Kubernetes, web app) than tgctl needs to tell apart.
-    pub async fn post_as<Q: GraphQLQuery, T: DeserializeOwned>(&self, variables: Q::Variables) -> Result<T>
-    where
-        Q::Variables: Serialize,
-    {
-        let body = Q::build_query(variables);
+        let mut body = Q::build_query(variables);
+        body.query = super::document::operation(body.query, body.operation_name);
         self.send_typed(&body, body.operation_name, body.query).await
     }
 
@@ -199,6 +188,7 @@ impl Client {
         operation_name: &'static str,
         variables: Value,
     ) -> Result<T> {
+        let query = super::document::operation(query, operation_name);
         let body = RawBody { query, variables, operation_name };
         self.send_typed(&body, operation_name, query).await
     }
