@@ -7,6 +7,8 @@ mod common;
 
 mod api;
 mod auth;
+mod broker;
+mod broker_world;
 mod check_args;
 mod connect;
 mod connector;
