@@ -53,7 +53,7 @@ pub(crate) async fn connect<P: Provider>(host: &Host<'_>, args: &ConnectArgs) ->
         ))
         .hint("run `tgctl disconnect` first"));
     }
-    if !given && !args.mint {
+    if !given && !args.mint && args.broker.is_none() {
         return Err(provider.missing_credential());
     }
     // A bad credential is a usage error found before anything starts.

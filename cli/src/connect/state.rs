@@ -212,6 +212,9 @@ pub(crate) struct ConnectState {
     pub(crate) ran_start: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) minted_key: Option<MintedKey>,
+    /// `--broker`: the lease `disconnect` releases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) broker_lease: Option<crate::connect::broker::BrokerLease>,
     /// The key's `key_id` and expiry, from the key document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) key_id: Option<String>,
@@ -279,6 +282,7 @@ impl ConnectState {
             ran_setup: false,
             ran_start: false,
             minted_key: None,
+            broker_lease: None,
             key_id: None,
             key_expires_at: None,
             network: None,

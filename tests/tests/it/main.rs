@@ -7,6 +7,9 @@ mod common;
 
 mod api;
 mod auth;
+mod broker;
+mod broker_connect;
+mod broker_world;
 mod check_args;
 mod connect;
 mod connector;

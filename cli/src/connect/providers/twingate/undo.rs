@@ -120,6 +120,15 @@ pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result
         st.minted_key = None;
         st.save()?;
     }
+    if let Some(lease) = st.broker_lease.clone() {
+        say(&format!("Releasing the broker's lease {}", lease.lease_id));
+        // Not fatal: the broker revokes the key when the lease ends anyway.
+        if let Err(e) = crate::connect::broker::release(host.env, &lease).await {
+            report.warnings.push(format!("{}; the broker revokes the key when the lease ends", e.message));
+        }
+        st.broker_lease = None;
+        st.save()?;
+    }
     undo::finish(st)?;
     Ok(report)
 }
