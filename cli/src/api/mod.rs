@@ -11,6 +11,7 @@
 mod answer;
 mod document;
 pub mod ids;
+pub mod log;
 pub mod pacer;
 pub mod paginate;
 pub mod transport;

@@ -144,7 +144,7 @@ pub struct Pacer {
     file: Option<PathBuf>,
     local: Mutex<Log>,
     /// Where the fall-back notice goes, and why there is no file (when there is none).
-    notice: Option<(crate::api::transport::LogFn, Option<String>)>,
+    notice: Option<(crate::api::log::LogFn, Option<String>)>,
 }
 
 impl std::fmt::Debug for Pacer {
@@ -164,7 +164,7 @@ impl Pacer {
 
     /// Says once (on `log`, as a warning) when pacing falls back to this process only: when
     /// there is no file (`no_file` says why) or the file cannot be used.
-    pub fn noticing(mut self, log: crate::api::transport::LogFn, no_file: Option<String>) -> Self {
+    pub fn noticing(mut self, log: crate::api::log::LogFn, no_file: Option<String>) -> Self {
         self.notice = Some((log, no_file));
         self
     }
@@ -174,7 +174,7 @@ impl Pacer {
             && !FELL_BACK.swap(true, std::sync::atomic::Ordering::Relaxed)
         {
             log(
-                crate::api::transport::LogLevel::Warn,
+                crate::api::log::LogLevel::Warn,
                 &format!("the request pacer cannot share its log ({why}); pacing this process only"),
             );
         }

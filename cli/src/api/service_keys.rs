@@ -386,11 +386,8 @@ impl KeyDocument {
             && at <= now
         {
             let key = crate::redact::quote(&self.key_id);
-            return Err(Error::new(
-                Kind::CredentialRefused,
-                format!("the service key {key} expired at {at}"),
-            )
-            .hint("create a new key: `tgctl service-key create --service-account NAME --key-file key.json`"));
+            return Err(Error::new(Kind::CredentialRefused, format!("the service key {key} expired at {at}"))
+                .hint("create a new key: `tgctl service-key create --service-account NAME --key-file key.json`"));
         }
         if let Some(expected) = network {
             let host = self.network.trim().to_ascii_lowercase();

@@ -140,7 +140,9 @@ async fn control_characters_from_the_api_are_escaped_in_human_output_and_exact_i
     )
     .await;
     let id = sa_id(1);
-    let human: Vec<(&str, Vec<&str>, Vec<(&str, &str)>)> = vec![
+    /// (what, argv, extra env)
+    type Case<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let human: Vec<Case> = vec![
         ("tsv list", vec!["service-account", "list"], vec![]),
         ("tty list", vec!["service-account", "list"], vec![("TGCTL_FORCE_TTY", "1")]),
         ("get", vec!["service-account", "get", &id], vec![]),
