@@ -8,7 +8,7 @@ use super::one_match;
 use super::paginate::Page;
 use super::service_keys::KeyStatus;
 use super::{Client, NameFilter, Ref, WireConn, WirePayload, from_api_enum, ids};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 /// The `DateTime` scalar, as the generated types read it (`use super::*`).
 type DateTime = Timestamp;
@@ -198,11 +198,15 @@ pub async fn get(client: &Client, id: &str) -> Result<ServiceAccount> {
         }
         // Advance only the connections that have more; a finished one is asked again from the
         // start but its nodes are not added twice (see the conditions above).
+        // A connection that says it has more must give a new cursor, or this would loop forever
+        // (found by fuzz::responses: `hasNextPage: true` with the same or no cursor).
+        let stuck =
+            |more: bool, next: &Option<String>, after: &Option<String>| more && (next.is_none() || next == after);
+        if stuck(more_resources, &next_resources, &resources_after) || stuck(more_keys, &next_keys, &keys_after) {
+            return Err(Error::new(Kind::BadResponse, "the API said there are more pages but gave no new cursor"));
+        }
         resources_after = if more_resources { next_resources } else { None };
         keys_after = if more_keys { next_keys } else { None };
-        if resources_after.is_none() && keys_after.is_none() {
-            break;
-        }
     }
     let mut account = account.ok_or_else(|| Error::internal("no service account"))?;
     account.active_key_count = keys.iter().filter(|k| k.status == KeyStatus::Active).count() as i64;
