@@ -59,6 +59,8 @@ pub(crate) struct Twingate {
     polls: u32,
     /// `--docker-dns`: point dockerd at the client's resolvers once online.
     docker_dns: bool,
+    /// `--proxy-env`: what the job's environment sends through the proxy.
+    proxy_env: proxy::ProxyEnv,
 }
 
 impl Twingate {
@@ -103,6 +105,7 @@ impl Provider for Twingate {
             restarts: 0,
             polls: 0,
             docker_dns: args.docker_dns,
+            proxy_env: args.proxy_env,
         })
     }
 
@@ -341,7 +344,7 @@ impl Provider for Twingate {
             .client
             .as_ref()
             .and_then(|c| c.proxy.as_ref())
-            .map(|p| proxy::job_env(p.addr, host.env, &network_host))
+            .map(|p| proxy::job_env(p.addr, host.env, &network_host, self.proxy_env))
             .unwrap_or_default();
         Some(JobEnv { mode: self.mode, vars })
     }
