@@ -257,7 +257,7 @@ impl Provider for Twingate {
         let client = self.client()?;
         host.events.step("Waiting for the client to come online");
         let t = Instant::now();
-        let mut watch = client.log.watch(self.mark.as_ref());
+        let mut watch = client.log.watch(self.mark.as_ref(), &client.runner);
         let mut restarted = Vec::new();
         let masker = self.masker.clone();
         let refusal = move |line: &str| refused_line(line, &masker);
