@@ -861,7 +861,9 @@ async fn with_the_emulator_a_valid_key_reaches_resources_and_a_revoked_one_is_re
             "2",
         ])
         .await;
-    r.failure(7).no_secrets().stderr_has("stage probe").stderr_has("403 Forbidden");
+    // The proxy refuses the probe (403) while the client's log says the login was refused: a
+    // refused key, exit 9, without waiting out the budget.
+    r.failure(9).no_secrets().stderr_has("stage probe").stderr_has("could not log in with the service key");
     r.stderr_has("headless login refused: HTTP 401 key revoked");
     assert!(!rig.state_file().exists());
 }
