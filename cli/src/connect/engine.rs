@@ -42,6 +42,8 @@ pub(crate) async fn connect<P: Provider>(host: &Host<'_>, args: &ConnectArgs) ->
     // The credential is read and masked before anything else is printed.
     let given = provider.read_credential(host, args)?;
     let state_path = State::path_in(host.env)?;
+    // Held to the end of this connect: a second one refuses instead of overwriting the state.
+    let _lock = State::lock(host.env)?;
     if let Some(existing) = State::load_at(&state_path)? {
         return Err(Error::usage(format!(
             "already connected (since {}, status {}): {} exists",
@@ -51,7 +53,7 @@ pub(crate) async fn connect<P: Provider>(host: &Host<'_>, args: &ConnectArgs) ->
         ))
         .hint("run `tgctl disconnect` first"));
     }
-    if !given && !args.mint {
+    if !given && !args.mint && args.broker.is_none() {
         return Err(provider.missing_credential());
     }
     // A bad credential is a usage error found before anything starts.
@@ -211,5 +213,7 @@ async fn fail<P: Provider>(
 
 /// Undoes the recorded connection (`disconnect`).
 pub(crate) async fn disconnect<P: Provider>(host: &Host<'_>, st: &mut State) -> Result<super::undo::UndoReport> {
+    // Not while a connect is still working on this state (issue 15, item 2).
+    let _lock = State::lock(host.env)?;
     P::undo(host, st, false).await
 }

@@ -253,9 +253,9 @@ async fn table_output_off_a_terminal_is_tab_separated() {
 #[tokio::test(flavor = "multi_thread")]
 async fn progress_goes_to_stderr_as_timestamped_lines_and_stdout_is_the_result() {
     let rig = Rig::new("online-after=50").await;
-    let r = rig.connect(&["-v", "-o", "json"]).await;
+    let r = rig.connect(&["-v"]).await;
     r.success().no_secrets();
-    assert_eq!(r.json()["status"], "online", "stdout is one JSON result: {}", r.stdout());
+    assert!(r.stdout().lines().any(|l| l == "status\tonline"), "stdout is the result: {}", r.stdout());
     let err = r.stderr();
     let stamped = |needle: &str| err.lines().any(|l| l.starts_with('[') && l.contains("] ") && l.contains(needle));
     for step in ["Connecting: preflight checks", "Configuring the client", "Waiting for the client to come online"] {
@@ -272,6 +272,55 @@ async fn progress_goes_to_stderr_as_timestamped_lines_and_stdout_is_the_result()
     assert!(!r.stderr().contains("Waiting for the client"), "-q printed progress: {}", r.stderr());
     rig.run(&["disconnect"]).await.success();
     rig.all_undone();
+}
+
+/// With `-o json` the same events are JSON lines on stderr (`event`, `time`, and `message`,
+/// `stage` or `error`), stages included without -v; stdout stays one JSON document, and a
+/// failure's `{"error": ...}` is still the last line (docs/connect.md, "Progress").
+#[tokio::test(flavor = "multi_thread")]
+async fn with_json_output_progress_is_json_lines_on_stderr() {
+    let rig = Rig::new("online-after=50").await;
+    let r = rig.connect(&["-o", "json"]).await;
+    r.success().no_secrets();
+    assert_eq!(r.json()["status"], "online", "stdout is one JSON result: {}", r.stdout());
+    let events = json_events(&r.stderr());
+    for e in &events {
+        let time = e["time"].as_str().unwrap_or_default();
+        assert!(time.parse::<jiff::Timestamp>().is_ok(), "no RFC 3339 time in {e}");
+    }
+    let of = |kind: &str, field: &str| -> Vec<String> {
+        events.iter().filter(|e| e["event"] == kind).map(|e| e[field].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(of("stage", "stage"), ["preflight", "key", "setup", "start", "online"], "{}", r.stderr());
+    let steps = of("step", "message");
+    for step in ["Configuring the client", "Waiting for the client to come online (status: online)"] {
+        assert!(steps.iter().any(|s| s.contains(step)), "no step {step:?} in {steps:?}");
+    }
+    assert_eq!(events.first().map(|e| e["event"].clone()), Some(json!("begin")), "{}", r.stderr());
+    assert!(of("begin", "message").iter().any(|m| m.contains("Connecting: preflight checks")), "{}", r.stderr());
+    rig.run(&["disconnect"]).await.success();
+
+    // -q: warnings and errors only; a failure ends with the error object after the events.
+    let rig = Rig::new("never").await;
+    let r = rig.connect(&["--timeout", "1", "-o", "json", "-q"]).await;
+    r.failure(7).no_secrets();
+    assert_eq!(r.json_error()["code"], "connect_timeout");
+    let events = json_events(&r.stderr());
+    assert!(events.iter().all(|e| e["event"] == "warn" || e["event"] == "error"), "-q let through: {}", r.stderr());
+    let r = rig.connect(&["--timeout", "1", "-o", "json"]).await;
+    r.failure(7);
+    let events = json_events(&r.stderr());
+    assert!(events.iter().any(|e| e["event"] == "stage" && e["stage"] == "online"), "{}", r.stderr());
+    rig.all_undone();
+}
+
+/// Every line of stderr is JSON: the events, then possibly `{"error": ...}` (not an event).
+fn json_events(stderr: &str) -> Vec<Value> {
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l:?}\n{stderr}")))
+        .collect();
+    lines.into_iter().filter(|v: &Value| v.get("error").is_none() || v.get("event").is_some()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -535,7 +584,10 @@ async fn a_missing_client_exits_8_with_how_to_install() {
     let key = rig.key_file(&key_token("acme"));
     c.env("TGCTL_TWINGATE_BIN", bin(SIM_BIN)).args(["connect", "--wait", "--service-key-file", &key]);
     run_blocking(c, None).await.success();
-    rig.run(&["disconnect"]).await.success();
+    // disconnect finds the client the same way, never by the path in the state (issue 15, item 1).
+    let mut c = rig.world.cmd();
+    c.env("TGCTL_TWINGATE_BIN", bin(SIM_BIN)).arg("disconnect");
+    run_blocking(c, None).await.success();
     rig.all_undone();
 }
 

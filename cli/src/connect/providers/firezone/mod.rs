@@ -123,6 +123,11 @@ impl Provider for Firezone {
             return Err(Error::usage("--network-mode proxy, --proxy-port, --proxy-env, --forward and --print-env are for the Twingate client; the Firezone client has no userspace proxy mode")
                 .hint("run the Firezone client where it can create its TUN device (root or CAP_NET_ADMIN, /dev/net/tun)"));
         }
+        if args.broker.is_some() {
+            return Err(Error::usage("--broker is for Twingate service keys (tgctl-broker)").hint(
+                "Firezone takes a service-account token: --token-file PATH, --token - (stdin) or FIREZONE_TOKEN",
+            ));
+        }
         if args.service_key_file.is_some() || args.service_key.is_some() {
             return Err(Error::usage("--service-key-file and --service-key are for Twingate service keys").hint(
                 "Firezone takes a service-account token: --token-file PATH, --token - (stdin) or FIREZONE_TOKEN",

@@ -181,8 +181,16 @@ impl Provider for Twingate {
     }
 
     async fn mint(&mut self, host: &Host<'_>, args: &ConnectArgs, st: &mut State) -> Result<()> {
-        host.events.step("Minting a service key for this job");
-        let k = key::mint(host, args, st).await?;
+        let k = match &args.broker {
+            Some(url) => {
+                host.events.step("Getting a service key for this job from the broker");
+                key::from_broker(host, url, args.audience.as_deref(), st).await?
+            }
+            None => {
+                host.events.step("Minting a service key for this job");
+                key::mint(host, args, st).await?
+            }
+        };
         self.masker = k.masker.clone();
         self.key = Some(k);
         Ok(())

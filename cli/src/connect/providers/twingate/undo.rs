@@ -25,8 +25,11 @@ const STEP: Duration = Duration::from_secs(30);
 pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result<UndoReport> {
     let mut report = UndoReport::connected();
     let sudo = if st.sudo { which("sudo", host.env.get(env::PATH)) } else { None };
+    // Never a path read from the state (issue 15, item 1): another user could have written it.
+    // The client is found now, as connect found it: TGCTL_TWINGATE_BIN, else PATH.
+    let bin = install::find_client(host.env, None).unwrap_or_else(|_| std::path::PathBuf::from("twingate"));
     let client = Cli {
-        bin: st.client_bin.clone(),
+        bin,
         runner: Runner::new(sudo),
         log: install::log_source(&Machine::from_env(host.env)),
         // Proxy mode: the daemon and the forwarder are ended through their process groups.
@@ -117,6 +120,15 @@ pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result
         st.minted_key = None;
         st.save()?;
     }
+    if let Some(lease) = st.broker_lease.clone() {
+        say(&format!("Releasing the broker's lease {}", lease.lease_id));
+        // Not fatal: the broker revokes the key when the lease ends anyway.
+        if let Err(e) = crate::connect::broker::release(host.env, &lease).await {
+            report.warnings.push(format!("{}; the broker revokes the key when the lease ends", e.message));
+        }
+        st.broker_lease = None;
+        st.save()?;
+    }
     undo::finish(st)?;
     Ok(report)
 }
@@ -141,7 +153,7 @@ async fn revoke_and_delete(client: &Client, id: &str) -> Result<()> {
 pub(crate) async fn status(host: &Host<'_>, st: Option<&State>, client_bin: Option<&Path>) -> Result<StatusOutput> {
     let bin = match (client_bin, st) {
         (Some(b), _) => install::find_client(host.env, Some(b)).ok(),
-        (None, Some(s)) if s.client_bin.exists() => Some(s.client_bin.clone()),
+        // Never the recorded path (issue 15, item 1): the client is found as connect found it.
         _ => install::find_client(host.env, None).ok(),
     };
     let sudo = st.filter(|s| s.sudo).and_then(|_| which("sudo", host.env.get(env::PATH)));
