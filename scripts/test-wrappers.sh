@@ -645,7 +645,7 @@ orb_job_proxy_mode() (
   fwd_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   cat >"$WORK/orb-proxy-params.json" <<JSON
 {"service_account": "ci-circle", "timeout": "60s", "probe": "127.0.0.1:$EMULATOR_PORT", "network_mode": "auto",
- "steps": [{"run": {"name": "proxy settings from BASH_ENV", "command": "echo \"proxy=\$ALL_PROXY no_proxy=\$NO_PROXY\""}},
+ "steps": [{"run": {"name": "proxy settings from BASH_ENV", "command": "echo \"proxy=\$HTTPS_PROXY no_proxy=\$NO_PROXY\""}},
            {"run": {"name": "a forward", "command": "tgctl forward $fwd_port 127.0.0.1:$EMULATOR_PORT & until curl -s -o /dev/null http://127.0.0.1:$fwd_port/; do sleep 0.1; done; echo \"forward: HTTP \$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$fwd_port/)\"; kill %1"}}]}
 JSON
   HOME="$WORK/world-orb-proxy/home" TGCTL_BIN="$BIN_DIR/tgctl" \

@@ -266,3 +266,29 @@ fn main() -> ExitCode {
         std::thread::sleep(Duration::from_millis(next.max(1)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_portal_sees_sha256_of_a_uuid_id_and_other_ids_as_they_are() {
+        assert_eq!(external_id("tgctl-job-1"), "tgctl-job-1");
+        // `printf %s 6ba7b810-9dad-11d1-80b4-00c04fd430c8 | sha256sum`
+        assert_eq!(
+            external_id("6ba7b810-9dad-11d1-80b4-00c04fd430c8"),
+            "e5855ff48799c52c9ccf80b82bab9492c347a316876dbeaafef22b0bd4fac13d"
+        );
+        assert!(is_uuid("6ba7b8109dad11d180b400c04fd430c8"));
+        assert!(is_uuid("{6ba7b810-9dad-11d1-80b4-00c04fd430c8}"));
+        assert!(is_uuid("urn:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8"));
+        assert!(!is_uuid("6ba7b810-9dad-11d1-80b4-00c04fd430cg"));
+    }
+
+    #[test]
+    fn scenarios_parse() {
+        let s = Scenario::parse("portal-unreachable=2,ready-after=50").unwrap();
+        assert_eq!((s.portal_unreachable, s.ready_after), (2, Some(50)));
+        assert!(Scenario::parse("bogus").is_err());
+    }
+}

@@ -73,7 +73,7 @@ vars! {
     BUILDKITE_BUILD_NUMBER = "BUILDKITE_BUILD_NUMBER", "Set by Buildkite; with BUILDKITE_PIPELINE_SLUG names keys minted by connect --mint.", true;
     BUILDKITE_PIPELINE_SLUG = "BUILDKITE_PIPELINE_SLUG", "Set by Buildkite; names keys minted by connect --mint.", true;
     TGCTL_TWINGATED_BIN = "TGCTL_TWINGATED_BIN", "The Twingate daemon for connect's proxy mode (default: `twingated` next to the client, on PATH, or in /usr/sbin); same as --daemon-bin.", true;
-    GITHUB_ENV = "GITHUB_ENV", "Set by GitHub Actions; connect in proxy mode appends HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY (and lower-case twins) for the steps after it.", true;
+    GITHUB_ENV = "GITHUB_ENV", "Set by GitHub Actions; connect in proxy mode appends the proxy settings (--proxy-env: HTTP_PROXY, HTTPS_PROXY, NO_PROXY, ...) for the steps after it.", true;
     BASH_ENV = "BASH_ENV", "Set by CircleCI; when connect --env-file names this file, it writes `export NAME=value` lines.", true;
     NO_PROXY = "NO_PROXY", "Hosts that bypass the proxy; connect in proxy mode keeps them in the NO_PROXY it exports.", true;
     NO_PROXY_LOWER = "no_proxy", "Same as NO_PROXY.", true;

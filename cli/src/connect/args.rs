@@ -121,6 +121,11 @@ pub(crate) struct ConnectArgs {
     /// Proxy mode: the loopback port of the client's HTTP proxy [default: a free port]
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) proxy_port: Option<u16>,
+    /// Proxy mode: what the job's environment sends through the proxy. private: HTTP(S)_PROXY
+    /// with the CI's own hosts and public package registries in NO_PROXY, no ALL_PROXY; all:
+    /// ALL_PROXY too; none: only TGCTL_PROXY_URL, each tool opts in
+    #[arg(long, value_enum, value_name = "SCOPE", default_value_t = ProxyEnv::Private)]
+    pub(crate) proxy_env: ProxyEnv,
     /// Proxy mode: the daemon [default: TGCTL_TWINGATED_BIN, else `twingated` next to the
     /// client, on PATH, or in /usr/sbin]
     #[arg(long, value_name = "PATH")]
@@ -165,6 +170,18 @@ impl std::fmt::Display for NetworkMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// `--proxy-env`: which proxy variables the job gets in proxy mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProxyEnv {
+    /// HTTP_PROXY and HTTPS_PROXY; NO_PROXY keeps the CI's own hosts and public package
+    /// registries off the proxy; no ALL_PROXY
+    Private,
+    /// HTTP_PROXY, HTTPS_PROXY and ALL_PROXY for everything but NO_PROXY's hosts
+    All,
+    /// Only TGCTL_PROXY_URL: each tool opts in (`curl -x "$TGCTL_PROXY_URL"`)
+    None,
 }
 
 /// `--install`: whether connect installs a missing client.

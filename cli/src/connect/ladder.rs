@@ -80,7 +80,13 @@ pub(crate) async fn wait_online<P: Polled>(
             waited.states.push(state.to_string());
         }
         match &state {
-            ClientState::Online => return Ok(waited),
+            ClientState::Online => {
+                // A refusal logged while the status was asked wins over `online`.
+                return match watch.new_lines().iter().find_map(|l| refusal(l)) {
+                    Some(f) => Err(f),
+                    None => Ok(waited),
+                };
+            }
             ClientState::NotRunning if up => {
                 crashes += 1;
                 if crashes > MAX_CRASH_RESTARTS {

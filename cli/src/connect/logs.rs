@@ -66,15 +66,23 @@ impl LogSource {
     }
 
     /// Starts watching for new lines; [`LogWatch::new_lines`] hands out those after `mark`
-    /// (a file's; the journal is followed from now).
-    pub(crate) fn watch(&self, mark: Option<&LogMark>) -> LogWatch {
+    /// (a file's; the journal is followed from now, through `runner`'s sudo when it has one:
+    /// the system journal shows a unit's lines to root only, journalctl(1)).
+    pub(crate) fn watch(&self, mark: Option<&LogMark>, runner: &Runner) -> LogWatch {
         match self {
             LogSource::File(path) => {
                 let len = file_len(path);
                 LogWatch::File { path: path.clone(), len, read: mark.map_or(len, |m| m.offset) }
             }
             LogSource::Journal { unit } => {
-                let mut cmd = tokio::process::Command::new("journalctl");
+                let mut cmd = match &runner.sudo {
+                    Some(sudo) => {
+                        let mut c = tokio::process::Command::new(sudo);
+                        c.args(["-n", "journalctl"]);
+                        c
+                    }
+                    None => tokio::process::Command::new("journalctl"),
+                };
                 cmd.args(["-u", unit, "-f", "-n", "0", "-o", "cat"])
                     .process_group(0)
                     .kill_on_drop(true)

@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 use crate::config::env::{self, Env};
 use crate::error::{Error, Result};
 
-pub(crate) use super::args::NetworkMode;
+pub(crate) use super::args::{NetworkMode, ProxyEnv};
 
 /// A free loopback port: bind port 0, note the port, release it.
 pub(crate) fn free_port() -> Result<u16> {
@@ -144,21 +144,68 @@ fn url_host(url: &str) -> Option<String> {
     (!host.is_empty()).then_some(host)
 }
 
-/// What the job needs in proxy mode: the proxy URL in `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`
-/// and their lower-case twins, and `NO_PROXY`/`no_proxy`.
-pub(crate) fn job_env(addr: SocketAddr, env: &Env, extra_no_proxy: &[String]) -> Vec<(&'static str, String)> {
+/// Public package registries and mirrors the job reaches without Twingate: with
+/// `--proxy-env private` they stay off the proxy, so package installs and cache downloads are
+/// never carried by (or refused by) the client's proxy (issue 14 T8). Suffixes, as NO_PROXY
+/// takes them.
+const PUBLIC_REGISTRIES: &[&str] = &[
+    ".ubuntu.com",
+    ".debian.org",
+    ".fedoraproject.org",
+    ".alpinelinux.org",
+    "registry.npmjs.org",
+    "registry.yarnpkg.com",
+    "pypi.org",
+    "files.pythonhosted.org",
+    "crates.io",
+    "static.crates.io",
+    "index.crates.io",
+    "proxy.golang.org",
+    "sum.golang.org",
+    "repo.maven.apache.org",
+    "repo1.maven.org",
+    "plugins.gradle.org",
+    "rubygems.org",
+    "api.nuget.org",
+    "registry-1.docker.io",
+    "auth.docker.io",
+    "production.cloudflare.docker.com",
+    "ghcr.io",
+    "quay.io",
+    "objects.githubusercontent.com",
+    "codeload.github.com",
+    "packages.twingate.com",
+];
+
+/// What the job needs in proxy mode, by `--proxy-env`: always `TGCTL_PROXY_URL`; `private` adds
+/// `HTTP_PROXY`, `HTTPS_PROXY` (and lower-case twins) and `NO_PROXY`/`no_proxy` with the public
+/// registries; `all` adds `ALL_PROXY`/`all_proxy` to those (and no registries in NO_PROXY).
+pub(crate) fn job_env(
+    addr: SocketAddr,
+    env: &Env,
+    extra_no_proxy: &[String],
+    scope: ProxyEnv,
+) -> Vec<(&'static str, String)> {
     let url = format!("http://{addr}");
-    let no = no_proxy(env, extra_no_proxy);
-    vec![
-        ("HTTP_PROXY", url.clone()),
-        ("HTTPS_PROXY", url.clone()),
-        ("ALL_PROXY", url.clone()),
-        ("http_proxy", url.clone()),
-        ("https_proxy", url.clone()),
-        ("all_proxy", url),
-        ("NO_PROXY", no.clone()),
-        ("no_proxy", no),
-    ]
+    let mut vars = vec![("TGCTL_PROXY_URL", url.clone())];
+    if scope == ProxyEnv::None {
+        return vars;
+    }
+    let mut extra = extra_no_proxy.to_vec();
+    if scope == ProxyEnv::Private {
+        extra.extend(PUBLIC_REGISTRIES.iter().map(|h| (*h).to_owned()));
+    }
+    let no = no_proxy(env, &extra);
+    vars.extend([("HTTP_PROXY", url.clone()), ("HTTPS_PROXY", url.clone())]);
+    if scope == ProxyEnv::All {
+        vars.push(("ALL_PROXY", url.clone()));
+    }
+    vars.extend([("http_proxy", url.clone()), ("https_proxy", url.clone())]);
+    if scope == ProxyEnv::All {
+        vars.push(("all_proxy", url));
+    }
+    vars.extend([("NO_PROXY", no.clone()), ("no_proxy", no)]);
+    vars
 }
 
 /// A value as a shell word: as is when it is plain, else in single quotes.

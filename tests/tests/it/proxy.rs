@@ -445,14 +445,25 @@ async fn proxy_settings_reach_the_job_in_each_ci() {
     let proxy = rig.proxy();
     let url = format!("http://{proxy}");
     let text = std::fs::read_to_string(&github_env).unwrap();
-    for name in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+    for name in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "TGCTL_PROXY_URL"] {
         assert!(text.lines().any(|l| l == format!("{name}={url}")), "{name} in {text}");
     }
+    // --proxy-env private (the default): no ALL_PROXY, public registries off the proxy.
+    assert!(!text.contains("ALL_PROXY=") && !text.contains("all_proxy="), "{text}");
     let no_proxy = text.lines().find_map(|l| l.strip_prefix("NO_PROXY=")).unwrap();
     let hosts: Vec<&str> = no_proxy.split(',').collect();
-    for h in
-        ["localhost", "127.0.0.1", "::1", "169.254.169.254", "github.com", "api.github.com", "corp.example", ".svc"]
-    {
+    for h in [
+        "localhost",
+        "127.0.0.1",
+        "::1",
+        "169.254.169.254",
+        "github.com",
+        "api.github.com",
+        "corp.example",
+        ".svc",
+        "registry.npmjs.org",
+        ".ubuntu.com",
+    ] {
         assert!(hosts.contains(&h), "{h} not in NO_PROXY={no_proxy}");
     }
     assert!(text.lines().any(|l| l == format!("no_proxy={no_proxy}")));
@@ -478,7 +489,7 @@ async fn proxy_settings_reach_the_job_in_each_ci() {
 
     let bash_env = rig.path("bash_env");
     std::fs::write(&bash_env, "export PATH=\"/opt/x:$PATH\"\n").unwrap();
-    let mut c = rig.connect_cmd(&["--env-file", bash_env.to_str().unwrap()]);
+    let mut c = rig.connect_cmd(&["--env-file", bash_env.to_str().unwrap(), "--proxy-env", "all"]);
     c.env("BASH_ENV", &bash_env).env("CIRCLE_BUILD_NUM", "7");
     run_blocking(c, None).await.success();
     let url = format!("http://{}", rig.proxy());
@@ -506,6 +517,14 @@ async fn proxy_settings_reach_the_job_in_each_ci() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("proxy {url}"));
+    rig.run(&["disconnect"]).await.success();
+
+    // --proxy-env none: nothing goes through the proxy unless a tool opts in.
+    let r = rig.connect(&["--print-env", "--proxy-env", "none"]).await;
+    r.success();
+    let url = format!("http://{}", rig.proxy());
+    assert!(r.stdout().contains(&format!("export TGCTL_PROXY_URL={url}\n")), "{}", r.stdout());
+    assert!(!r.stdout().to_ascii_uppercase().contains("_PROXY=HTTP"), "{}", r.stdout().replace("TGCTL_PROXY_URL", ""));
     rig.run(&["disconnect"]).await.success();
 
     // `connect -- CMD`: the command gets the proxy settings (and never the key).
@@ -842,7 +861,9 @@ async fn with_the_emulator_a_valid_key_reaches_resources_and_a_revoked_one_is_re
             "2",
         ])
         .await;
-    r.failure(7).no_secrets().stderr_has("stage probe").stderr_has("403 Forbidden");
+    // The proxy refuses the probe (403) while the client's log says the login was refused: a
+    // refused key, exit 9, without waiting out the budget.
+    r.failure(9).no_secrets().stderr_has("stage probe").stderr_has("could not log in with the service key");
     r.stderr_has("headless login refused: HTTP 401 key revoked");
     assert!(!rig.state_file().exists());
 }

@@ -139,7 +139,9 @@ async fn the_client_is_only_asked_commands_it_has() {
 async fn a_refused_key_fails_at_once_with_exit_9_in_every_mode() {
     // The client logs "authentication failed" and stays short of online: connect does not wait
     // out its 60 s budget (it would exit 7 then).
-    for extra in [&[][..], &["--network-mode", "proxy"][..]] {
+    // In proxy mode the daemon's proxy may accept connections before its login is refused, so
+    // `online` can come first: the refusal then ends the probe stage.
+    for extra in [&[][..], &["--network-mode", "proxy", "--probe", "127.0.0.1:9"][..]] {
         let rig = rig("refused", "").await;
         if !extra.is_empty() {
             std::os::unix::fs::symlink(bin(SIM_BIN), rig.dir.path().join("bin/twingated")).unwrap();
@@ -152,6 +154,11 @@ async fn a_refused_key_fails_at_once_with_exit_9_in_every_mode() {
         assert_eq!(e["code"], "credential_refused", "{extra:?}: {e}");
         assert!(e["message"].as_str().unwrap().contains("authentication failed"), "{e}");
         assert!(e["hint"].as_str().unwrap().contains("tgctl service-key create"), "{e}");
+        // The client's log, masked, in either mode (TUN: /var/log/twingated.log; proxy: the
+        // daemon's own log).
+        let details: Vec<&str> = e["details"].as_array().unwrap().iter().filter_map(|d| d.as_str()).collect();
+        assert!(details.iter().any(|d| d.contains("lines of the client log")), "{extra:?}: {details:?}");
+        assert!(details.iter().any(|d| d.contains("Using service key")), "{extra:?}: {details:?}");
         rig.all_undone();
     }
     // With systemd, the line comes from the journal.

@@ -117,9 +117,10 @@ impl Provider for Firezone {
         let proxy_only = args.network_mode == NetworkMode::Proxy
             || args.proxy_port.is_some()
             || !args.forward.is_empty()
-            || args.print_env;
+            || args.print_env
+            || args.proxy_env != crate::connect::proxy::ProxyEnv::Private;
         if proxy_only {
-            return Err(Error::usage("--network-mode proxy, --proxy-port, --forward and --print-env are for the Twingate client; the Firezone client has no userspace proxy mode")
+            return Err(Error::usage("--network-mode proxy, --proxy-port, --proxy-env, --forward and --print-env are for the Twingate client; the Firezone client has no userspace proxy mode")
                 .hint("run the Firezone client where it can create its TUN device (root or CAP_NET_ADMIN, /dev/net/tun)"));
         }
         if args.broker.is_some() {

@@ -32,7 +32,7 @@ use crate::connect::args::{ConnectArgs, InstallMode};
 use crate::connect::client::ClientResource;
 use crate::connect::job::ms;
 use crate::connect::ladder::{self, Polled, cap};
-use crate::connect::logs::{LogMark, LogSource};
+use crate::connect::logs::{LogMark, LogSource, LogWatch};
 use crate::connect::preflight::{self, Machine};
 use crate::connect::process::{Runner, human};
 use crate::connect::provider::{Connected, Diagnosis, Failure, Host, JobEnv, Provider};
@@ -59,6 +59,10 @@ pub(crate) struct Twingate {
     polls: u32,
     /// `--docker-dns`: point dockerd at the client's resolvers once online.
     docker_dns: bool,
+    /// `--proxy-env`: what the job's environment sends through the proxy.
+    proxy_env: proxy::ProxyEnv,
+    /// The client's log, watched from `online` on for a refused key.
+    watch: Option<LogWatch>,
 }
 
 impl Twingate {
@@ -103,6 +107,8 @@ impl Provider for Twingate {
             restarts: 0,
             polls: 0,
             docker_dns: args.docker_dns,
+            proxy_env: args.proxy_env,
+            watch: None,
         })
     }
 
@@ -262,14 +268,16 @@ impl Provider for Twingate {
         let client = self.client()?;
         host.events.step("Waiting for the client to come online");
         let t = Instant::now();
-        let mut watch = client.log.watch(self.mark.as_ref());
+        let mut watch = client.log.watch(self.mark.as_ref(), &client.runner);
         let mut restarted = Vec::new();
         let masker = self.masker.clone();
         let refusal = move |line: &str| refused_line(line, &masker);
         let waited =
             ladder::wait_online(client, deadline, stall_after, &mut watch, &host.events, &mut restarted, &refusal)
                 .await;
-        watch.close().await;
+        // Kept: a refusal logged after `online` (in proxy mode the proxy may accept connections
+        // before the login is refused) still ends resolve, probe and forward (`exited`).
+        self.watch = Some(watch);
         if !restarted.is_empty() {
             for pg in restarted {
                 st.record_group(pg);
@@ -294,6 +302,22 @@ impl Provider for Twingate {
         Ok(())
     }
 
+    async fn exited(&mut self) -> Failure {
+        let Some(watch) = self.watch.as_mut() else { return std::future::pending().await };
+        loop {
+            if let Some(f) = watch.new_lines().iter().find_map(|l| refused_line(l, &self.masker)) {
+                return f;
+            }
+            watch.changed(Instant::now()).await;
+        }
+    }
+
+    async fn reap(&mut self) {
+        if let Some(w) = self.watch.take() {
+            w.close().await;
+        }
+    }
+
     fn via(&self) -> Option<SocketAddr> {
         self.client.as_ref().and_then(|c| c.proxy.as_ref()).map(|p| p.addr)
     }
@@ -310,6 +334,9 @@ impl Provider for Twingate {
     }
 
     async fn diagnose(&mut self, _st: &mut State, _kind: Kind) -> Diagnosis {
+        if let Some(w) = self.watch.take() {
+            w.close().await;
+        }
         let mut details = Vec::new();
         if let Some(client) = &self.client {
             let tail = client.log.tail(&client.runner, 20, self.mark.as_ref()).await;
@@ -349,7 +376,7 @@ impl Provider for Twingate {
             .client
             .as_ref()
             .and_then(|c| c.proxy.as_ref())
-            .map(|p| proxy::job_env(p.addr, host.env, &network_host))
+            .map(|p| proxy::job_env(p.addr, host.env, &network_host, self.proxy_env))
             .unwrap_or_default();
         Some(JobEnv { mode: self.mode, vars })
     }

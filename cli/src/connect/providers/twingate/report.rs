@@ -37,7 +37,7 @@ pub(crate) struct ConnectResult {
     /// `tun` or `proxy`, and why (what `auto` found).
     pub(crate) network_mode: NetworkMode,
     pub(crate) network_mode_reason: String,
-    /// Proxy mode: the proxy URL the job's HTTP_PROXY/HTTPS_PROXY/ALL_PROXY point at.
+    /// Proxy mode: the proxy URL the job's proxy variables point at (--proxy-env).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) proxy_url: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
