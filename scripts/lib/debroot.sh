@@ -21,11 +21,14 @@ debroot_die() { printf 'debroot: %s\n' "$*" >&2; exit 1; }
 
 debroot_tarball() {
   local tar="$DEBROOT_CACHE/debian-$DEBROOT_SUITE-minbase.tar"
-  if [ ! -s "$tar" ]; then
+  if [ ! -f "$tar" ] || [ ! -s "$tar" ]; then
     command -v mmdebstrap >/dev/null || debroot_die "mmdebstrap is missing (scripts/install-test-tools.sh installs it)"
     mkdir -p "$DEBROOT_CACHE"
     printf 'debroot: making %s with mmdebstrap (once)\n' "$tar" >&2
-    mmdebstrap --variant=minbase --quiet "$DEBROOT_SUITE" "$tar.tmp" >&2
+    # An older run may have left a directory here (mmdebstrap picks its output format from the
+    # name's extension, and "x.tar.tmp" meant a directory): the format is given, never guessed.
+    rm -rf "$tar" "$tar.tmp"
+    mmdebstrap --variant=minbase --format=tar --quiet "$DEBROOT_SUITE" "$tar.tmp" >&2
     mv "$tar.tmp" "$tar"
   fi
   echo "$tar"
