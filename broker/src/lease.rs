@@ -198,7 +198,13 @@ impl Broker {
 
     /// One round of the reaper, on one replica at a time.
     pub async fn reap_once(&self) -> anyhow::Result<usize> {
-        let Some(_guard) = self.store.exclusive(REAPER_LOCK).await? else { return Ok(0) };
+        let Some(guard) = self.store.exclusive(REAPER_LOCK).await? else { return Ok(0) };
+        let result = self.reap_locked().await;
+        guard.release().await;
+        result
+    }
+
+    async fn reap_locked(&self) -> anyhow::Result<usize> {
         let now = jiff::Timestamp::now().as_second();
         // SQLite serves one process: a `minting` row this process is not minting was left by
         // a broker that died. With Postgres another replica may be minting it: wait it out.

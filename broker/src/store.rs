@@ -270,5 +270,17 @@ impl Store {
     }
 }
 
-/// Holds the advisory lock (Postgres) until dropped.
-pub struct Guard(#[allow(dead_code)] Option<sqlx::Transaction<'static, sqlx::Any>>);
+/// Holds the advisory lock (Postgres) until released.
+pub struct Guard(Option<sqlx::Transaction<'static, sqlx::Any>>);
+
+impl Guard {
+    /// Ends the transaction, and with it the lock, now. (A dropped transaction's rollback is
+    /// only queued until its connection is used again: the lock would stay held meanwhile.)
+    pub async fn release(self) {
+        if let Some(tx) = self.0
+            && let Err(e) = tx.rollback().await
+        {
+            crate::log(&format!("cannot release the advisory lock: {e}"));
+        }
+    }
+}

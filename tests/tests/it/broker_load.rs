@@ -28,8 +28,7 @@ async fn fifty_concurrent_jobs_get_keys_with_no_429_and_every_lease_is_revoked()
         // The test's own `service-account create` was one write of the same token in this
         // minute: the broker's budget is the rest (docs/broker.md: give the broker its own token).
         .replace("[api]\n", &format!("[api]\nwrites_per_minute = {}\n", WRITES_PER_MINUTE - 1));
-    let broker =
-        BrokerProc::start(dir.path(), &cfg, &[("TGCTL_BROKER_API_TOKEN", &emu.var("TWINGATE_API_TOKEN"))]);
+    let broker = BrokerProc::start(dir.path(), &cfg, &[("TGCTL_BROKER_API_TOKEN", &emu.var("TWINGATE_API_TOKEN"))]);
     let before = emu.stats().await;
 
     let tokens: Vec<String> = (0..JOBS).map(|_| issuer.token("acme/app", "refs/heads/main")).collect();
