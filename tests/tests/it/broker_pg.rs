@@ -54,9 +54,9 @@ impl Cluster {
         c.args(args).output().expect("run a Postgres tool")
     }
 
+    #[allow(clippy::print_stderr, reason = "a skipped test says so, loudly")]
     fn start() -> Option<Cluster> {
         let Some(bin) = pg_bin() else {
-            #[allow(clippy::print_stderr, reason = "a skipped test says so, loudly")]
             eprintln!(
                 "\n\n*** SKIPPED: no initdb/pg_ctl (install Debian's postgresql: scripts/install-test-tools.sh) ***\n"
             );
