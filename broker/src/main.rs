@@ -83,8 +83,9 @@ fn api_token(config: &Config) -> anyhow::Result<Option<SecretString>> {
                 .with_context(|| format!("cannot read {}", path.display()))?
                 .permissions()
                 .mode();
-            if mode & 0o077 != 0 {
-                bail!("{} is readable by others: chmod 600 it", path.display());
+            // Group access is allowed: Kubernetes secrets (fsGroup) and systemd credentials.
+            if mode & 0o007 != 0 {
+                bail!("{} is readable by every user: chmod 600 it", path.display());
             }
         }
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
