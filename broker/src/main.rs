@@ -141,6 +141,8 @@ async fn serve(path: &Path) -> anyhow::Result<()> {
         metrics,
         wake: tokio::sync::Notify::new(),
         in_flight: InFlight::default(),
+        pool: Default::default(),
+        me: uuid::Uuid::new_v4().simple().to_string(),
     });
     if broker.config.rules.is_empty() {
         log("no policy rules: serving /healthz and refusing every key request");
@@ -179,6 +181,7 @@ async fn reaper(broker: Arc<Broker>) {
     }
 }
 
+#[cfg(unix)]
 async fn shutdown() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,
@@ -188,6 +191,11 @@ async fn shutdown() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
+}
+
+#[cfg(not(unix))]
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn audit(path: &Path, since: &str, json: bool) -> anyhow::Result<()> {

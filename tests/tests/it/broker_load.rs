@@ -69,3 +69,61 @@ async fn fifty_concurrent_jobs_get_keys_with_no_429_and_every_lease_is_revoked()
     let (_, metrics) = broker.get("/metrics").await;
     assert!(metrics.contains(&format!("tgctl_broker_leases{{state=\"ended\"}} {JOBS}")), "{metrics}");
 }
+
+/// The bench (bench/broker_jobs.sh runs it): JOBS jobs at once at the real limit (20 writes a
+/// minute on the emulator, the broker's default pacing), each minting and releasing; prints the
+/// jobs a minute sustained until every key is revoked and deleted, and the 429s (must be 0).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark of minutes: bench/broker_jobs.sh"]
+async fn bench_sustained_jobs_per_minute() {
+    let jobs: usize = crate::common::host_env("BROKER_BENCH_JOBS").and_then(|v| v.parse().ok()).unwrap_or(20);
+    let emu = Emulator::start(&["--writes-per-minute", "20"]);
+    let run = emu.run(&["service-account", "create", "ci", "-q", "-o", "id"]).await;
+    let sa = run.success().stdout().trim().to_owned();
+    let issuer = Issuer::start(vec![jwk(&rsa_key("issuer-a"), Algorithm::RS256, "key-a")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    // The setup's one write above shares the token's minute: the broker paces 19 until it passes.
+    let cfg = config(&issuer, Some((&emu.var("TGCTL_API_URL"), "")), Some(&sa))
+        .replace("[api]\n", "[api]\nwrites_per_minute = 19\n");
+    let broker = BrokerProc::start(dir.path(), &cfg, &[("TGCTL_BROKER_API_TOKEN", &emu.var("TWINGATE_API_TOKEN"))]);
+    let t0 = std::time::Instant::now();
+    let url = broker.url.clone();
+    let handles: Vec<_> = (0..jobs)
+        .map(|_| {
+            let (url, token) = (url.clone(), issuer.token("acme/app", "refs/heads/main"));
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let body: serde_json::Value =
+                    http.post(format!("{url}/v1/keys")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+                let lease = body["lease_id"].as_str().expect("a lease").to_owned();
+                let started = t0.elapsed();
+                http.delete(format!("{url}/v1/keys/{lease}")).bearer_auth(&token).send().await.unwrap();
+                started
+            })
+        })
+        .collect();
+    let mut starts = Vec::new();
+    for h in handles {
+        starts.push(h.await.unwrap());
+    }
+    while emu.applied("serviceAccountKeyDelete").await < jobs as u64 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let all = t0.elapsed();
+    starts.sort();
+    let stats = emu.stats().await;
+    let per_minute = jobs as f64 / all.as_secs_f64() * 60.0;
+    #[allow(clippy::print_stdout, reason = "the bench's report")]
+    {
+        println!("broker bench: {jobs} jobs at 20 writes/min");
+        println!(
+            "  last job got its key after {:.1}s (median {:.1}s)",
+            starts[jobs - 1].as_secs_f64(),
+            starts[jobs / 2].as_secs_f64()
+        );
+        println!("  every key revoked and deleted after {:.1}s", all.as_secs_f64());
+        println!("  sustained: {per_minute:.2} jobs/minute (ceiling 20/3 = 6.67)");
+        println!("  429s from the API: {}", stats["rateLimited"]);
+    }
+    assert_eq!(stats["rateLimited"], 0);
+}
