@@ -188,6 +188,7 @@ async fn broker_mints_releases_and_audits_against_the_emulator() {
     let (status, body) = broker.delete_key(&issuer.token("acme/app", "refs/heads/main"), &lease).await;
     assert_eq!(status, 202, "{body}");
     wait_until("the key is deleted", async || keys(&emu, &sa).await.is_empty()).await;
+    wait_until("the revoke is audited", async || broker.audit_lines().len() == 2).await;
     let events: Vec<String> = broker.audit_lines().iter().map(|l| l["event"].as_str().unwrap().to_owned()).collect();
     assert_eq!(events, ["mint", "revoke"]);
     let mint = &broker.audit_lines()[0];
@@ -235,6 +236,9 @@ async fn broker_killed_mid_mint_leaves_no_active_key_unrecorded() {
     // Restarted on the same database: the intent record leads the reaper to the key.
     let broker = start(dir.path(), &issuer, &emu, &sa);
     wait_until("the orphan key is gone", async || keys(&emu, &sa).await.is_empty()).await;
+    // The audit line follows the delete (the reaper records, then writes it).
+    let revokes = || broker.audit_lines().into_iter().filter(|l| l["event"] == "revoke").count();
+    wait_until("the revoke is audited", async || revokes() >= 1).await;
     let revoked = broker.audit_lines().into_iter().filter(|l| l["event"] == "revoke").count();
     assert_eq!(revoked, 1, "{:?}", broker.audit_lines());
     let (_, metrics) = broker.get("/metrics").await;
@@ -282,6 +286,8 @@ async fn broker_pool_serves_jobs_from_pre_minted_keys_sized_from_demand() {
     let broker = start(dir.path(), &issuer, &emu, &sa);
     wait_until("the orphaned pool keys are gone", async || keys(&emu, &sa).await.len() == 4).await;
     assert_eq!(active(keys(&emu, &sa).await), 4);
-    let (_, metrics) = broker.get("/metrics").await;
-    assert!(metrics.contains("tgctl_broker_reaped_total{why=\"pool key unused\"} 3"), "{metrics}");
+    // (The count follows the delete: the reaper records the end, then counts it.)
+    let reaped =
+        async || broker.get("/metrics").await.1.contains("tgctl_broker_reaped_total{why=\"pool key unused\"} 3");
+    wait_until("the pool keys are counted as reaped", reaped).await;
 }
