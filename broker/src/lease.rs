@@ -24,6 +24,12 @@ const REAPER_LOCK: i64 = 0x7467_6272;
 /// reaper revokes the key then.
 const KEY_EXPIRY_DAYS: i64 = 1;
 
+/// A pooled key is revoked when no job took it within this long.
+const POOL_AGE: Duration = Duration::from_secs(10 * 60);
+
+/// The pool of a rule is sized from the jobs' mints in this last stretch of time.
+const DEMAND_WINDOW: Duration = Duration::from_secs(10 * 60);
+
 /// A mint that has not finished after this long is presumed dead (another replica's crash).
 const MINT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
@@ -79,6 +85,35 @@ impl InFlight {
     }
     fn has(&self, id: &str) -> bool {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).contains(id)
+    }
+}
+
+/// Pre-minted keys this process holds, by rule: the secrets live here only, never in the
+/// database (a pooled row names its owner process; another process cannot use it).
+#[derive(Default)]
+pub struct Pool(Mutex<std::collections::HashMap<String, Vec<Pooled>>>);
+
+pub struct Pooled {
+    id: String,
+    key_id: String,
+    key_name: String,
+    token: SecretString,
+    created_at: i64,
+}
+
+impl Pool {
+    fn take(&self, rule: &str) -> Option<Pooled> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get_mut(rule)?.pop()
+    }
+    fn put(&self, rule: &str, p: Pooled) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(rule.to_owned()).or_default().push(p);
+    }
+    /// Keys held for a rule, after dropping those too old to give out.
+    fn ready(&self, rule: &str, now: i64) -> usize {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let keys = map.entry(rule.to_owned()).or_default();
+        keys.retain(|k| k.created_at + (POOL_AGE.as_secs() as i64) > now + 60);
+        keys.len()
     }
 }
 
@@ -138,8 +173,70 @@ impl Broker {
             expires_at: now + life.as_secs() as i64,
             claims: claims.to_string(),
         };
+        while let Some(p) = self.pool.take(&rule.name) {
+            let mut lease = lease.clone();
+            // The key's own expiry (1 day from when it was pooled) bounds the lease too.
+            lease.expires_at = lease.expires_at.min(p.created_at + MAX_LEASE.as_secs() as i64);
+            if self.store.claim_pooled(&p.id, &lease).await? {
+                lease.id = p.id;
+                lease.key_name = p.key_name;
+                lease.state = state::ACTIVE.into();
+                lease.key_id = Some(p.key_id.clone());
+                lease.created_at = p.created_at;
+                self.audit("mint", &lease, &p.key_id).await;
+                return Ok(Minted { key_id: p.key_id, lease, token: p.token });
+            }
+        }
         self.in_flight.add(&lease.id);
         self.mint_recorded(lease).await
+    }
+
+    /// Tops up each rule's pool to the recent demand (at most its `pool`). Runs in the
+    /// reaper's round, under its lock: one replica mints at a time.
+    async fn refill(&self) -> anyhow::Result<usize> {
+        let mut minted = 0;
+        for rule in self.config.rules.iter().filter(|r| r.pool > 0) {
+            let now = jiff::Timestamp::now().as_second();
+            let demand = self.store.demand(&rule.name, now - DEMAND_WINDOW.as_secs() as i64).await?;
+            let target = (demand.max(0) as usize).min(rule.pool as usize);
+            for _ in self.pool.ready(&rule.name, now)..target {
+                let id = uuid::Uuid::new_v4().simple().to_string();
+                let lease = Lease {
+                    key_name: format!("tgctl-broker-{}", &id[..12]),
+                    id,
+                    state: state::MINTING.into(),
+                    rule: rule.name.clone(),
+                    service_account: rule.service_account.clone(),
+                    subject: String::new(),
+                    key_id: None,
+                    created_at: now,
+                    expires_at: now + POOL_AGE.as_secs() as i64,
+                    claims: "{}".into(),
+                };
+                self.store.insert(&lease).await?;
+                self.store.set_owner(&lease.id, &self.me).await?;
+                let api = self.api().map_err(|_| anyhow::anyhow!("no Admin API token configured"))?;
+                let created =
+                    service_keys::create(api, &lease.service_account, Some(lease.key_name.clone()), KEY_EXPIRY_DAYS)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("pool refill: {}", e.message))?;
+                self.metrics.inc("tgctl_broker_api_writes_total", label("op", "create_ok"));
+                if self.store.activate(&lease.id, &created.key.id, state::POOLED).await? {
+                    self.pool.put(
+                        &rule.name,
+                        Pooled {
+                            id: lease.id,
+                            key_id: created.key.id,
+                            key_name: lease.key_name,
+                            token: created.token,
+                            created_at: now,
+                        },
+                    );
+                    minted += 1;
+                }
+            }
+        }
+        Ok(minted)
     }
 
     async fn mint_recorded(&self, mut lease: Lease) -> Result<Minted, MintError> {
@@ -157,7 +254,7 @@ impl Broker {
         match created {
             Ok(created) => {
                 self.metrics.inc("tgctl_broker_api_writes_total", label("op", "create_ok"));
-                if !self.store.activate(&lease.id, &created.key.id).await? {
+                if !self.store.activate(&lease.id, &created.key.id, state::ACTIVE).await? {
                     return Err(MintError::Internal(anyhow::anyhow!("lease {} changed while minting", lease.id)));
                 }
                 lease.state = state::ACTIVE.into();
@@ -198,19 +295,31 @@ impl Broker {
 
     /// One round of the reaper, on one replica at a time.
     pub async fn reap_once(&self) -> anyhow::Result<usize> {
-        let Some(_guard) = self.store.exclusive(REAPER_LOCK).await? else { return Ok(0) };
+        let Some(guard) = self.store.exclusive(REAPER_LOCK).await? else { return Ok(0) };
+        let result = self.reap_locked().await;
+        if result.is_ok()
+            && let Err(e) = self.refill().await
+        {
+            crate::log(&format!("{e:#}"));
+        }
+        guard.release().await;
+        result
+    }
+
+    async fn reap_locked(&self) -> anyhow::Result<usize> {
         let now = jiff::Timestamp::now().as_second();
         // SQLite serves one process: a `minting` row this process is not minting was left by
         // a broker that died. With Postgres another replica may be minting it: wait it out.
         let stale_before = if self.store.postgres { now - MINT_TIMEOUT.as_secs() as i64 } else { i64::MAX };
         let mut done = 0;
-        for lease in self.store.due(now, stale_before).await? {
+        for lease in self.store.due(now, stale_before, &self.me, !self.store.postgres).await? {
             if lease.state == state::MINTING && self.in_flight.has(&lease.id) {
                 continue;
             }
             let reason = match lease.state.as_str() {
                 state::MINTING => "left mid-mint",
                 state::ACTIVE => "expired",
+                state::POOLED => "pool key unused",
                 state::RELEASING => "released",
                 _ => "resumed",
             };

@@ -41,6 +41,10 @@ pub struct Broker {
     /// Wakes the reaper early (a lease was released).
     pub wake: tokio::sync::Notify,
     pub in_flight: InFlight,
+    /// Pre-minted keys (rules with `pool > 0`), held by this process.
+    pub pool: lease::Pool,
+    /// This process's name in the database (owner of its pooled keys).
+    pub me: String,
     pub audit_out: AuditOut,
 }
 

@@ -83,8 +83,9 @@ fn api_token(config: &Config) -> anyhow::Result<Option<SecretString>> {
                 .with_context(|| format!("cannot read {}", path.display()))?
                 .permissions()
                 .mode();
-            if mode & 0o077 != 0 {
-                bail!("{} is readable by others: chmod 600 it", path.display());
+            // Group access is allowed: Kubernetes secrets (fsGroup) and systemd credentials.
+            if mode & 0o007 != 0 {
+                bail!("{} is readable by every user: chmod 600 it", path.display());
             }
         }
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -140,6 +141,8 @@ async fn serve(path: &Path) -> anyhow::Result<()> {
         metrics,
         wake: tokio::sync::Notify::new(),
         in_flight: InFlight::default(),
+        pool: Default::default(),
+        me: uuid::Uuid::new_v4().simple().to_string(),
     });
     if broker.config.rules.is_empty() {
         log("no policy rules: serving /healthz and refusing every key request");
@@ -178,6 +181,7 @@ async fn reaper(broker: Arc<Broker>) {
     }
 }
 
+#[cfg(unix)]
 async fn shutdown() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,
@@ -187,6 +191,11 @@ async fn shutdown() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
+}
+
+#[cfg(not(unix))]
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn audit(path: &Path, since: &str, json: bool) -> anyhow::Result<()> {

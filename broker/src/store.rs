@@ -14,6 +14,8 @@ use sqlx::{AnyPool, Row};
 /// States of a lease. `minting` is the intent record, written before the API is asked.
 pub mod state {
     pub const MINTING: &str = "minting";
+    /// Minted ahead of demand, held by its owner process, not yet any job's.
+    pub const POOLED: &str = "pooled";
     pub const ACTIVE: &str = "active";
     pub const RELEASING: &str = "releasing";
     pub const REVOKING: &str = "revoking";
@@ -28,13 +30,22 @@ struct Embedded;
 impl MigrationSource<'static> for Embedded {
     fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, BoxDynError>> {
         Box::pin(async {
-            Ok(vec![Migration::new(
-                1,
-                Cow::Borrowed("leases"),
-                MigrationType::Simple,
-                Cow::Borrowed(include_str!("../migrations/0001_leases.sql")),
-                false,
-            )])
+            Ok(vec![
+                Migration::new(
+                    1,
+                    Cow::Borrowed("leases"),
+                    MigrationType::Simple,
+                    Cow::Borrowed(include_str!("../migrations/0001_leases.sql")),
+                    false,
+                ),
+                Migration::new(
+                    2,
+                    Cow::Borrowed("pool"),
+                    MigrationType::Simple,
+                    Cow::Borrowed(include_str!("../migrations/0002_pool.sql")),
+                    false,
+                ),
+            ])
         })
     }
 }
@@ -122,14 +133,16 @@ impl Store {
 
     /// Leases of a rule that hold (or may hold) a live key.
     pub async fn live_count(&self, rule: &str) -> anyhow::Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM leases WHERE rule = $1 AND state IN ($2, $3, $4, $5)")
-            .bind(rule)
-            .bind(state::MINTING)
-            .bind(state::ACTIVE)
-            .bind(state::RELEASING)
-            .bind(state::REVOKING)
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM leases WHERE rule = $1 AND subject <> '' AND state IN ($2, $3, $4, $5)",
+        )
+        .bind(rule)
+        .bind(state::MINTING)
+        .bind(state::ACTIVE)
+        .bind(state::RELEASING)
+        .bind(state::REVOKING)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(row.try_get::<i64, _>("n")?)
     }
 
@@ -162,9 +175,10 @@ impl Store {
         Ok(())
     }
 
-    pub async fn activate(&self, id: &str, key_id: &str) -> anyhow::Result<bool> {
+    /// The API answered: the key exists (`to` is active for a job's lease, pooled for the pool).
+    pub async fn activate(&self, id: &str, key_id: &str, to: &str) -> anyhow::Result<bool> {
         let done = sqlx::query("UPDATE leases SET state = $1, key_id = $2 WHERE id = $3 AND state = $4")
-            .bind(state::ACTIVE)
+            .bind(to)
             .bind(key_id)
             .bind(id)
             .bind(state::MINTING)
@@ -198,6 +212,39 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Gives a pooled key to a job: only if it is still pooled (the reaper may have taken it).
+    pub async fn claim_pooled(&self, id: &str, job: &Lease) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE leases SET state = $1, subject = $2, claims = $3, expires_at = $4 WHERE id = $5 AND state = $6",
+        )
+        .bind(state::ACTIVE)
+        .bind(&job.subject)
+        .bind(&job.claims)
+        .bind(job.expires_at)
+        .bind(id)
+        .bind(state::POOLED)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Jobs' mints of a rule since `since` (the demand the pool is sized from).
+    pub async fn demand(&self, rule: &str, since: i64) -> anyhow::Result<i64> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM leases WHERE rule = $1 AND subject <> '' AND created_at >= $2")
+                .bind(rule)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(row.try_get::<i64, _>("n")?)
+    }
+
+    /// Sets who holds a row's secret (pooled keys).
+    pub async fn set_owner(&self, id: &str, owner: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE leases SET owner = $1 WHERE id = $2").bind(owner).bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
     pub async fn get(&self, id: &str) -> anyhow::Result<Option<Lease>> {
         let row = sqlx::query(&format!("SELECT {LEASE_COLUMNS} FROM leases WHERE id = $1"))
             .bind(id)
@@ -208,10 +255,19 @@ impl Store {
 
     /// Leases the reaper must act on: released, past their end, or minting for longer than
     /// `stale_mint_before` allows (a broker that died mid-mint).
-    pub async fn due(&self, now: i64, stale_mint_before: i64) -> anyhow::Result<Vec<Lease>> {
+    /// Pooled keys past their end, or (`orphans_of_others`: SQLite, one process) held by a
+    /// process that is gone, are due as well.
+    pub async fn due(
+        &self,
+        now: i64,
+        stale_mint_before: i64,
+        me: &str,
+        orphans_of_others: bool,
+    ) -> anyhow::Result<Vec<Lease>> {
         let rows = sqlx::query(&format!(
             "SELECT {LEASE_COLUMNS} FROM leases WHERE state = $1 OR state = $2 \
-             OR (state = $3 AND expires_at <= $4) OR (state = $5 AND created_at <= $6) ORDER BY created_at"
+             OR (state = $3 AND expires_at <= $4) OR (state = $5 AND created_at <= $6) \
+             OR (state = $7 AND (expires_at <= $4 OR ($8 AND owner <> $9))) ORDER BY created_at"
         ))
         .bind(state::RELEASING)
         .bind(state::REVOKING)
@@ -219,6 +275,9 @@ impl Store {
         .bind(now)
         .bind(state::MINTING)
         .bind(stale_mint_before)
+        .bind(state::POOLED)
+        .bind(orphans_of_others)
+        .bind(me)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(Lease::from_row).collect::<Result<_, _>>()?)
@@ -270,5 +329,17 @@ impl Store {
     }
 }
 
-/// Holds the advisory lock (Postgres) until dropped.
-pub struct Guard(#[allow(dead_code)] Option<sqlx::Transaction<'static, sqlx::Any>>);
+/// Holds the advisory lock (Postgres) until released.
+pub struct Guard(Option<sqlx::Transaction<'static, sqlx::Any>>);
+
+impl Guard {
+    /// Ends the transaction, and with it the lock, now. (A dropped transaction's rollback is
+    /// only queued until its connection is used again: the lock would stay held meanwhile.)
+    pub async fn release(self) {
+        if let Some(tx) = self.0
+            && let Err(e) = tx.rollback().await
+        {
+            crate::log(&format!("cannot release the advisory lock: {e}"));
+        }
+    }
+}

@@ -188,6 +188,7 @@ async fn broker_mints_releases_and_audits_against_the_emulator() {
     let (status, body) = broker.delete_key(&issuer.token("acme/app", "refs/heads/main"), &lease).await;
     assert_eq!(status, 202, "{body}");
     wait_until("the key is deleted", async || keys(&emu, &sa).await.is_empty()).await;
+    wait_until("the revoke is audited", async || broker.audit_lines().len() == 2).await;
     let events: Vec<String> = broker.audit_lines().iter().map(|l| l["event"].as_str().unwrap().to_owned()).collect();
     assert_eq!(events, ["mint", "revoke"]);
     let mint = &broker.audit_lines()[0];
@@ -235,8 +236,58 @@ async fn broker_killed_mid_mint_leaves_no_active_key_unrecorded() {
     // Restarted on the same database: the intent record leads the reaper to the key.
     let broker = start(dir.path(), &issuer, &emu, &sa);
     wait_until("the orphan key is gone", async || keys(&emu, &sa).await.is_empty()).await;
+    // The audit line follows the delete (the reaper records, then writes it).
+    let revokes = || broker.audit_lines().into_iter().filter(|l| l["event"] == "revoke").count();
+    wait_until("the revoke is audited", async || revokes() >= 1).await;
     let revoked = broker.audit_lines().into_iter().filter(|l| l["event"] == "revoke").count();
     assert_eq!(revoked, 1, "{:?}", broker.audit_lines());
     let (_, metrics) = broker.get("/metrics").await;
     assert!(metrics.contains("tgctl_broker_reaped_total{why=\"left mid-mint\"} 1"), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_pool_serves_jobs_from_pre_minted_keys_sized_from_demand() {
+    let emu = Emulator::start(&[]);
+    let sa = service_account(&emu, "broker-ci").await;
+    let issuer = Issuer::start(vec![jwk(&rsa_key("issuer-a"), Algorithm::RS256, "key-a")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = broker_env(&emu);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let cfg = config(&issuer, Some((&emu.var("TGCTL_API_URL"), "")), Some(&sa))
+        .replace("max_concurrent = 60\n", "max_concurrent = 60\npool = 3\n")
+        .replace("[api]\n", "[api]\nwrites_per_minute = 0\n");
+    let mut broker = BrokerProc::start(dir.path(), &cfg, &env);
+    let creates = async || emu.applied("serviceAccountKeyCreate").await;
+    // No demand yet: nothing is minted ahead.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(creates().await, 0);
+    // Three jobs mint on demand; the pool then follows the demand (3, its most).
+    for _ in 0..3 {
+        assert_eq!(broker.post_key(Some(&issuer.token("acme/app", "refs/heads/main"))).await.0, 200);
+    }
+    wait_until("the pool holds 3 keys", async || creates().await == 6).await;
+    // The next job gets a pooled key: no mint on its way.
+    let (status, body) = broker.post_key(Some(&issuer.token("acme/app", "refs/heads/main"))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(creates().await, 6, "served from the pool");
+    let doc: Value = serde_json::from_str(body["service_key"].as_str().unwrap()).unwrap();
+    assert!(doc["private_key"].as_str().unwrap().contains("PRIVATE KEY"));
+    let expires = body["expires_at"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap().as_second();
+    assert!(expires > now() + 300, "the job's lease, not the pool's: {body}");
+    // The pool is topped up again; it never holds more than its `pool`.
+    wait_until("the pool is refilled", async || creates().await == 7).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(creates().await, 7);
+    let active = |ks: Vec<(String, String)>| ks.iter().filter(|k| k.1 == "active").count();
+    assert_eq!(active(keys(&emu, &sa).await), 7, "4 jobs' keys and 3 pooled");
+    // The pooled keys' secrets lived in the killed process only: the restarted broker revokes
+    // and deletes them; the jobs' keys stay.
+    broker.kill();
+    let broker = start(dir.path(), &issuer, &emu, &sa);
+    wait_until("the orphaned pool keys are gone", async || keys(&emu, &sa).await.len() == 4).await;
+    assert_eq!(active(keys(&emu, &sa).await), 4);
+    // (The count follows the delete: the reaper records the end, then counts it.)
+    let reaped =
+        async || broker.get("/metrics").await.1.contains("tgctl_broker_reaped_total{why=\"pool key unused\"} 3");
+    wait_until("the pool keys are counted as reaped", reaped).await;
 }

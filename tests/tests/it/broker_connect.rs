@@ -148,6 +148,12 @@ async fn connect_with_a_broker_from_github_actions_and_disconnect_releases_the_l
     assert!(r.stderr().contains("Releasing the broker's lease"), "{}", r.stderr());
     assert!(!dir.path().join("state/connect.json").exists());
     wait_no_keys(&s.emu, &s.sa).await;
+    for _ in 0..50 {
+        if s.broker.audit_lines().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let events: Vec<String> = s.broker.audit_lines().iter().map(|l| l["event"].as_str().unwrap().to_owned()).collect();
     assert_eq!(events, ["mint", "revoke"]);
 }

@@ -9,6 +9,8 @@ mod api;
 mod auth;
 mod broker;
 mod broker_connect;
+mod broker_load;
+mod broker_pg;
 mod broker_world;
 mod check_args;
 mod connect;
