@@ -531,3 +531,43 @@ async fn disconnect_leaves_alone_a_process_that_reuses_a_recorded_pid() {
     other.kill().unwrap();
     other.wait().unwrap();
 }
+
+// ---- item 3: a restarted proxy daemon is recorded before it is used ---------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_proxy_daemon_is_ended_after_sigkill_plus_disconnect_and_after_sigint() {
+    use crate::sim_machine::{SimMachine, daemons_of};
+    for signal in ["KILL", "INT"] {
+        // The first daemon dies at start-up and is restarted; a probe of a closed port keeps
+        // connect waiting while we signal it.
+        let m = SimMachine::new("online-after=20,crash-after=0,crashes=1", None);
+        let key = m.key_file("key.json", &key_token("acme"));
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+        let mut c = m.cmd();
+        c.args(["connect", "--wait", "--network-mode", "proxy", "--service-key-file", &key, "--timeout", "60"]);
+        c.args(["--probe", &closed]);
+        let err_log = std::fs::File::create(m.path("work/connect.err")).unwrap();
+        c.stdout(std::process::Stdio::null()).stderr(err_log);
+        let mut tgctl = c.spawn().unwrap();
+        m.wait_for("the restarted daemon", 20, |m| {
+            std::fs::read_to_string(m.path("sim/calls")).unwrap_or_default().matches("twingated ").count() >= 2
+                && !daemons_of(m).is_empty()
+        });
+        let daemons = daemons_of(&m);
+        let pid = tgctl.id();
+        let status = std::process::Command::new("kill").args([&format!("-{signal}"), &pid.to_string()]).status();
+        assert!(status.unwrap().success());
+        let waited = tgctl.wait().unwrap();
+        if signal == "KILL" {
+            let run = m.run(&["disconnect"]).await;
+            no_panic(&run);
+            run.success();
+        } else {
+            let err = std::fs::read_to_string(m.path("work/connect.err")).unwrap_or_default();
+            assert_eq!(waited.code(), Some(130), "SIGINT exits 130: {err}");
+        }
+        m.wait_for("the daemons to end", 10, |m| daemons_of(m).is_empty());
+        assert!(daemons.iter().all(|d| !crate::sim_machine::alive(*d)), "SIG{signal}: a daemon survived");
+        assert!(!m.state_file().exists(), "SIG{signal}: the state file was left");
+    }
+}

@@ -71,13 +71,30 @@ pub(crate) struct ProxyDaemon {
     pub(crate) log: PathBuf,
     key: Arc<Mutex<Option<SecretString>>>,
     pid: Arc<Mutex<Option<u32>>>,
+    /// Puts each daemon's process group in the state file as soon as it is started.
+    recorder: Arc<Mutex<Option<crate::connect::state::GroupRecorder>>>,
     /// A status poll has seen the daemon since it was last started.
     polled: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl ProxyDaemon {
     pub(crate) fn new(bin: PathBuf, addr: SocketAddr, log: PathBuf) -> Self {
-        Self { bin, addr, log, key: Arc::default(), pid: Arc::default(), polled: Arc::default() }
+        Self {
+            bin,
+            addr,
+            log,
+            key: Arc::default(),
+            pid: Arc::default(),
+            recorder: Arc::default(),
+            polled: Arc::default(),
+        }
+    }
+
+    /// Where each daemon started from now on is recorded (issue 15, item 3).
+    pub(crate) fn set_recorder(&self, recorder: crate::connect::state::GroupRecorder) {
+        if let Ok(mut r) = self.recorder.lock() {
+            *r = Some(recorder);
+        }
     }
 
     /// Keeps the key (JSON) for the daemon's environment.
@@ -121,6 +138,9 @@ impl ProxyDaemon {
             .stderr(log2);
         let child = cmd.spawn().map_err(|e| fail(format!("cannot run it: {e}")))?;
         let pid = child.id();
+        if let (Some(pid), Ok(Some(recorder))) = (pid, self.recorder.lock().map(|r| r.clone())) {
+            recorder.record(pid);
+        }
         // Not waited for: the runtime reaps it if it exits while we run.
         drop(child);
         if let Ok(mut p) = self.pid.lock() {

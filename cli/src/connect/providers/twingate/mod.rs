@@ -221,6 +221,9 @@ impl Provider for Twingate {
         });
         st.ran_start = via.is_none();
         st.save().map_err(Failure::from_error)?;
+        if let Some(daemon) = &client.proxy {
+            daemon.set_recorder(st.recorder());
+        }
         let out = client.start(cap(deadline)).await.map_err(|e| Failure::from_client(e, &self.masker))?;
         if let Some(pg) = out.pgid {
             st.record_group(pg);
