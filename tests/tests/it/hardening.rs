@@ -140,7 +140,8 @@ async fn control_characters_from_the_api_are_escaped_in_human_output_and_exact_i
     )
     .await;
     let id = sa_id(1);
-    let human: Vec<(&str, Vec<&str>, Vec<(&str, &str)>)> = vec![
+    type Case<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let human: Vec<Case> = vec![
         ("tsv list", vec!["service-account", "list"], vec![]),
         ("tty list", vec!["service-account", "list"], vec![("TGCTL_FORCE_TTY", "1")]),
         ("get", vec!["service-account", "get", &id], vec![]),
@@ -569,5 +570,53 @@ async fn a_restarted_proxy_daemon_is_ended_after_sigkill_plus_disconnect_and_aft
         m.wait_for("the daemons to end", 10, |m| daemons_of(m).is_empty());
         assert!(daemons.iter().all(|d| !crate::sim_machine::alive(*d)), "SIG{signal}: a daemon survived");
         assert!(!m.state_file().exists(), "SIG{signal}: the state file was left");
+    }
+}
+
+// ---- item 8: tokens inherited by children -------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn children_get_no_credential_but_the_one_they_need() {
+    use crate::sim_machine::{SimMachine, processes_of};
+    let secrets = [
+        ("FIREZONE_API_TOKEN", "fz-api-token-canary-9d1"),
+        ("FIREZONE_TOKEN", "fz-client-token-canary-4e2"),
+        ("TWINGATE_API_TOKEN", "tg-api-token-canary-7c3"),
+    ];
+    for mode in ["proxy", "tun"] {
+        let mut m = SimMachine::new("online-after=20", None);
+        for (k, v) in secrets {
+            m = m.with_env(k, v);
+        }
+        let key = m.key_file("key.json", &key_token("acme"));
+        let echo = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let target = echo.local_addr().unwrap();
+        let local = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut args = vec!["connect", "--wait", "--network-mode", mode, "--service-key-file", &key];
+        let forward = format!("{local}:127.0.0.1:{}", target.port());
+        if mode == "proxy" {
+            args.extend(["--forward", forward.as_str()]);
+        }
+        let run = m.run(&args).await;
+        no_panic(&run);
+        run.success();
+        let children = processes_of(&m);
+        assert!(!children.is_empty(), "{mode}: no child process found");
+        let mut saw_key = false;
+        for (pid, argv) in &children {
+            let environ = String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default())
+                .into_owned();
+            for (name, value) in secrets {
+                assert!(!environ.contains(value), "{mode}: {name} reached {argv} (pid {pid})");
+            }
+            saw_key |= environ.contains(CANARY_KEY);
+            if argv.contains("forward") {
+                assert!(!environ.contains(CANARY_KEY), "the forwarder got the service key");
+            }
+        }
+        // Proxy mode: the daemon gets the key in TWINGATE_SERVICE_KEY, as twingated reads it.
+        assert_eq!(saw_key, mode == "proxy", "{mode}: {children:?}");
+        m.run(&["disconnect"]).await.success();
+        m.all_undone();
     }
 }

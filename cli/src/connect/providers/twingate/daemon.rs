@@ -127,11 +127,13 @@ impl ProxyDaemon {
             open_private_append(&self.log).map_err(|e| fail(format!("cannot open {}: {e}", self.log.display())))?;
         let log2 = log.try_clone().map_err(|e| fail(e.to_string()))?;
         let mut cmd = tokio::process::Command::new(&self.bin);
-        cmd.arg("--http-proxy")
+        // Of the credentials, only the key, in TWINGATE_SERVICE_KEY as twingated reads it
+        // (issue 15, item 8).
+        crate::connect::process::withhold_secrets(&mut cmd)
+            .arg("--http-proxy")
             .arg(self.addr.to_string())
             .args(["--tun", "off"])
             .process_group(0)
-            .env_remove(env::TWINGATE_API_TOKEN)
             .env(env::TWINGATE_SERVICE_KEY, key.expose_secret())
             .stdin(std::process::Stdio::null())
             .stdout(log)
