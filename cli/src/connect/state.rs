@@ -238,6 +238,16 @@ pub(crate) struct MintedKey {
     pub(crate) service_account_id: String,
 }
 
+/// A key about to be minted, written before the API is asked (issue 15, item 4): if tgctl dies
+/// between the mint and the save, `disconnect` finds the key by this name and revokes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MintIntent {
+    pub(crate) name: String,
+    pub(crate) service_account_id: String,
+    pub(crate) at: Timestamp,
+}
+
 /// Firezone: the client tgctl runs itself, and its identity in the portal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -268,6 +278,9 @@ pub(crate) struct ConnectState {
     pub(crate) ran_start: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) minted_key: Option<MintedKey>,
+    /// A mint asked of the API whose answer is not recorded yet (see [`MintIntent`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) mint_intent: Option<MintIntent>,
     /// The key's `key_id` and expiry, from the key document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) key_id: Option<String>,
@@ -335,6 +348,7 @@ impl ConnectState {
             ran_setup: false,
             ran_start: false,
             minted_key: None,
+            mint_intent: None,
             key_id: None,
             key_expires_at: None,
             network: None,

@@ -620,3 +620,54 @@ async fn children_get_no_credential_but_the_one_they_need() {
         m.all_undone();
     }
 }
+
+// ---- item 4: a minted key is named before it exists ---------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disconnect_revokes_a_key_named_by_an_intent_record_left_by_a_killed_connect() {
+    use crate::sim_machine::SimMachine;
+    let emu = crate::emulator::Emulator::start(&[
+        "--seed",
+        "demo",
+        "--api-token",
+        CANARY_TOKEN,
+        "--reads-per-minute",
+        "0",
+        "--writes-per-minute",
+        "0",
+    ]);
+    let m = SimMachine::new("online-after=20", Some(&emu));
+    m.run(&["service-account", "create", "ci"]).await.success();
+    let account = m.run(&["service-account", "get", "ci", "-o", "json"]).await.success().json()["id"].clone();
+    // What a connect --mint killed right after the API minted its key leaves behind: the key,
+    // ACTIVE, and the intent record written before asking for it.
+    let name = "tgctl-connect-killed-abc123";
+    let key_file = m.path("work/minted.json");
+    m.run(&[
+        "service-key",
+        "create",
+        "--service-account",
+        "ci",
+        "--name",
+        name,
+        "--key-file",
+        key_file.to_str().unwrap(),
+    ])
+    .await
+    .success();
+    let mut state: serde_json::Value =
+        serde_json::from_str(&crafted_state(std::path::Path::new("/nonexistent/twingate"), &[])).unwrap();
+    state["ranStart"] = false.into();
+    state["ranSetup"] = false.into();
+    state["status"] = "connecting".into();
+    state["mintIntent"] = serde_json::json!({"name": name, "serviceAccountId": account, "at": "2026-12-06T03:00:00Z"});
+    std::fs::write(m.state_file(), state.to_string()).unwrap();
+    let run = m.run(&["disconnect", "-o", "json"]).await;
+    no_panic(&run);
+    run.success();
+    assert!(!m.state_file().exists());
+    let keys = m.run(&["service-key", "list", "-o", "json"]).await;
+    let named: Vec<_> =
+        keys.success().json().as_array().unwrap().iter().filter(|k| k["name"] == name).cloned().collect();
+    assert!(named.iter().all(|k| k["status"] != "active"), "the key named by the intent is still active: {named:?}");
+}
