@@ -624,7 +624,7 @@ async fn children_get_no_credential_but_the_one_they_need() {
 // ---- item 4: a minted key is named before it exists ---------------------------------------------
 
 #[tokio::test(flavor = "multi_thread")]
-async fn disconnect_revokes_a_key_named_by_an_intent_record_left_by_a_killed_connect() {
+async fn list_orphaned_and_disconnect_find_the_key_an_intent_record_names() {
     use crate::sim_machine::SimMachine;
     let emu = crate::emulator::Emulator::start(&[
         "--seed",
@@ -662,6 +662,12 @@ async fn disconnect_revokes_a_key_named_by_an_intent_record_left_by_a_killed_con
     state["status"] = "connecting".into();
     state["mintIntent"] = serde_json::json!({"name": name, "serviceAccountId": account, "at": "2026-12-06T03:00:00Z"});
     std::fs::write(m.state_file(), state.to_string()).unwrap();
+    // service-key list --orphaned finds it (and only it).
+    let orphans = m.run(&["service-key", "list", "--orphaned", "-o", "json"]).await;
+    let orphans = orphans.success().json();
+    assert_eq!(orphans.as_array().map(Vec::len), Some(1), "{orphans}");
+    assert_eq!(orphans[0]["name"], name);
+    assert_eq!(orphans[0]["status"], "active");
     let run = m.run(&["disconnect", "-o", "json"]).await;
     no_panic(&run);
     run.success();
@@ -670,4 +676,6 @@ async fn disconnect_revokes_a_key_named_by_an_intent_record_left_by_a_killed_con
     let named: Vec<_> =
         keys.success().json().as_array().unwrap().iter().filter(|k| k["name"] == name).cloned().collect();
     assert!(named.iter().all(|k| k["status"] != "active"), "the key named by the intent is still active: {named:?}");
+    let orphans = m.run(&["service-key", "list", "--orphaned", "-o", "json"]).await;
+    assert_eq!(orphans.success().json(), serde_json::json!([]));
 }
