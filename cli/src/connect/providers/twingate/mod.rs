@@ -243,15 +243,13 @@ impl Provider for Twingate {
         host.events.step("Waiting for the client to come online");
         let t = Instant::now();
         let mut watch = client.log.watch();
-        let mut restarted = Vec::new();
-        let waited = ladder::wait_online(client, deadline, stall_after, &mut watch, &host.events, &mut restarted).await;
+        // Each restart's process group goes into the state file at once (issue 15, item 3).
+        let recorder = st.recorder();
+        let record = move |pg: u32| recorder.record(pg);
+        let waited = ladder::wait_online(client, deadline, stall_after, &mut watch, &host.events, &record).await;
         watch.close().await;
-        if !restarted.is_empty() {
-            for pg in restarted {
-                st.record_group(pg);
-            }
-            st.save().map_err(Failure::from_error)?;
-        }
+        st.absorb();
+        st.save().map_err(Failure::from_error)?;
         let waited = waited?;
         self.restarts = waited.restarts;
         self.polls = waited.polls;
