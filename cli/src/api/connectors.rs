@@ -7,17 +7,36 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::paginate::Page;
-use super::{Client, DateTime, NameFilter, Named, Ref, Vars, gen_enum, page_of, wire};
+use super::{Client, NameFilter, Named, Ref, Vars, WireConn, WirePayload, from_api_enum, gen_enum};
 use crate::error::{Error, Kind, Result};
 
-#[allow(dead_code)]
-type _Scalars = DateTime;
+/// The `DateTime` scalar, as the generated types read it (`use super::*`).
+type DateTime = Timestamp;
+
+// `ConnectorGet` generates the fragment's struct; every other operation answers with it
+// (`response_type`), so all of them share one type and one mapping.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/connector/connector.graphql",
+    response_derives = "Debug"
+)]
+pub struct ConnectorGet;
+
+/// A connector as the API answers it: the generated fragment.
+pub type Fields = connector_get::ConnectorFields;
+
+/// A remote network's page of connectors ([`ConnectorListOfNetwork`]).
+#[derive(Debug, Deserialize)]
+pub struct NetworkConnectors {
+    connectors: WireConn<Fields>,
+}
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/connector/list.graphql",
-    response_derives = "Debug, Serialize",
+    query_path = "graphql/connector/connector.graphql",
+    response_type = "WireConn<Fields>",
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
@@ -26,8 +45,8 @@ pub struct ConnectorList;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/connector/list_of_network.graphql",
-    response_derives = "Debug, Serialize",
+    query_path = "graphql/connector/connector.graphql",
+    response_type = "NetworkConnectors",
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
@@ -36,16 +55,8 @@ pub struct ConnectorListOfNetwork;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/connector/get.graphql",
-    response_derives = "Debug, Serialize"
-)]
-pub struct ConnectorGet;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/connector/create.graphql",
-    response_derives = "Debug, Serialize",
+    query_path = "graphql/connector/connector.graphql",
+    response_type = "WirePayload<Fields>",
     skip_serializing_none
 )]
 pub struct ConnectorCreate;
@@ -53,15 +64,15 @@ pub struct ConnectorCreate;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/connector/update.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/connector/connector.graphql",
+    response_type = "WirePayload<Fields>"
 )]
 pub struct ConnectorUpdate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/connector/delete.graphql",
+    query_path = "graphql/connector/connector.graphql",
     response_derives = "Debug"
 )]
 pub struct ConnectorDelete;
@@ -69,7 +80,7 @@ pub struct ConnectorDelete;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/connector/tokens.graphql",
+    query_path = "graphql/connector/connector.graphql",
     response_derives = "Debug"
 )]
 pub struct ConnectorGenerateTokens;
@@ -85,7 +96,7 @@ pub enum ConnectorState {
 }
 
 /// A connector as tgctl shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Connector {
     pub id: String,
@@ -95,11 +106,8 @@ pub struct Connector {
     pub last_heartbeat_at: Option<Timestamp>,
     pub version: Option<String>,
     pub hostname: Option<String>,
-    #[serde(rename(deserialize = "publicIP"))]
     pub public_ip: Option<String>,
-    #[serde(rename(deserialize = "privateIPs"))]
     pub private_ips: Vec<String>,
-    #[serde(rename(deserialize = "hasStatusNotificationsEnabled"))]
     pub status_notifications: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -114,9 +122,26 @@ impl Named for Connector {
     }
 }
 
-/// Maps any generated connector node (they all select the same fields).
-pub fn map<N: Serialize>(node: N) -> Result<Connector> {
-    wire(node)
+impl TryFrom<Fields> for Connector {
+    type Error = Error;
+
+    /// The one mapping: the state into ours (an unknown value is a bad response).
+    fn try_from(f: Fields) -> Result<Self> {
+        Ok(Connector {
+            id: f.id,
+            name: f.name,
+            remote_network: Ref { id: f.remote_network.id, name: f.remote_network.name },
+            state: from_api_enum(&f.state)?,
+            last_heartbeat_at: f.last_heartbeat_at,
+            version: f.version,
+            hostname: f.hostname,
+            public_ip: f.public_ip,
+            private_ips: f.private_i_ps,
+            status_notifications: f.has_status_notifications_enabled,
+            created_at: f.created_at,
+            updated_at: f.updated_at,
+        })
+    }
 }
 
 /// List filters the API applies.
@@ -147,18 +172,18 @@ pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, 
         let Some(network) = data.remote_network else {
             return Err(Error::not_found(format!("no remote network with ID {network}")));
         };
-        return page_of(network.connectors, Ok);
+        return network.connectors.into_page(Connector::try_from);
     }
     use connector_list as q;
     let vars = q::Variables { first, after, filter: connector_filter!(q) };
     let data = client.post::<ConnectorList>(vars).await?;
-    page_of(data.connectors, Ok)
+    data.connectors.into_page(Connector::try_from)
 }
 
 /// The connector with this ID, or `None`.
 pub async fn get(client: &Client, id: &str) -> Result<Option<Connector>> {
     let data = client.post::<ConnectorGet>(connector_get::Variables { id: id.to_owned() }).await?;
-    data.connector.map(map).transpose()
+    data.connector.map(Connector::try_from).transpose()
 }
 
 /// By ID or exact name.
@@ -183,7 +208,7 @@ pub async fn create(
     };
     let name = vars.name.clone();
     let data = client.post::<ConnectorCreate>(vars).await?;
-    let entity = data.connector_create.entity.map(map).transpose()?;
+    let entity = data.connector_create.entity.map(Connector::try_from).transpose()?;
     super::echoed(client, "connectorCreate", entity, async {
         match name {
             Some(name) => find(client, &name).await.map(Some),
@@ -201,7 +226,7 @@ pub async fn update(client: &Client, id: &str, name: Option<String>, notificatio
     use connector_update as q;
     let vars = Vars::new().set("id", id).opt("name", name).opt("hasStatusNotificationsEnabled", notifications);
     let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, vars.into_value()).await?;
-    let entity = data.connector_update.entity.map(map).transpose()?;
+    let entity = data.connector_update.entity.map(Connector::try_from).transpose()?;
     super::echoed(client, "connectorUpdate", entity, get(client, id)).await
 }
 
@@ -254,8 +279,8 @@ mod tests {
             "createdAt": "2024-02-15T01:13:51.059028+00:00", "updatedAt": "2024-02-15T01:13:51+00:00",
             "remoteNetwork": {"id": "UmVtb3RlTmV0d29yazox", "name": "aws-prod"}
         });
-        let typed: connector_list::ConnectorListConnectorsEdgesNode = serde_json::from_value(node.clone()).unwrap();
-        let c = map(typed).unwrap();
+        let typed: Fields = serde_json::from_value(node.clone()).unwrap();
+        let c = Connector::try_from(typed).unwrap();
         assert_eq!(c.state, ConnectorState::DeadNoHeartbeat);
         assert_eq!(c.private_ips, vec!["10.0.0.5", "172.17.0.1"]);
         assert_eq!(c.remote_network.name, "aws-prod");
@@ -269,8 +294,8 @@ mod tests {
             fresh[k] = serde_json::Value::Null;
         }
         fresh["privateIPs"] = serde_json::json!([]);
-        let typed: connector_get::ConnectorGetConnector = serde_json::from_value(fresh).unwrap();
-        let c = map(typed).unwrap();
+        let typed: Fields = serde_json::from_value(fresh).unwrap();
+        let c = Connector::try_from(typed).unwrap();
         assert_eq!((c.last_heartbeat_at, c.public_ip), (None, None));
     }
 }

@@ -5,19 +5,32 @@ use graphql_client::GraphQLQuery;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::groups::{Member, WireMember};
+use super::groups::Member;
 use super::paginate::Page;
-use super::{Client, DateTime, Named, api_label, gen_enum, page_of, wire};
-use crate::error::Result;
+use super::{Client, Named, WireConn, WirePayload, api_label, api_name, from_api_enum, gen_enum};
+use crate::error::{Error, Result};
 
-#[allow(dead_code)]
-type _Scalars = DateTime;
+/// The `DateTime` scalar, as the generated types read it (`use super::*`).
+type DateTime = Timestamp;
+
+// `DeviceGet` generates the fragment's struct; every other operation answers with it
+// (`response_type`), so all of them share one type and one mapping.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/device/device.graphql",
+    response_derives = "Debug"
+)]
+pub struct DeviceGet;
+
+/// A device as the API answers it: the generated fragment.
+pub type Fields = device_get::DeviceFields;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/device/list.graphql",
-    response_derives = "Debug, Serialize",
+    query_path = "graphql/device/device.graphql",
+    response_type = "WireConn<Fields>",
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
@@ -26,48 +39,40 @@ pub struct DeviceList;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/device/get.graphql",
-    response_derives = "Debug, Serialize"
-)]
-pub struct DeviceGet;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/device/trust.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/device/device.graphql",
+    response_type = "WirePayload<Fields>"
 )]
 pub struct DeviceTrust;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/device/archive.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/device/device.graphql",
+    response_type = "WirePayload<Fields>"
 )]
 pub struct DeviceArchive;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/device/unarchive.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/device/device.graphql",
+    response_type = "WirePayload<Fields>"
 )]
 pub struct DeviceUnarchive;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/device/block.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/device/device.graphql",
+    response_type = "WirePayload<Fields>"
 )]
 pub struct DeviceBlock;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/device/unblock.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/device/device.graphql",
+    response_type = "WirePayload<Fields>"
 )]
 pub struct DeviceUnblock;
 
@@ -81,19 +86,16 @@ pub enum DeviceState {
 }
 
 /// A device as tgctl shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Device {
     pub id: String,
     pub name: Option<String>,
-    #[serde(deserialize_with = "member")]
     pub user: Option<Member>,
     pub is_trusted: bool,
     #[serde(rename(serialize = "state"))]
     pub active_state: DeviceState,
-    #[serde(deserialize_with = "label")]
     pub device_type: String,
-    #[serde(deserialize_with = "opt_label")]
     pub os_name: Option<String>,
     pub os_version: Option<String>,
     pub client_version: Option<String>,
@@ -106,16 +108,32 @@ pub struct Device {
     pub last_failed_login_at: Option<Timestamp>,
 }
 
-fn member<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Member>, D::Error> {
-    Ok(Option::<WireMember>::deserialize(d)?.map(Member::from))
-}
+impl TryFrom<Fields> for Device {
+    type Error = Error;
 
-fn label<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
-    Ok(api_label(&String::deserialize(d)?))
-}
-
-fn opt_label<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
-    Ok(Option::<String>::deserialize(d)?.map(|s| api_label(&s)))
+    /// The one mapping: the state into ours (an unknown value is a bad response), the type and
+    /// OS as labels, the user as a member.
+    fn try_from(f: Fields) -> Result<Self> {
+        let u = f.user;
+        Ok(Device {
+            id: f.id,
+            name: f.name,
+            user: Some(Member::new(u.id, u.email, &u.first_name, &u.last_name)),
+            is_trusted: f.is_trusted,
+            active_state: from_api_enum(&f.active_state)?,
+            device_type: api_label(&api_name(&f.device_type)),
+            os_name: f.os_name.map(|o| api_label(&api_name(&o))),
+            os_version: f.os_version,
+            client_version: f.client_version,
+            hardware_model: f.hardware_model,
+            manufacturer_name: f.manufacturer_name,
+            hostname: f.hostname,
+            username: f.username,
+            serial_number: f.serial_number,
+            last_successful_login_at: f.last_successful_login_at,
+            last_failed_login_at: f.last_failed_login_at,
+        })
+    }
 }
 
 impl Named for Device {
@@ -154,7 +172,7 @@ pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, 
         serial_number,
     });
     let data = client.post::<DeviceList>(q::Variables { first, after, filter: api_filter }).await?;
-    page_of(data.devices, |n: Device| Ok(n))
+    data.devices.into_page(Device::try_from)
 }
 
 /// Every device matching `filter` (for resolving names and `--filter`; lists stream instead).
@@ -165,7 +183,7 @@ pub async fn all(client: &Client, filter: &Filter) -> Result<Vec<Device>> {
 /// The device with this ID, or `None`.
 pub async fn get(client: &Client, id: &str) -> Result<Option<Device>> {
     let data = client.post::<DeviceGet>(device_get::Variables { id: id.to_owned() }).await?;
-    data.device.map(wire).transpose()
+    data.device.map(Device::try_from).transpose()
 }
 
 /// What can be done to a device.
@@ -221,23 +239,26 @@ pub async fn apply(client: &Client, id: &str, action: Action) -> Result<Device> 
     let (op, entity) = match action {
         Action::Trust | Action::Untrust => {
             let vars = device_trust::Variables { id: owned, is_trusted: action == Action::Trust };
-            ("deviceUpdate", client.post::<DeviceTrust>(vars).await?.device_update.entity.map(wire).transpose()?)
+            (
+                "deviceUpdate",
+                client.post::<DeviceTrust>(vars).await?.device_update.entity.map(Device::try_from).transpose()?,
+            )
         }
         Action::Archive => {
             let data = client.post::<DeviceArchive>(device_archive::Variables { id: owned }).await?;
-            ("deviceArchive", data.device_archive.entity.map(wire).transpose()?)
+            ("deviceArchive", data.device_archive.entity.map(Device::try_from).transpose()?)
         }
         Action::Unarchive => {
             let data = client.post::<DeviceUnarchive>(device_unarchive::Variables { id: owned }).await?;
-            ("deviceUnarchive", data.device_unarchive.entity.map(wire).transpose()?)
+            ("deviceUnarchive", data.device_unarchive.entity.map(Device::try_from).transpose()?)
         }
         Action::Block => {
             let data = client.post::<DeviceBlock>(device_block::Variables { id: owned }).await?;
-            ("deviceBlock", data.device_block.entity.map(wire).transpose()?)
+            ("deviceBlock", data.device_block.entity.map(Device::try_from).transpose()?)
         }
         Action::Unblock => {
             let data = client.post::<DeviceUnblock>(device_unblock::Variables { id: owned }).await?;
-            ("deviceUnblock", data.device_unblock.entity.map(wire).transpose()?)
+            ("deviceUnblock", data.device_unblock.entity.map(Device::try_from).transpose()?)
         }
     };
     super::echoed(client, op, entity, get(client, id)).await
@@ -260,8 +281,8 @@ mod tests {
 
     #[test]
     fn maps_a_device_and_knows_when_an_action_is_a_no_op() {
-        let typed: device_list::DeviceListDevicesEdgesNode = serde_json::from_value(fixture()).unwrap();
-        let d: Device = wire(typed).unwrap();
+        let typed: Fields = serde_json::from_value(fixture()).unwrap();
+        let d = Device::try_from(typed).unwrap();
         assert_eq!((d.os_name.as_deref(), d.device_type.as_str()), (Some("mac-os"), "laptop"));
         assert_eq!(d.user.as_ref().unwrap().name, "Ada Lovelace");
         assert!(Action::Untrust.is_done(&d) && !Action::Trust.is_done(&d));

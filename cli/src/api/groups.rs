@@ -7,67 +7,91 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::paginate::Page;
-use super::{Client, DateTime, NameFilter, Named, Ref, Vars, WireConn, gen_enum, label, nested_all, page_of, wire};
+use super::{Client, NameFilter, Named, Ref, Vars, WireConn, WirePayload, from_api_enum, gen_enum, label, nested_all};
 use crate::error::{Error, Result};
 
-#[allow(dead_code)]
-type _Scalars = DateTime;
+/// The `DateTime` scalar, as the generated types read it (`use super::*`).
+type DateTime = Timestamp;
+
+// `GroupCreate` generates the fragment's struct; every other operation answers with it
+// (`response_type`), next to the users and resources it selects.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/group/group.graphql",
+    response_derives = "Debug",
+    skip_serializing_none
+)]
+pub struct GroupCreate;
+
+/// A group as the API answers it: the generated fragment.
+pub type Fields = group_create::GroupFields;
+
+/// A group node: the fragment, and its users and resources (counted in lists, paged by `get`).
+/// Resources are an interface; reading them as [`Ref`]s accepts kinds of resources the schema
+/// file does not list (see `resources::WireResource`).
+#[derive(Debug, Deserialize)]
+pub struct Node {
+    #[serde(flatten)]
+    fields: Fields,
+    users: WireConn<WireMember>,
+    resources: WireConn<Ref>,
+}
+
+/// A page of a group's users ([`GroupUsers`]).
+#[derive(Debug, Deserialize)]
+pub struct UsersOnly {
+    users: WireConn<WireMember>,
+}
+
+/// A page of a group's resources ([`GroupResources`]).
+#[derive(Debug, Deserialize)]
+pub struct ResourcesOnly {
+    resources: WireConn<Ref>,
+}
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/group/list.graphql",
-    response_derives = "Debug, Serialize",
+    query_path = "graphql/group/group.graphql",
+    response_type = "WireConn<Node>",
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
 pub struct GroupList;
 
 #[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/group/get.graphql",
-    response_derives = "Debug, Serialize"
-)]
+#[graphql(schema_path = "graphql/schema.graphql", query_path = "graphql/group/group.graphql", response_type = "Node")]
 pub struct GroupGet;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/group/users.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/group/group.graphql",
+    response_type = "UsersOnly"
 )]
 pub struct GroupUsers;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/group/resources.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/group/group.graphql",
+    response_type = "ResourcesOnly"
 )]
 pub struct GroupResources;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/group/create.graphql",
-    response_derives = "Debug, Serialize",
-    skip_serializing_none
-)]
-pub struct GroupCreate;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/group/update.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/group/group.graphql",
+    response_type = "WirePayload<Node>"
 )]
 pub struct GroupUpdate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/group/delete.graphql",
+    query_path = "graphql/group/group.graphql",
     response_derives = "Debug"
 )]
 pub struct GroupDelete;
@@ -93,7 +117,8 @@ pub struct Member {
     pub name: String,
 }
 
-#[derive(Deserialize)]
+/// A member as a group's `users` page selects it.
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WireMember {
     id: String,
@@ -104,11 +129,16 @@ pub(crate) struct WireMember {
 
 impl From<WireMember> for Member {
     fn from(w: WireMember) -> Self {
-        Member { id: w.id, email: w.email, name: format!("{} {}", w.first_name, w.last_name).trim().to_owned() }
+        Member::new(w.id, w.email, &w.first_name, &w.last_name)
     }
 }
 
 impl Member {
+    /// A member from the user's fields: the name is first and last name.
+    pub(crate) fn new(id: String, email: Option<String>, first_name: &str, last_name: &str) -> Self {
+        Member { id, email, name: format!("{first_name} {last_name}").trim().to_owned() }
+    }
+
     pub fn label(&self) -> String {
         self.email.clone().unwrap_or_else(|| self.name.clone())
     }
@@ -161,42 +191,31 @@ impl Group {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireGroup {
-    id: String,
-    name: String,
-    #[serde(rename = "type")]
-    group_type: GroupType,
-    is_active: bool,
-    security_policy: Option<Ref>,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-    users: WireConn<Value>,
-    resources: WireConn<Value>,
-}
-
-impl From<WireGroup> for Group {
-    fn from(w: WireGroup) -> Self {
-        Group {
-            id: w.id,
-            name: w.name,
-            group_type: w.group_type,
-            is_active: w.is_active,
-            security_policy: w.security_policy,
-            user_count: w.users.total_count,
-            resource_count: w.resources.total_count,
-            created_at: w.created_at,
-            updated_at: w.updated_at,
+impl Group {
+    /// The one mapping: the type into ours (an unknown value is a bad response), the counts.
+    fn from_parts(f: Fields, user_count: i64, resource_count: i64) -> Result<Self> {
+        Ok(Group {
+            id: f.id,
+            name: f.name,
+            group_type: from_api_enum(&f.type_)?,
+            is_active: f.is_active,
+            security_policy: Some(Ref { id: f.security_policy.id, name: f.security_policy.name }),
+            user_count,
+            resource_count,
+            created_at: f.created_at,
+            updated_at: f.updated_at,
             users: None,
             resources: None,
-        }
+        })
     }
 }
 
-/// Maps any generated group node.
-pub fn map<N: Serialize>(node: N) -> Result<Group> {
-    Ok(wire::<_, WireGroup>(node)?.into())
+impl TryFrom<Node> for Group {
+    type Error = Error;
+
+    fn try_from(n: Node) -> Result<Self> {
+        Group::from_parts(n.fields, n.users.total_count, n.resources.total_count)
+    }
 }
 
 /// List filters the API applies.
@@ -220,24 +239,17 @@ pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, 
         origin_id: None,
     });
     let data = client.post::<GroupList>(q::Variables { first, after, filter: api_filter }).await?;
-    page_of(data.groups, |n: WireGroup| Ok(n.into()))
+    data.groups.into_page(Group::try_from)
 }
 
-/// The answer to `GroupGet`, read as JSON: its resources are an interface (see `Client::post_as`).
-#[derive(Deserialize)]
-struct GetData {
-    group: Option<Value>,
-}
-
-async fn get_node(client: &Client, id: &str) -> Result<Option<Value>> {
+async fn get_node(client: &Client, id: &str) -> Result<Option<Node>> {
     let vars = group_get::Variables { id: id.to_owned(), users_after: None, resources_after: None };
-    let data: GetData = client.post_as::<GroupGet, _>(vars).await?;
-    Ok(data.group)
+    Ok(client.post::<GroupGet>(vars).await?.group)
 }
 
 /// The group with this ID (counts only), or `None`.
 pub async fn get_summary(client: &Client, id: &str) -> Result<Option<Group>> {
-    get_node(client, id).await?.map(map).transpose()
+    get_node(client, id).await?.map(Group::try_from).transpose()
 }
 
 /// The group with this ID with all its members and resources, or `None`.
@@ -246,30 +258,17 @@ pub async fn get(client: &Client, id: &str) -> Result<Option<Group>> {
         return Ok(None);
     };
     let gone = || Error::not_found(format!("group {id} disappeared"));
-    let users: WireConn<WireMember> = wire(&node["users"])?;
-    let users = nested_all(users, |after| async move {
+    let users = nested_all(node.users, |after| async move {
         let vars = group_users::Variables { id: id.to_owned(), users_after: Some(after) };
-        wire(client.post::<GroupUsers>(vars).await?.group.ok_or_else(gone)?.users)
+        Ok(client.post::<GroupUsers>(vars).await?.group.ok_or_else(gone)?.users)
     })
     .await?;
-    let resources: WireConn<Ref> = wire(&node["resources"])?;
-    let resources = nested_all(resources, |after| async move {
-        #[derive(Deserialize)]
-        struct Data {
-            group: Option<ResourcesOf>,
-        }
-        #[derive(Deserialize)]
-        struct ResourcesOf {
-            resources: WireConn<Ref>,
-        }
+    let resources = nested_all(node.resources, |after| async move {
         let vars = group_resources::Variables { id: id.to_owned(), resources_after: Some(after) };
-        let data: Data = client.post_as::<GroupResources, _>(vars).await?;
-        Ok(data.group.ok_or_else(gone)?.resources)
+        Ok(client.post::<GroupResources>(vars).await?.group.ok_or_else(gone)?.resources)
     })
     .await?;
-    let mut group = map(node)?;
-    group.user_count = users.len() as i64;
-    group.resource_count = resources.len() as i64;
+    let mut group = Group::from_parts(node.fields, users.len() as i64, resources.len() as i64)?;
     group.users = Some(users.into_iter().map(Member::from).collect());
     group.resources = Some(resources);
     Ok(Some(group))
@@ -291,7 +290,11 @@ pub async fn create(client: &Client, name: &str, user_ids: Vec<String>, resource
         resource_ids: (!resource_ids.is_empty()).then_some(resource_ids),
     };
     let data = client.post::<GroupCreate>(vars).await?;
-    let entity = data.group_create.entity.map(map).transpose()?;
+    let entity = data
+        .group_create
+        .entity
+        .map(|e| Group::from_parts(e.group_fields, e.users.total_count, e.resources.total_count))
+        .transpose()?;
     super::echoed(client, "groupCreate", entity, async { find(client, name).await.map(Some) }).await
 }
 
@@ -324,7 +327,7 @@ impl Changes {
 pub async fn update(client: &Client, id: &str, changes: &Changes) -> Result<Group> {
     use group_update as q;
     let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, changes.to_vars(id)).await?;
-    let entity = data.group_update.entity.map(map).transpose()?;
+    let entity = data.group_update.entity.map(Group::try_from).transpose()?;
     super::echoed(client, "groupUpdate", entity, get_summary(client, id)).await
 }
 
@@ -344,8 +347,8 @@ mod tests {
             "createdAt": "2024-02-15T01:13:51.059028+00:00", "updatedAt": "2024-02-15T01:13:51+00:00",
             "users": {"totalCount": 12}, "resources": {"totalCount": 3}
         });
-        let typed: group_list::GroupListGroupsEdgesNode = serde_json::from_value(node).unwrap();
-        let g = map(typed).unwrap();
+        let typed: Node = serde_json::from_value(node).unwrap();
+        let g = Group::try_from(typed).unwrap();
         assert_eq!((g.group_type, g.user_count, g.resource_count), (GroupType::Synced, 12, 3));
         let err = g.ensure_writable("update").unwrap_err();
         assert!(err.message.contains("synced group"), "{}", err.message);

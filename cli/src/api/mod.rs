@@ -1,11 +1,17 @@
 //! The Admin API: transport, pacing, pagination, IDs, and typed operations per noun.
 //!
-//! Each noun module declares its operations (`#[derive(GraphQLQuery)]` over a `.graphql` file in
-//! `cli/graphql/<noun>/`, checked against `cli/graphql/schema.graphql` at compile time), the domain
-//! types commands and JSON output use, and the mapping from responses to those types.
+//! Each noun module declares its operations (`#[derive(GraphQLQuery)]` over the noun's one
+//! document, `cli/graphql/<noun>/<noun>.graphql`, checked against `cli/graphql/schema.graphql` at
+//! compile time), the domain types commands and JSON output use, and the one mapping from the
+//! noun's fragment to its domain type. One operation generates the fragment's struct (`Fields`);
+//! the others answer with it through `response_type` (`WireConn<Fields>`, `WirePayload<Fields>`,
+//! or a small struct that flattens it next to a nested page), so every operation of a noun shares
+//! one type and a field added to the fragment is one edit plus its line in the mapping.
 
 mod answer;
+mod document;
 pub mod ids;
+pub mod log;
 pub mod pacer;
 pub mod paginate;
 pub mod transport;
@@ -38,14 +44,6 @@ use crate::error::{Error, Kind, Result};
 /// The `DateTime` scalar arrives as an ISO-8601 string; mapping parses it. Generated modules
 /// find it through `use super::*`, so a noun module that selects a time imports it.
 pub type DateTime = String;
-
-/// Converts a generated response type into one of our domain types through their shared JSON
-/// shape (generated types keep the GraphQL field names; ours deserialize from them).
-pub(crate) fn wire<A: Serialize, B: DeserializeOwned>(value: A) -> Result<B> {
-    let json = serde_json::to_value(value).map_err(|e| Error::internal(format!("cannot re-encode a response: {e}")))?;
-    serde_json::from_value(json)
-        .map_err(|e| Error::new(Kind::BadResponse, format!("unexpected value in the API's answer: {e}")))
-}
 
 /// A reference to another object: its ID and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -279,6 +277,22 @@ pub fn gen_enum<E: clap::ValueEnum, G: DeserializeOwned>(value: &E) -> Result<G>
         .map_err(|e| Error::internal(format!("enum value not in the schema: {e}")))
 }
 
+/// One of our enums from a generated module's enum of the same values (they share the API's
+/// spelling); a value our enum lacks is a bad response.
+pub(crate) fn from_api_enum<G: Serialize, E: DeserializeOwned>(value: &G) -> Result<E> {
+    let text = api_name(value);
+    serde_json::from_value(Value::String(text))
+        .map_err(|e| Error::new(Kind::BadResponse, format!("unexpected value in the API's answer: {e}")))
+}
+
+/// The API's spelling of a generated enum's value (`SYNCED`).
+pub(crate) fn api_name<G: Serialize>(value: &G) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
 /// The flag spelling of an API enum value we keep as text (`MAC_OS` becomes `mac-os`).
 pub fn api_label(value: &str) -> String {
     value.to_ascii_lowercase().replace('_', "-")
@@ -313,6 +327,12 @@ pub(crate) struct WirePageInfo {
     pub has_next_page: bool,
 }
 
+impl<T> Default for WireConn<T> {
+    fn default() -> Self {
+        Self { total_count: 0, edges: Vec::new(), page_info: None }
+    }
+}
+
 impl<T> WireConn<T> {
     pub fn nodes(self) -> Vec<T> {
         self.edges.into_iter().map(|e| e.node).collect()
@@ -322,15 +342,6 @@ impl<T> WireConn<T> {
     pub fn next(&self) -> Option<String> {
         self.page_info.as_ref().filter(|p| p.has_next_page).and_then(|p| p.end_cursor.clone())
     }
-}
-
-/// Maps one page of a generated connection (anything with `edges { node }` and `pageInfo`) to a
-/// [`Page`] of domain values.
-pub(crate) fn page_of<C: Serialize, W: DeserializeOwned, T>(conn: C, map: impl Fn(W) -> Result<T>) -> Result<Page<T>> {
-    let conn: WireConn<W> = wire(conn)?;
-    let (end_cursor, has_next_page) =
-        conn.page_info.as_ref().map_or((None, false), |p| (p.end_cursor.clone(), p.has_next_page));
-    Ok(Page { nodes: conn.edges.into_iter().map(|e| map(e.node)).collect::<Result<_>>()?, end_cursor, has_next_page })
 }
 
 impl<T> WireConn<T> {
@@ -344,6 +355,15 @@ impl<T> WireConn<T> {
             has_next_page,
         })
     }
+}
+
+/// An object as a noun's fragment selects it, with the first page of its `groups` selected next
+/// to the fragment (`get` of users and security policies).
+#[derive(Debug, Deserialize)]
+pub(crate) struct WithGroups<F> {
+    #[serde(flatten)]
+    pub fields: F,
+    pub groups: WireConn<Ref>,
 }
 
 /// A mutation payload as our wire types read it.

@@ -144,7 +144,7 @@ pub struct Pacer {
     file: Option<PathBuf>,
     local: Mutex<Log>,
     /// Where the fall-back notice goes, and why there is no file (when there is none).
-    notice: Option<(Notice, Option<String>)>,
+    notice: Option<(crate::api::log::LogFn, Option<String>)>,
 }
 
 impl std::fmt::Debug for Pacer {
@@ -152,9 +152,6 @@ impl std::fmt::Debug for Pacer {
         f.debug_struct("Pacer").field("limits", &self.limits).field("file", &self.file).finish_non_exhaustive()
     }
 }
-
-/// Where the pacer's warning goes (the printer's warnings).
-pub type Notice = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
 /// The fall-back notice is said once per process, however many clients there are.
 static FELL_BACK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -167,7 +164,7 @@ impl Pacer {
 
     /// Says once (on `log`, as a warning) when pacing falls back to this process only: when
     /// there is no file (`no_file` says why) or the file cannot be used.
-    pub fn noticing(mut self, log: Notice, no_file: Option<String>) -> Self {
+    pub fn noticing(mut self, log: crate::api::log::LogFn, no_file: Option<String>) -> Self {
         self.notice = Some((log, no_file));
         self
     }
@@ -176,7 +173,10 @@ impl Pacer {
         if let Some((log, _)) = &self.notice
             && !FELL_BACK.swap(true, std::sync::atomic::Ordering::Relaxed)
         {
-            log(&format!("the request pacer cannot share its log ({why}); pacing this process only"));
+            log(
+                crate::api::log::LogLevel::Warn,
+                &format!("the request pacer cannot share its log ({why}); pacing this process only"),
+            );
         }
     }
 

@@ -3,20 +3,32 @@
 use graphql_client::GraphQLQuery;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::paginate::Page;
-use super::{Client, DateTime, NameFilter, Named, Vars, WireConn, gen_enum, page_of, wire};
+use super::{Client, NameFilter, Named, Vars, WireConn, WirePayload, from_api_enum, gen_enum};
 use crate::error::Result;
 
-#[allow(dead_code)]
-type _Scalars = DateTime;
+/// The `DateTime` scalar, as the generated types read it (`use super::*`).
+type DateTime = Timestamp;
+
+// `RemoteNetworkGet` generates the fragment's struct; every other operation answers with it
+// (`response_type`), so all of them share one type and one mapping.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/remote_network/remote_network.graphql",
+    response_derives = "Debug"
+)]
+pub struct RemoteNetworkGet;
+
+/// A remote network as the API answers it: the generated fragment.
+pub type Fields = remote_network_get::RemoteNetworkFields;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/remote_network/list.graphql",
-    response_derives = "Debug, Serialize",
+    query_path = "graphql/remote_network/remote_network.graphql",
+    response_type = "WireConn<Fields>",
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
@@ -25,16 +37,8 @@ pub struct RemoteNetworkList;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/remote_network/get.graphql",
-    response_derives = "Debug, Serialize"
-)]
-pub struct RemoteNetworkGet;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/remote_network/create.graphql",
-    response_derives = "Debug, Serialize",
+    query_path = "graphql/remote_network/remote_network.graphql",
+    response_type = "WirePayload<Fields>",
     skip_serializing_none
 )]
 pub struct RemoteNetworkCreate;
@@ -42,15 +46,15 @@ pub struct RemoteNetworkCreate;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/remote_network/update.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/remote_network/remote_network.graphql",
+    response_type = "WirePayload<Fields>"
 )]
 pub struct RemoteNetworkUpdate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/remote_network/delete.graphql",
+    query_path = "graphql/remote_network/remote_network.graphql",
     response_derives = "Debug"
 )]
 pub struct RemoteNetworkDelete;
@@ -98,39 +102,24 @@ impl Named for RemoteNetwork {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireNetwork {
-    id: String,
-    name: String,
-    is_active: bool,
-    location: Location,
-    network_type: NetworkType,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-    connectors: WireConn<Value>,
-    resources: WireConn<Value>,
-}
+impl TryFrom<Fields> for RemoteNetwork {
+    type Error = crate::error::Error;
 
-impl From<WireNetwork> for RemoteNetwork {
-    fn from(w: WireNetwork) -> Self {
-        RemoteNetwork {
-            id: w.id,
-            name: w.name,
-            is_active: w.is_active,
-            location: w.location,
-            network_type: w.network_type,
-            connector_count: w.connectors.total_count,
-            resource_count: w.resources.total_count,
-            created_at: w.created_at,
-            updated_at: w.updated_at,
-        }
+    /// The one mapping: counts out of their connections, enums into ours (an unknown value is
+    /// a bad response).
+    fn try_from(f: Fields) -> Result<Self> {
+        Ok(RemoteNetwork {
+            id: f.id,
+            name: f.name,
+            is_active: f.is_active,
+            location: from_api_enum(&f.location)?,
+            network_type: from_api_enum(&f.network_type)?,
+            connector_count: f.connectors.total_count,
+            resource_count: f.resources.total_count,
+            created_at: f.created_at,
+            updated_at: f.updated_at,
+        })
     }
-}
-
-/// Maps any generated remote network node (they all select the same fields).
-pub fn map<N: Serialize>(node: N) -> Result<RemoteNetwork> {
-    Ok(wire::<_, WireNetwork>(node)?.into())
 }
 
 /// One page of remote networks.
@@ -143,13 +132,13 @@ pub async fn list_page(
     use remote_network_list as q;
     let filter = filter.input()?.map(|name| q::RemoteNetworkFilterInput { name: Some(name) });
     let data = client.post::<RemoteNetworkList>(q::Variables { first, after, filter }).await?;
-    page_of(data.remote_networks, |n: WireNetwork| Ok(n.into()))
+    data.remote_networks.into_page(RemoteNetwork::try_from)
 }
 
 /// The network with this ID, or `None`.
 pub async fn get(client: &Client, id: &str) -> Result<Option<RemoteNetwork>> {
     let data = client.post::<RemoteNetworkGet>(remote_network_get::Variables { id: id.to_owned() }).await?;
-    data.remote_network.map(map).transpose()
+    data.remote_network.map(RemoteNetwork::try_from).transpose()
 }
 
 /// By ID or exact name.
@@ -175,7 +164,7 @@ pub async fn create(
         network_type: Some(gen_enum(&network_type)?),
     };
     let data = client.post::<RemoteNetworkCreate>(vars).await?;
-    let entity = data.remote_network_create.entity.map(map).transpose()?;
+    let entity = data.remote_network_create.entity.map(RemoteNetwork::try_from).transpose()?;
     super::echoed(client, "remoteNetworkCreate", entity, async { find(client, name).await.map(Some) }).await
 }
 
@@ -195,7 +184,7 @@ pub async fn update(client: &Client, id: &str, changes: Changes) -> Result<Remot
         .opt("isActive", changes.is_active)
         .opt("location", changes.location.as_ref().map(super::api_enum));
     let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, vars.into_value()).await?;
-    let entity = data.remote_network_update.entity.map(map).transpose()?;
+    let entity = data.remote_network_update.entity.map(RemoteNetwork::try_from).transpose()?;
     super::echoed(client, "remoteNetworkUpdate", entity, get(client, id)).await
 }
 
@@ -218,9 +207,8 @@ mod tests {
 
     #[test]
     fn maps_a_list_node() {
-        let node: remote_network_list::RemoteNetworkListRemoteNetworksEdgesNode =
-            serde_json::from_value(fixture()).unwrap();
-        let n = map(node).unwrap();
+        let node: Fields = serde_json::from_value(fixture()).unwrap();
+        let n = RemoteNetwork::try_from(node).unwrap();
         assert_eq!((n.location, n.network_type), (Location::GoogleCloud, NetworkType::Exit));
         assert_eq!((n.connector_count, n.resource_count), (2, 7));
         let json = serde_json::to_value(&n).unwrap();
@@ -234,7 +222,7 @@ mod tests {
     fn an_unknown_location_is_a_bad_response() {
         let mut v = fixture();
         v["location"] = serde_json::json!("MARS");
-        let node: remote_network_get::RemoteNetworkGetRemoteNetwork = serde_json::from_value(v).unwrap();
-        assert_eq!(map(node).unwrap_err().kind, crate::error::Kind::BadResponse);
+        let node: Fields = serde_json::from_value(v).unwrap();
+        assert_eq!(RemoteNetwork::try_from(node).unwrap_err().kind, crate::error::Kind::BadResponse);
     }
 }

@@ -9,18 +9,24 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::paginate::Page;
-use super::{Client, DateTime, NameFilter, Named, Patch, Ref, Vars, WireConn, WirePayload, wire};
+use super::{Client, NameFilter, Named, Patch, Ref, Vars, WireConn, WirePayload};
 use crate::error::{Error, Result};
 use crate::parse::{Ports, merge_ranges};
 
+/// The `DateTime` scalar, as the generated types read it (`use super::*`).
 #[allow(dead_code)]
-type _Scalars = DateTime;
+type DateTime = Timestamp;
+
+// Every operation that reads resources answers with `WireResource` (`response_type`), the one
+// reading of the `ResourceFields` fragment: Resource is an interface, and the generated enum of
+// its implementations would refuse kinds the schema file does not list (SSH, Kubernetes, web
+// app), so here a hand-written type is the one that can serve.
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/resource/list.graphql",
-    response_derives = "Debug, Serialize",
+    query_path = "graphql/resource/resource.graphql",
+    response_type = "WireConn<WireResource>",
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
@@ -29,31 +35,31 @@ pub struct ResourceList;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/resource/get.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/resource/resource.graphql",
+    response_type = "WireResource"
 )]
 pub struct ResourceGet;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/resource/create.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/resource/resource.graphql",
+    response_type = "WirePayload<WireResource>"
 )]
 pub struct ResourceCreate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/resource/update.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/resource/resource.graphql",
+    response_type = "WirePayload<WireResource>"
 )]
 pub struct ResourceUpdate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/resource/delete.graphql",
+    query_path = "graphql/resource/resource.graphql",
     response_derives = "Debug"
 )]
 pub struct ResourceDelete;
@@ -61,15 +67,15 @@ pub struct ResourceDelete;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/resource/access_list.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/resource/resource.graphql",
+    response_type = "AccessOf"
 )]
 pub struct ResourceAccessList;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/resource/access_add.graphql",
+    query_path = "graphql/resource/resource.graphql",
     response_derives = "Debug"
 )]
 pub struct ResourceAccessAdd;
@@ -77,7 +83,7 @@ pub struct ResourceAccessAdd;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/resource/access_remove.graphql",
+    query_path = "graphql/resource/resource.graphql",
     response_derives = "Debug"
 )]
 pub struct ResourceAccessRemove;
@@ -85,7 +91,7 @@ pub struct ResourceAccessRemove;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/resource/access_set.graphql",
+    query_path = "graphql/resource/resource.graphql",
     response_derives = "Debug"
 )]
 pub struct ResourceAccessSet;
@@ -168,9 +174,10 @@ impl Named for Resource {
     }
 }
 
-#[derive(Deserialize)]
+/// A resource as the `ResourceFields` fragment selects it.
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireResource {
+pub struct WireResource {
     #[serde(rename = "__typename")]
     typename: String,
     id: String,
@@ -190,12 +197,12 @@ struct WireResource {
     access: WireConn<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct WireAddress {
     value: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireProtocols {
     allow_icmp: bool,
@@ -203,20 +210,20 @@ struct WireProtocols {
     udp: WireProtocol,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct WireProtocol {
     policy: String,
     #[serde(default)]
     ports: Vec<WirePortRange>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct WirePortRange {
     start: u16,
     end: u16,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct WireTag {
     key: String,
     value: String,
@@ -268,11 +275,6 @@ impl From<WireResource> for Resource {
     }
 }
 
-/// Maps a resource node from the API's JSON.
-pub fn map(node: Value) -> Result<Resource> {
-    Ok(wire::<_, WireResource>(node)?.into())
-}
-
 /// List filters the API applies.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -307,21 +309,13 @@ pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, 
             ),
         }),
     });
-    #[derive(Deserialize)]
-    struct Data {
-        resources: WireConn<WireResource>,
-    }
-    let data: Data = client.post_as::<ResourceList, _>(q::Variables { first, after, filter: api_filter }).await?;
+    let data = client.post::<ResourceList>(q::Variables { first, after, filter: api_filter }).await?;
     data.resources.into_page(|n| Ok(n.into()))
 }
 
 /// The resource with this ID, or `None`.
 pub async fn get(client: &Client, id: &str) -> Result<Option<Resource>> {
-    #[derive(Deserialize)]
-    struct Data {
-        resource: Option<WireResource>,
-    }
-    let data: Data = client.post_as::<ResourceGet, _>(resource_get::Variables { id: id.to_owned() }).await?;
+    let data = client.post::<ResourceGet>(resource_get::Variables { id: id.to_owned() }).await?;
     Ok(data.resource.map(Resource::from))
 }
 
@@ -369,12 +363,7 @@ pub async fn create(client: &Client, new: NewResource) -> Result<Resource> {
         .opt("isBrowserShortcutEnabled", new.is_browser_shortcut_enabled)
         .opt("securityPolicyId", new.security_policy_id)
         .opt("tags", (!new.tags.is_empty()).then(|| tags_input(&new.tags)));
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Data {
-        resource_create: WirePayload<WireResource>,
-    }
-    let data: Data = client.post_vars(q::QUERY, q::OPERATION_NAME, vars.into_value()).await?;
+    let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, vars.into_value()).await?;
     let entity = data.resource_create.entity.map(Resource::from);
     super::echoed(client, "resourceCreate", entity, async { find(client, &new.name).await.map(Some) }).await
 }
@@ -415,12 +404,7 @@ impl Changes {
 
 pub async fn update(client: &Client, id: &str, changes: &Changes) -> Result<Resource> {
     use resource_update as q;
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Data {
-        resource_update: WirePayload<WireResource>,
-    }
-    let data: Data = client.post_vars(q::QUERY, q::OPERATION_NAME, changes.to_vars(id)).await?;
+    let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, changes.to_vars(id)).await?;
     let entity = data.resource_update.entity.map(Resource::from);
     super::echoed(client, "resourceUpdate", entity, get(client, id)).await
 }
@@ -451,7 +435,7 @@ pub struct AccessEntry {
     pub expires_at: Option<Timestamp>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireAccessEdge {
     node: WirePrincipal,
@@ -459,7 +443,7 @@ struct WireAccessEdge {
     expires_at: Option<Timestamp>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct WirePrincipal {
     #[serde(rename = "__typename")]
     typename: String,
@@ -467,7 +451,13 @@ struct WirePrincipal {
     name: String,
 }
 
-#[derive(Deserialize)]
+/// A page of a resource's access ([`ResourceAccessList`]).
+#[derive(Debug, Deserialize)]
+pub struct AccessOf {
+    access: WireAccessConn,
+}
+
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireAccessConn {
     page_info: super::WirePageInfo,
@@ -499,16 +489,7 @@ pub async fn access_page(
     first: i64,
 ) -> Result<Page<AccessEntry>> {
     use resource_access_list as q;
-    #[derive(Deserialize)]
-    struct Data {
-        resource: Option<WireAccessOf>,
-    }
-    #[derive(Deserialize)]
-    struct WireAccessOf {
-        access: WireAccessConn,
-    }
-    let data: Data =
-        client.post_as::<ResourceAccessList, _>(q::Variables { id: resource_id.to_owned(), first, after }).await?;
+    let data = client.post::<ResourceAccessList>(q::Variables { id: resource_id.to_owned(), first, after }).await?;
     let resource = data.resource.ok_or_else(|| {
         Error::not_found(format!("no resource with ID {resource_id}")).hint("list them with `tgctl resource list`")
     })?;
@@ -590,7 +571,7 @@ mod tests {
 
     #[test]
     fn maps_a_resource_of_any_kind() {
-        let r = map(fixture()).unwrap();
+        let r = Resource::from(serde_json::from_value::<WireResource>(fixture()).unwrap());
         assert_eq!(r.kind, "network");
         assert_eq!(r.protocols.tcp, Ports::Ranges(vec![(5432, 5432), (8000, 8100)]));
         assert_eq!(r.protocols.udp, Ports::All);
@@ -606,7 +587,7 @@ mod tests {
         let mut restricted = fixture();
         restricted["protocols"]["udp"] = json!({"policy": "RESTRICTED", "ports": []});
         restricted["__typename"] = json!("SSHResource");
-        let r = map(restricted).unwrap();
+        let r = Resource::from(serde_json::from_value::<WireResource>(restricted).unwrap());
         assert_eq!((r.protocols.udp, r.kind.as_str()), (Ports::None, "ssh"));
     }
 

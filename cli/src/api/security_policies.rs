@@ -7,17 +7,47 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::paginate::Page;
-use super::{Client, DateTime, NameFilter, Named, Ref, Vars, WireConn, gen_enum, nested_all, page_of, wire};
+use super::{
+    Client, NameFilter, Named, Ref, Vars, WireConn, WireEdge, WirePageInfo, WithGroups, from_api_enum, gen_enum,
+    nested_all,
+};
 use crate::error::{Error, Result};
 
-#[allow(dead_code)]
-type _Scalars = DateTime;
+/// The `DateTime` scalar, as the generated types read it (`use super::*`).
+type DateTime = Timestamp;
+
+// `SecurityPolicyGet` generates the fragment's struct; the list answers with it (`response_type`)
+// next to the groups it counts.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/security_policy/security_policy.graphql",
+    response_derives = "Debug"
+)]
+pub struct SecurityPolicyGet;
+
+/// A policy as the API answers it: the generated fragment.
+pub type Fields = security_policy_get::SecurityPolicyFields;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/security_policy/list.graphql",
-    response_derives = "Debug, Serialize",
+    query_path = "graphql/security_policy/security_policy.graphql",
+    response_derives = "Debug"
+)]
+pub struct SecurityPolicyUpdate;
+
+/// The groups page of [`SecurityPolicyGroups`].
+#[derive(Debug, Deserialize)]
+pub struct GroupsOnly {
+    groups: WireConn<Ref>,
+}
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/security_policy/security_policy.graphql",
+    response_type = "WireConn<WithGroups<Fields>>",
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
@@ -26,26 +56,10 @@ pub struct SecurityPolicyList;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/security_policy/get.graphql",
-    response_derives = "Debug, Serialize"
-)]
-pub struct SecurityPolicyGet;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/security_policy/groups.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/security_policy/security_policy.graphql",
+    response_type = "GroupsOnly"
 )]
 pub struct SecurityPolicyGroups;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/security_policy/update.graphql",
-    response_derives = "Debug"
-)]
-pub struct SecurityPolicyUpdate;
 
 /// The built-in default policy, or one applied to chosen resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -79,28 +93,22 @@ impl Named for SecurityPolicy {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WirePolicy {
-    id: String,
-    name: String,
-    policy_type: PolicyType,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-    groups: WireConn<Value>,
-}
+impl TryFrom<WithGroups<Fields>> for SecurityPolicy {
+    type Error = Error;
 
-impl From<WirePolicy> for SecurityPolicy {
-    fn from(w: WirePolicy) -> Self {
-        SecurityPolicy {
-            id: w.id,
-            name: w.name,
-            policy_type: w.policy_type,
+    /// The one mapping: the type into ours (an unknown value is a bad response), the groups
+    /// counted.
+    fn try_from(w: WithGroups<Fields>) -> Result<Self> {
+        let f = w.fields;
+        Ok(SecurityPolicy {
+            id: f.id,
+            name: f.name,
+            policy_type: from_api_enum(&f.policy_type)?,
             group_count: w.groups.total_count,
-            created_at: w.created_at,
-            updated_at: w.updated_at,
+            created_at: f.created_at,
+            updated_at: f.updated_at,
             groups: None,
-        }
+        })
     }
 }
 
@@ -120,7 +128,7 @@ pub async fn list_page(
         policy_type: types.map(|t| q::SecurityPolicyTypeFilterOperatorInput { in_: Some(vec![t]) }),
     });
     let data = client.post::<SecurityPolicyList>(q::Variables { first, after, filter: api_filter }).await?;
-    page_of(data.security_policies, |n: WirePolicy| Ok(n.into()))
+    data.security_policies.into_page(SecurityPolicy::try_from)
 }
 
 /// The policy with this ID and all its groups, or `None`.
@@ -129,15 +137,25 @@ pub async fn get(client: &Client, id: &str) -> Result<Option<SecurityPolicy>> {
     let Some(node) = data.security_policy else {
         return Ok(None);
     };
-    let first: WireConn<Ref> = wire(&node.groups)?;
+    use security_policy_get as q;
+    let q::SecurityPolicyGetSecurityPolicy { security_policy_fields: fields, groups: first } = node;
+    let first = WireConn {
+        total_count: first.total_count,
+        page_info: Some(WirePageInfo {
+            end_cursor: first.page_info.end_cursor,
+            has_next_page: first.page_info.has_next_page,
+        }),
+        edges: first.edges.into_iter().map(|e| WireEdge { node: Ref { id: e.node.id, name: e.node.name } }).collect(),
+    };
     let groups = nested_all(first, |after| async move {
         let vars = security_policy_groups::Variables { id: id.to_owned(), after: Some(after) };
         let data = client.post::<SecurityPolicyGroups>(vars).await?;
         let node = data.security_policy.ok_or_else(|| Error::not_found(format!("security policy {id} disappeared")))?;
-        wire(node.groups)
+        Ok(node.groups)
     })
     .await?;
-    let mut policy: SecurityPolicy = wire::<_, WirePolicy>(node)?.into();
+    let fields = WithGroups { fields, groups: WireConn::default() };
+    let mut policy = SecurityPolicy::try_from(fields)?;
     policy.group_count = groups.len() as i64;
     policy.groups = Some(groups);
     Ok(Some(policy))
@@ -188,9 +206,8 @@ mod tests {
             "createdAt": "2024-02-15T01:13:51.059028+00:00", "updatedAt": "2024-02-15T01:13:51+00:00",
             "groups": {"totalCount": 4}
         });
-        let typed: security_policy_list::SecurityPolicyListSecurityPoliciesEdgesNode =
-            serde_json::from_value(node).unwrap();
-        let p: SecurityPolicy = wire::<_, WirePolicy>(typed).unwrap().into();
+        let typed: WithGroups<Fields> = serde_json::from_value(node).unwrap();
+        let p = SecurityPolicy::try_from(typed).unwrap();
         assert_eq!((p.policy_type, p.group_count), (PolicyType::DefaultResource, 4));
         assert_eq!(serde_json::to_value(&p).unwrap()["policyType"], "default-resource");
 

@@ -11,61 +11,86 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::paginate::Page;
-use super::{Client, DateTime, Ref, wire};
+use super::{Client, Ref, WireConn, WirePayload, from_api_enum};
 use crate::error::{Error, Kind, Result};
+
+/// The `DateTime` scalar, as the generated types read it (`use super::*`).
+type DateTime = Timestamp;
+
+// `ServiceKeyCreate` generates the fragment's struct (its payload also carries the token); the
+// other operations answer with it (`response_type`).
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/service_key/service_key.graphql",
+    response_derives = "Debug"
+)]
+pub struct ServiceKeyCreate;
+
+/// A key as the API answers it: the generated fragment.
+pub type Fields = service_key_create::ServiceKeyFields;
+
+/// A key read alone: the fragment and its service account.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Node {
+    #[serde(flatten)]
+    fields: Fields,
+    service_account: Option<Ref>,
+}
+
+/// A service account and a page of its keys.
+#[derive(Debug, Deserialize)]
+pub struct AccountKeys {
+    id: String,
+    name: String,
+    keys: WireConn<Fields>,
+}
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/service_key/list_all.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/service_key/service_key.graphql",
+    response_type = "WireConn<AccountKeys>"
 )]
 pub struct ServiceKeyListAll;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/service_key/list_of_account.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/service_key/service_key.graphql",
+    response_type = "AccountKeys"
 )]
 pub struct ServiceKeyListOfAccount;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/service_key/get.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/service_key/service_key.graphql",
+    response_type = "Node"
 )]
 pub struct ServiceKeyGet;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/service_key/create.graphql",
-    response_derives = "Debug, Serialize"
-)]
-pub struct ServiceKeyCreate;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/service_key/rename.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/service_key/service_key.graphql",
+    response_type = "WirePayload<Node>"
 )]
 pub struct ServiceKeyRename;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/service_key/revoke.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/service_key/service_key.graphql",
+    response_type = "WirePayload<Node>"
 )]
 pub struct ServiceKeyRevoke;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/service_key/delete.graphql",
+    query_path = "graphql/service_key/service_key.graphql",
     response_derives = "Debug"
 )]
 pub struct ServiceKeyDelete;
@@ -90,13 +115,12 @@ impl KeyStatus {
 }
 
 /// A service key's metadata (never its secret).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceKey {
     pub id: String,
     pub name: String,
     pub status: KeyStatus,
-    #[serde(default)]
     pub service_account: Option<Ref>,
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
@@ -104,7 +128,29 @@ pub struct ServiceKey {
     pub updated_at: Timestamp,
 }
 
+impl TryFrom<Node> for ServiceKey {
+    type Error = Error;
+
+    fn try_from(n: Node) -> Result<Self> {
+        ServiceKey::from_fields(n.fields, n.service_account)
+    }
+}
+
 impl ServiceKey {
+    /// The one mapping: the status into ours (an unknown value is a bad response).
+    fn from_fields(f: Fields, service_account: Option<Ref>) -> Result<Self> {
+        Ok(ServiceKey {
+            id: f.id,
+            name: f.name,
+            status: from_api_enum(&f.status)?,
+            service_account,
+            expires_at: f.expires_at,
+            revoked_at: f.revoked_at,
+            created_at: f.created_at,
+            updated_at: f.updated_at,
+        })
+    }
+
     /// An active key whose expiry time has passed by this machine's clock. The API's `status`
     /// is the truth (it decides whether the key works); this clock may be wrong, so it only
     /// adds a hint to messages.
@@ -128,15 +174,15 @@ pub async fn list_page(
     let first = first.min(25);
     let data = client.post::<ServiceKeyListAll>(service_key_list_all::Variables { first, after }).await?;
     let conn = data.service_accounts;
+    let end_cursor = conn.page_info.as_ref().and_then(|p| p.end_cursor.clone());
+    let has_next_page = conn.page_info.as_ref().is_some_and(|p| p.has_next_page);
     let mut nodes = Vec::new();
-    for edge in conn.edges {
-        let account = Ref { id: edge.node.id.clone(), name: edge.node.name.clone() };
-        let mut more = edge.node.keys.page_info.has_next_page;
-        let mut cursor = edge.node.keys.page_info.end_cursor.clone();
-        for k in edge.node.keys.edges {
-            let mut key: ServiceKey = wire(k.node)?;
-            key.service_account = Some(account.clone());
-            nodes.push(key);
+    for node in conn.nodes() {
+        let account = Ref { id: node.id, name: node.name };
+        let mut more = node.keys.page_info.as_ref().is_some_and(|p| p.has_next_page);
+        let mut cursor = node.keys.page_info.as_ref().and_then(|p| p.end_cursor.clone());
+        for k in node.keys.nodes() {
+            nodes.push(ServiceKey::from_fields(k, Some(account.clone()))?);
         }
         while more {
             let (keys, next, has_next) = keys_of(client, &account, cursor.clone(), 100).await?;
@@ -145,7 +191,7 @@ pub async fn list_page(
             cursor = next;
         }
     }
-    Ok(Page { nodes, end_cursor: conn.page_info.end_cursor, has_next_page: conn.page_info.has_next_page })
+    Ok(Page { nodes, end_cursor, has_next_page })
 }
 
 async fn keys_of(
@@ -160,13 +206,15 @@ async fn keys_of(
         return Err(Error::not_found(format!("no service account with ID {}", account.id)));
     };
     let owner = Ref { id: node.id, name: node.name };
-    let mut keys = Vec::new();
-    for e in node.keys.edges {
-        let mut key: ServiceKey = wire(e.node)?;
-        key.service_account = Some(owner.clone());
-        keys.push(key);
-    }
-    Ok((keys, node.keys.page_info.end_cursor, node.keys.page_info.has_next_page))
+    let end_cursor = node.keys.page_info.as_ref().and_then(|p| p.end_cursor.clone());
+    let has_next_page = node.keys.page_info.as_ref().is_some_and(|p| p.has_next_page);
+    let keys = node
+        .keys
+        .nodes()
+        .into_iter()
+        .map(|k| ServiceKey::from_fields(k, Some(owner.clone())))
+        .collect::<Result<_>>()?;
+    Ok((keys, end_cursor, has_next_page))
 }
 
 pub async fn get(client: &Client, id: &str) -> Result<ServiceKey> {
@@ -174,7 +222,7 @@ pub async fn get(client: &Client, id: &str) -> Result<ServiceKey> {
     let node = data.service_account_key.ok_or_else(|| {
         Error::not_found(format!("no service key with ID {id}")).hint("list them with `tgctl service-key list`")
     })?;
-    wire::<_, ServiceKey>(node)
+    ServiceKey::try_from(node)
 }
 
 /// A freshly created key and its secret (the only time the API returns it).
@@ -208,20 +256,22 @@ pub async fn create(
     })?;
     let entity =
         payload.entity.ok_or_else(|| Error::new(Kind::BadResponse, "the API created a key but returned no key"))?;
-    Ok(CreatedKey { key: wire::<_, ServiceKey>(entity)?, token: secrecy::SecretString::from(token) })
+    let account = Ref { id: entity.service_account.id, name: entity.service_account.name };
+    let key = ServiceKey::from_fields(entity.service_key_fields, Some(account))?;
+    Ok(CreatedKey { key, token: secrecy::SecretString::from(token) })
 }
 
 pub async fn rename(client: &Client, id: &str, name: &str) -> Result<ServiceKey> {
     let data = client
         .post::<ServiceKeyRename>(service_key_rename::Variables { id: id.to_owned(), name: name.to_owned() })
         .await?;
-    let entity = data.service_account_key_update.entity.map(wire::<_, ServiceKey>).transpose()?;
+    let entity = data.service_account_key_update.entity.map(ServiceKey::try_from).transpose()?;
     super::echoed(client, "serviceAccountKeyUpdate", entity, async { get(client, id).await.map(Some) }).await
 }
 
 pub async fn revoke(client: &Client, id: &str) -> Result<ServiceKey> {
     let data = client.post::<ServiceKeyRevoke>(service_key_revoke::Variables { id: id.to_owned() }).await?;
-    let entity = data.service_account_key_revoke.entity.map(wire::<_, ServiceKey>).transpose()?;
+    let entity = data.service_account_key_revoke.entity.map(ServiceKey::try_from).transpose()?;
     super::echoed(client, "serviceAccountKeyRevoke", entity, async { get(client, id).await.map(Some) }).await
 }
 
@@ -336,7 +386,7 @@ impl KeyDocument {
             && at <= now
         {
             let key = crate::redact::quote(&self.key_id);
-            return Err(Error::new(Kind::Usage, format!("the service key {key} expired at {at}"))
+            return Err(Error::new(Kind::CredentialRefused, format!("the service key {key} expired at {at}"))
                 .hint("create a new key: `tgctl service-key create --service-account NAME --key-file key.json`"));
         }
         if let Some(expected) = network {
@@ -385,8 +435,8 @@ mod tests {
             "createdAt": "2019-01-01T00:00:00+00:00", "updatedAt": "2019-01-01T00:00:00+00:00",
             "serviceAccount": {"id": "U2VydmljZUFjY291bnQ6eA==", "name": "deployer"}
         });
-        let typed: service_key_get::ServiceKeyGetServiceAccountKey = serde_json::from_value(node).unwrap();
-        let key = wire::<_, ServiceKey>(typed).unwrap();
+        let typed: Node = serde_json::from_value(node).unwrap();
+        let key = ServiceKey::try_from(typed).unwrap();
         // The API says ACTIVE: that is the status, whatever this machine's clock says.
         assert_eq!(key.status, KeyStatus::Active);
         assert!(key.past_expiry(Timestamp::now()));

@@ -14,7 +14,6 @@
 //! is reported, never re-sent. The [`Pacer`] keeps requests under the rate limits in the first
 //! place.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use graphql_client::GraphQLQuery;
@@ -33,19 +32,7 @@ pub use super::answer::{Dialect, parse_retry_after};
 use super::pacer::{OpKind, Pacer};
 use crate::error::{Error, Kind, Result};
 
-/// Where log lines from the transport go (the printer decides whether to show them).
-pub type LogFn = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum LogLevel {
-    /// Shown unless -q: pacing waits, retries.
-    Info,
-    /// Shown with -v: one line per attempt.
-    Debug,
-    /// Always shown, as a warning: something works less well than it should (the pacer fell
-    /// back to this process only).
-    Warn,
-}
+pub use super::log::{LogFn, LogLevel};
 
 /// Timeouts and retry budget.
 #[derive(Debug, Clone, Copy)]
@@ -174,19 +161,8 @@ impl Client {
     where
         Q::Variables: Serialize,
     {
-        let body = Q::build_query(variables);
-        self.send_typed(&body, body.operation_name, body.query).await
-    }
-
-    /// Sends a typed operation but reads the answer into `T`, one of our own wire types, instead
-    /// of the generated `ResponseData`. For selections on interfaces: the generated enum of
-    /// implementations rejects a `__typename` the schema file does not list, and the live API has
-    /// more kinds of resources (SSH, Kubernetes, web app) than tgctl needs to tell apart.
-    pub async fn post_as<Q: GraphQLQuery, T: DeserializeOwned>(&self, variables: Q::Variables) -> Result<T>
-    where
-        Q::Variables: Serialize,
-    {
-        let body = Q::build_query(variables);
+        let mut body = Q::build_query(variables);
+        body.query = super::document::operation(body.query, body.operation_name);
         self.send_typed(&body, body.operation_name, body.query).await
     }
 
@@ -199,6 +175,7 @@ impl Client {
         operation_name: &'static str,
         variables: Value,
     ) -> Result<T> {
+        let query = super::document::operation(query, operation_name);
         let body = RawBody { query, variables, operation_name };
         self.send_typed(&body, operation_name, query).await
     }

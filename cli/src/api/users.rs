@@ -6,17 +6,34 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::paginate::Page;
-use super::{Client, DateTime, NameFilter, Named, Ref, Vars, WireConn, gen_enum, ids, nested_all, page_of, wire};
+use super::{
+    Client, NameFilter, Named, Ref, Vars, WireConn, WirePayload, WithGroups, api_name, from_api_enum, gen_enum, ids,
+    nested_all,
+};
 use crate::error::{Error, Result};
 
-#[allow(dead_code)]
-type _Scalars = DateTime;
+/// The `DateTime` scalar, as the generated types read it (`use super::*`).
+type DateTime = Timestamp;
+
+// `UserCreate` generates the fragment's struct; every other operation answers with it
+// (`response_type`), so all of them share one type and one mapping.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/user/user.graphql",
+    response_derives = "Debug",
+    skip_serializing_none
+)]
+pub struct UserCreate;
+
+/// A user as the API answers it: the generated fragment.
+pub type Fields = user_create::UserFields;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/user/list.graphql",
-    response_derives = "Debug, Serialize",
+    query_path = "graphql/user/user.graphql",
+    response_type = "WireConn<Fields>",
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
@@ -25,42 +42,29 @@ pub struct UserList;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/user/get.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/user/user.graphql",
+    response_type = "WithGroups<Fields>"
 )]
 pub struct UserGet;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/user/create.graphql",
-    response_derives = "Debug, Serialize",
-    skip_serializing_none
-)]
-pub struct UserCreate;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/user/details_update.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/user/user.graphql",
+    response_type = "WirePayload<Fields>"
 )]
 pub struct UserDetailsUpdate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
-    query_path = "graphql/user/role_update.graphql",
-    response_derives = "Debug, Serialize"
+    query_path = "graphql/user/user.graphql",
+    response_type = "WirePayload<Fields>"
 )]
 pub struct UserRoleUpdate;
 
 #[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/user/delete.graphql",
-    response_derives = "Debug"
-)]
+#[graphql(schema_path = "graphql/schema.graphql", query_path = "graphql/user/user.graphql", response_derives = "Debug")]
 pub struct UserDelete;
 
 /// What a user may do in the Admin Console.
@@ -90,7 +94,7 @@ pub enum UserState {
 }
 
 /// A user as tgctl shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub id: String,
@@ -100,17 +104,32 @@ pub struct User {
     pub role: Role,
     pub state: UserState,
     /// manual, or synced from an identity provider.
-    #[serde(rename(deserialize = "type"), deserialize_with = "lower")]
     pub user_type: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Every group the user is in (`get` only).
-    #[serde(default, skip_serializing_if = "Option::is_none", skip_deserializing)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<Ref>>,
 }
 
-fn lower<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
-    Ok(super::api_label(&String::deserialize(d)?))
+impl TryFrom<Fields> for User {
+    type Error = Error;
+
+    /// The one mapping: enums into ours (an unknown value is a bad response), the type as a label.
+    fn try_from(f: Fields) -> Result<Self> {
+        Ok(User {
+            id: f.id,
+            email: f.email,
+            first_name: f.first_name,
+            last_name: f.last_name,
+            role: from_api_enum(&f.role)?,
+            state: from_api_enum(&f.state)?,
+            user_type: super::api_label(&api_name(&f.type_)),
+            created_at: f.created_at,
+            updated_at: f.updated_at,
+            groups: None,
+        })
+    }
 }
 
 impl User {
@@ -163,7 +182,7 @@ pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, 
     let first = if filter.states.is_empty() { first } else { super::paginate::PAGE_SIZE as i64 };
     let vars = q::Variables { first, after, filter: (!empty).then_some(api_filter) };
     let data = client.post::<UserList>(vars).await?;
-    let mut page = page_of(data.users, |n: User| Ok(n))?;
+    let mut page = data.users.into_page(User::try_from)?;
     page.nodes.retain(|u| filter.states.is_empty() || filter.states.contains(&u.state));
     Ok(page)
 }
@@ -174,14 +193,13 @@ pub async fn get(client: &Client, id: &str) -> Result<Option<User>> {
     let Some(node) = data.user else {
         return Ok(None);
     };
-    let first: WireConn<Ref> = wire(&node.groups)?;
-    let groups = nested_all(first, |after| async move {
+    let groups = nested_all(node.groups, |after| async move {
         let data = client.post::<UserGet>(user_get::Variables { id: id.to_owned(), groups_after: Some(after) }).await?;
         let node = data.user.ok_or_else(|| Error::not_found(format!("user {id} disappeared")))?;
-        wire(node.groups)
+        Ok(node.groups)
     })
     .await?;
-    let mut user: User = wire(node)?;
+    let mut user = User::try_from(node.fields)?;
     user.groups = Some(groups);
     Ok(Some(user))
 }
@@ -228,7 +246,7 @@ pub async fn invite(
         should_send_invite: Some(send_invite),
     };
     let data = client.post::<UserCreate>(vars).await?;
-    let entity = data.user_create.entity.map(wire).transpose()?;
+    let entity = data.user_create.entity.map(User::try_from).transpose()?;
     super::echoed(client, "userCreate", entity, async { find(client, email).await.map(Some) }).await
 }
 
@@ -255,14 +273,14 @@ pub async fn update_details(client: &Client, id: &str, details: &Details) -> Res
         .opt("lastName", details.last_name.as_ref())
         .opt("state", details.active.map(|a| if a { "ACTIVE" } else { "DISABLED" }));
     let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, vars.into_value()).await?;
-    let entity = data.user_details_update.entity.map(wire).transpose()?;
+    let entity = data.user_details_update.entity.map(User::try_from).transpose()?;
     super::echoed(client, "userDetailsUpdate", entity, get(client, id)).await
 }
 
 pub async fn update_role(client: &Client, id: &str, role: Role) -> Result<User> {
     let vars = user_role_update::Variables { id: id.to_owned(), role: gen_enum(&role)? };
     let data = client.post::<UserRoleUpdate>(vars).await?;
-    let entity = data.user_role_update.entity.map(wire).transpose()?;
+    let entity = data.user_role_update.entity.map(User::try_from).transpose()?;
     super::echoed(client, "userRoleUpdate", entity, get(client, id)).await
 }
 
@@ -281,8 +299,8 @@ mod tests {
             "role": "ACCESS_REVIEWER", "state": "PENDING", "type": "SYNCED",
             "createdAt": "2024-02-15T01:13:51.059028+00:00", "updatedAt": "2024-02-15T01:13:51+00:00"
         });
-        let typed: user_list::UserListUsersEdgesNode = serde_json::from_value(node).unwrap();
-        let u: User = wire(typed).unwrap();
+        let typed: Fields = serde_json::from_value(node).unwrap();
+        let u = User::try_from(typed).unwrap();
         assert_eq!((u.role, u.state), (Role::AccessReviewer, UserState::Pending));
         assert_eq!(u.full_name(), "Ada Lovelace");
         let json = serde_json::to_value(&u).unwrap();

@@ -334,13 +334,7 @@ impl Ctx {
         Client::new(ClientOptions {
             endpoint: session.endpoint.clone(),
             token: session.token.clone(),
-            pacer: Pacer::new(session.limits, pace_file).noticing(
-                {
-                    let log = self.printer.log_fn();
-                    std::sync::Arc::new(move |m: &str| log(crate::api::transport::LogLevel::Warn, m))
-                },
-                no_file,
-            ),
+            pacer: Pacer::new(session.limits, pace_file).noticing(self.printer.log_fn(), no_file),
             retry,
             log: self.printer.log_fn(),
         })

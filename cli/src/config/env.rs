@@ -43,9 +43,13 @@ vars! {
     CLICOLOR_FORCE = "CLICOLOR_FORCE", "When set and not 0, colour even when not on a terminal.", true;
     FORCE_COLOR = "FORCE_COLOR", "Same as CLICOLOR_FORCE.", true;
     TWINGATE_SERVICE_KEY = "TWINGATE_SERVICE_KEY", "Service key for connect (raw JSON, or base64 of it).", true;
+    TGCTL_ID_TOKEN = "TGCTL_ID_TOKEN", "The job's OIDC ID token for connect --broker (GitLab: an `id_tokens:` entry of this name); read before the GitHub and CircleCI sources.", true;
+    ACTIONS_ID_TOKEN_REQUEST_URL = "ACTIONS_ID_TOKEN_REQUEST_URL", "Set by GitHub Actions in jobs with `permissions: id-token: write`; connect --broker asks it for the job's OIDC token; its host goes into NO_PROXY in proxy mode.", true;
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN = "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "Set by GitHub Actions with ACTIONS_ID_TOKEN_REQUEST_URL: the bearer token for that request.", true;
+    CIRCLE_OIDC_TOKEN_V2 = "CIRCLE_OIDC_TOKEN_V2", "Set by CircleCI: the job's OIDC token, which connect --broker sends to the broker.", true;
     GITHUB_ACTIONS = "GITHUB_ACTIONS", "Set by GitHub Actions; tgctl then masks secrets with ::add-mask:: before printing anything.", true;
     CI = "CI", "Set by most CI systems; progress is then printed as timestamped lines instead of spinners.", true;
-    XDG_RUNTIME_DIR = "XDG_RUNTIME_DIR", "Where runtime state goes when TGCTL_STATE_DIR is unset.", true;
+    XDG_RUNTIME_DIR = "XDG_RUNTIME_DIR", "Where runtime state goes when TGCTL_STATE_DIR is unset; in proxy mode the daemon's runtime dir (when unset or not writable, connect gives the daemon a private one in the state dir).", true;
     TGCTL_TWINGATE_BIN = "TGCTL_TWINGATE_BIN", "The Twingate client binary for connect/disconnect/status (default: `twingate` on PATH); same as --client-bin.", true;
     TGCTL_PROVIDER = "TGCTL_PROVIDER", "Which service tgctl manages and connects through: `twingate` (default) or `firezone`; same as --provider.", true;
     FIREZONE_API_TOKEN = "FIREZONE_API_TOKEN", "API token for Firezone's REST API (with --provider firezone); overrides the profile's stored token.", true;
@@ -77,7 +81,6 @@ vars! {
     GITHUB_API_URL = "GITHUB_API_URL", "Set by GitHub Actions; its host goes into NO_PROXY in proxy mode.", true;
     ACTIONS_RUNTIME_URL = "ACTIONS_RUNTIME_URL", "Set by GitHub Actions; its host goes into NO_PROXY in proxy mode.", true;
     ACTIONS_RESULTS_URL = "ACTIONS_RESULTS_URL", "Set by GitHub Actions; its host goes into NO_PROXY in proxy mode.", true;
-    ACTIONS_ID_TOKEN_REQUEST_URL = "ACTIONS_ID_TOKEN_REQUEST_URL", "Set by GitHub Actions; its host goes into NO_PROXY in proxy mode.", true;
     CI_SERVER_HOST = "CI_SERVER_HOST", "Set by GitLab CI; goes into NO_PROXY in proxy mode.", true;
     TGCTL_CLIENT_CACHE = "TGCTL_CLIENT_CACHE", "Directory where connect --install keeps the client packages it downloads (apt's Dir::Cache::Archives, dnf's cachedir); the CI wrappers carry it from job to job.", true;
     TGCTL_TWINGATE_APT_URL = "TGCTL_TWINGATE_APT_URL", "Twingate's apt repository for connect --install (default https://packages.twingate.com/apt/; a mirror, or a local file: repository).", true;

@@ -53,7 +53,7 @@ pub(crate) async fn connect<P: Provider>(host: &Host<'_>, args: &ConnectArgs) ->
         ))
         .hint("run `tgctl disconnect` first"));
     }
-    if !given && !args.mint {
+    if !given && !args.mint && args.broker.is_none() {
         return Err(provider.missing_credential());
     }
     // A bad credential is a usage error found before anything starts.
@@ -168,11 +168,16 @@ async fn fail<P: Provider>(
     failure: Failure,
     elapsed: Duration,
 ) -> Error {
+    let mut refused_hint = None;
     let (kind, message, mut details) = match failure {
         Failure::Timeout(m, d) => {
             (Kind::ConnectTimeout, format!("connect timed out at stage {stage} after {}: {m}", human(elapsed)), d)
         }
         Failure::Client(m, d) => (Kind::ClientFailed, format!("connect failed at stage {stage}: {m}"), d),
+        Failure::Refused(m, remedy) => {
+            refused_hint = Some(remedy);
+            (Kind::CredentialRefused, format!("connect failed at stage {stage}: {m}"), Vec::new())
+        }
         Failure::Interrupted(sig) => (Kind::Interrupted, format!("interrupted ({sig}) at stage {stage}"), Vec::new()),
     };
     let diagnosis = provider.diagnose(st, kind).await;
@@ -184,6 +189,7 @@ async fn fail<P: Provider>(
     let status = match kind {
         Kind::ConnectTimeout => "timeout",
         Kind::Interrupted => "interrupted",
+        Kind::CredentialRefused => "refused",
         _ => "failed",
     };
     if let Err(e) =
@@ -194,7 +200,7 @@ async fn fail<P: Provider>(
     let mut hint = match kind {
         Kind::ConnectTimeout => diagnosis.timeout_hint,
         Kind::Interrupted => "the client was stopped".to_owned(),
-        _ => diagnosis.failed_hint,
+        _ => refused_hint.unwrap_or(diagnosis.failed_hint),
     };
     match undone {
         Ok(report) => details.extend(report.warnings),

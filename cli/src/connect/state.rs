@@ -281,6 +281,9 @@ pub(crate) struct ConnectState {
     /// A mint asked of the API whose answer is not recorded yet (see [`MintIntent`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) mint_intent: Option<MintIntent>,
+    /// `--broker`: the lease `disconnect` releases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) broker_lease: Option<crate::connect::broker::BrokerLease>,
     /// The key's `key_id` and expiry, from the key document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) key_id: Option<String>,
@@ -349,6 +352,7 @@ impl ConnectState {
             ran_start: false,
             minted_key: None,
             mint_intent: None,
+            broker_lease: None,
             key_id: None,
             key_expires_at: None,
             network: None,

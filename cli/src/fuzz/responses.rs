@@ -3,7 +3,7 @@
 //! A local HTTP server answers every request with the generated response; each case calls the
 //! `api::<noun>` function that sends the operation the response was shaped after, so the whole
 //! path is exercised: HTTP status and headers (`Retry-After`), body classification, GraphQL
-//! errors, `{ok: false}`, the generated `ResponseData`, and each noun's mapping (`wire()`) into
+//! errors, `{ok: false}`, the generated `ResponseData`, and each noun's mapping (its `TryFrom`) into
 //! its domain type. Responses are real answers of the emulator (`responses.json`, captured with
 //! `tgctl` against `tgctl-emulator --seed demo`) with a few values removed, nulled or replaced,
 //! or GraphQL errors, or any JSON, or any bytes.

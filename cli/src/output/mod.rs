@@ -285,16 +285,7 @@ impl Printer {
             return;
         }
         if matches!(self.format, Format::Json | Format::Ndjson) {
-            let body = serde_json::json!({
-                "error": {
-                    "code": error.code(),
-                    "message": error.message,
-                    "hint": error.hint,
-                    "details": error.details,
-                    "exitCode": error.exit_code().code(),
-                }
-            });
-            err_line!("{body}");
+            err_line!("{}", serde_json::json!({ "error": error_body(error) }));
             return;
         }
         let message = escape_controls(&error.message, true);
@@ -393,6 +384,18 @@ impl Printer {
         let progress = (self.err_tty && !self.quiet).then(|| Progress::new("Listing", true, true));
         ListWriter { printer: self, format, rows: Vec::new(), count: 0, progress, _marker: std::marker::PhantomData }
     }
+}
+
+/// An error as JSON (`-o json`): the object under `"error"` on stderr, also carried by the
+/// connect engine's `error` events.
+fn error_body(error: &Error) -> serde_json::Value {
+    serde_json::json!({
+        "code": error.code(),
+        "message": error.message,
+        "hint": error.hint,
+        "details": error.details,
+        "exitCode": error.exit_code().code(),
+    })
 }
 
 /// An ID as a terminal table shows it: the object's own key from the Relay ID

@@ -140,6 +140,7 @@ async fn control_characters_from_the_api_are_escaped_in_human_output_and_exact_i
     )
     .await;
     let id = sa_id(1);
+    /// (what, argv, extra env)
     type Case<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>);
     let human: Vec<Case> = vec![
         ("tsv list", vec!["service-account", "list"], vec![]),

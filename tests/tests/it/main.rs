@@ -7,6 +7,9 @@ mod common;
 
 mod api;
 mod auth;
+mod broker;
+mod broker_connect;
+mod broker_world;
 mod check_args;
 mod connect;
 mod connector;
@@ -24,6 +27,7 @@ mod matrix;
 mod output;
 mod proxy;
 mod readme;
+mod real_client;
 mod remote_network;
 mod resource;
 mod secret_hygiene;

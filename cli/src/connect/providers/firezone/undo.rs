@@ -65,7 +65,9 @@ pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result
         st.minted_key = None;
         st.save()?;
     }
-    if let Some(fz) = st.firezone.clone() {
+    if let Some(mut fz) = st.firezone.clone() {
+        // The portal keeps the client's external_id: sha256 of a UUID FIREZONE_ID.
+        fz.firezone_id = super::client::portal_id(&fz.firezone_id);
         match &api_client {
             Ok(client) => {
                 say(&format!("Deleting the client record of FIREZONE_ID {:?}", fz.firezone_id));

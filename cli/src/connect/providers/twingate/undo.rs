@@ -90,16 +90,14 @@ pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result
     report.stopped_forwards = u32::try_from(std::mem::take(&mut st.forwards).len()).unwrap_or(u32::MAX);
     st.save()?;
     if st.ran_setup {
-        if client_present {
-            say("Removing the client's headless configuration");
-            match client.forget(STEP).await {
-                Ok(()) => report.removed_client_key = true,
-                Err(e) => report.warnings.push(format!(
-                    "`{}` {}: the client may still hold the service key in its configuration",
-                    e.command, e.reason
-                )),
-            }
-        }
+        // The Linux client has no command that removes the key `setup --headless` stored (no
+        // `reset`, no `desetup`: reference Addendum), and where it keeps it is not documented,
+        // so it stays, and we say so. A minted key is revoked below, which is what stops it.
+        say(&match (&st.minted_key, &st.key_id) {
+            (Some(_), _) => "The client keeps its headless configuration (it has no command to remove it); the minted key in it is revoked next".to_owned(),
+            (None, Some(id)) => format!("The client keeps the service key {id} in its headless configuration (it has no command to remove it); revoke it with `tgctl service-key revoke` when no job needs it"),
+            (None, None) => "The client keeps the service key in its headless configuration (it has no command to remove it)".to_owned(),
+        });
         st.ran_setup = false;
         st.save()?;
     }
@@ -131,6 +129,15 @@ pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result
         })?;
         report.revoked_key_id = report.revoked_key_id.take().or_else(|| ids.first().cloned());
         st.mint_intent = None;
+        st.save()?;
+    }
+    if let Some(lease) = st.broker_lease.clone() {
+        say(&format!("Releasing the broker's lease {}", lease.lease_id));
+        // Not fatal: the broker revokes the key when the lease ends anyway.
+        if let Err(e) = crate::connect::broker::release(host.env, &lease).await {
+            report.warnings.push(format!("{}; the broker revokes the key when the lease ends", e.message));
+        }
+        st.broker_lease = None;
         st.save()?;
     }
     undo::finish(st)?;
