@@ -24,12 +24,18 @@ use crate::output::{Fmt, Tabular};
 #[command(after_help = "Examples:
   tgctl disconnect                # in a post step, after_script or `when: always`
   tgctl disconnect -o json
+  tgctl disconnect --client-bin /opt/twingate/bin/twingate   # a client connect found by --client-bin
 
 What is undone comes from the state file connect wrote: the client is stopped if connect
 started it, its stored key removed if connect set it up, leftover processes ended, and a key
 minted with --mint revoked and deleted (this needs the API token). Nothing recorded: nothing
 to do, exit 0.")]
-pub(crate) struct DisconnectArgs {}
+pub(crate) struct DisconnectArgs {
+    /// The client binary to stop and reset (default: TGCTL_TWINGATE_BIN, else `twingate` on
+    /// PATH). Never the path recorded by connect: the state is not trusted to name a program.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) client_bin: Option<std::path::PathBuf>,
+}
 
 #[cfg(unix)]
 impl Tabular for UndoReport {
@@ -60,7 +66,7 @@ pub(crate) async fn run(_ctx: &Ctx, _args: DisconnectArgs) -> Result<()> {
 }
 
 #[cfg(unix)]
-pub(crate) async fn run(ctx: &Ctx, _args: DisconnectArgs) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx, args: DisconnectArgs) -> Result<()> {
     if let Some(e) = crate::connect::unsupported_os(std::env::consts::OS) {
         return Err(e);
     }
@@ -70,7 +76,8 @@ pub(crate) async fn run(ctx: &Ctx, _args: DisconnectArgs) -> Result<()> {
     };
     // The provider that connected, as recorded.
     let provider = ProviderKind::parse(&st.provider).unwrap_or_default();
-    let report = providers::with(provider, Disconnect { ctx, st: &mut st }).await?;
+    let client_bin = args.client_bin.as_deref();
+    let report = providers::with(provider, Disconnect { ctx, st: &mut st, client_bin }).await?;
     for w in &report.warnings {
         ctx.printer.warn(w);
     }
@@ -82,6 +89,7 @@ pub(crate) async fn run(ctx: &Ctx, _args: DisconnectArgs) -> Result<()> {
 struct Disconnect<'a> {
     ctx: &'a Ctx,
     st: &'a mut State,
+    client_bin: Option<&'a std::path::Path>,
 }
 
 #[cfg(unix)]
@@ -89,7 +97,21 @@ impl Visit for Disconnect<'_> {
     type Output = Result<UndoReport>;
 
     async fn visit<P: Provider>(self) -> Result<UndoReport> {
-        let Disconnect { ctx, st } = self;
-        ctx.hosted(P::API, async |host| engine::disconnect::<P>(host, st).await).await
+        let Disconnect { ctx, st, client_bin } = self;
+        ctx.hosted(P::API, async |host| match client_bin {
+            // --client-bin: the client is found as TGCTL_TWINGATE_BIN would find it.
+            Some(bin) => {
+                let env = host.env.clone().with(crate::config::env::TGCTL_TWINGATE_BIN, bin.to_string_lossy());
+                let host = crate::connect::provider::Host {
+                    env: &env,
+                    network: host.network,
+                    events: host.events.clone(),
+                    api: host.api,
+                };
+                engine::disconnect::<P>(&host, st).await
+            }
+            None => engine::disconnect::<P>(host, st).await,
+        })
+        .await
     }
 }

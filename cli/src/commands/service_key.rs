@@ -90,6 +90,10 @@ pub(crate) struct ListArgs {
     /// Stop after this many rows
     #[arg(long, value_name = "N")]
     pub(crate) limit: Option<usize>,
+    /// Only keys a `connect --mint` was minting when it stopped (named by the intent record in
+    /// connect's state): `tgctl disconnect` revokes them [Twingate]
+    #[arg(long)]
+    pub(crate) orphaned: bool,
 }
 
 #[derive(Debug, Args)]

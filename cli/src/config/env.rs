@@ -91,6 +91,11 @@ vars! {
     TGCTL_BACKOFF_SCALE = "TGCTL_BACKOFF_SCALE", "Multiplier for retry waits, for tests (default 1; 0 makes retries immediate).", false;
 }
 
+/// Variables that carry a credential. A child tgctl starts (the client, its daemon, the
+/// forwarder) gets none of them but the one it needs, passed as its documentation says
+/// (issue 15, item 8): `connect::process::withhold_secrets`.
+pub const SECRETS: &[&str] = &[TWINGATE_API_TOKEN, TWINGATE_SERVICE_KEY, FIREZONE_API_TOKEN, FIREZONE_TOKEN];
+
 /// The allowed range of a numeric variable. Every variable read with [`Env::number`] has one, so a
 /// value such as `1e19` or `inf` is refused with one message naming the variable and its range
 /// instead of overflowing a clock later (issue 15, item 7).

@@ -177,9 +177,9 @@ pub(crate) async fn spawn_background(
     for f in forwards {
         cmd.args(["--forward", &f.spec()]);
     }
-    cmd.process_group(0)
-        .env_remove(crate::config::env::TWINGATE_SERVICE_KEY)
-        .env_remove(crate::config::env::TWINGATE_API_TOKEN)
+    // The forwarder needs no credential at all (issue 15, item 8).
+    super::process::withhold_secrets(&mut cmd)
+        .process_group(0)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(log_file);

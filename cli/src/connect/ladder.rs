@@ -49,7 +49,7 @@ pub(crate) async fn wait_online<P: Polled>(
     stall_after: Duration,
     watch: &mut LogWatch,
     events: &Events,
-    started: &mut Vec<u32>,
+    started: &(dyn Fn(u32) + Sync),
     refusal: &dyn Fn(&str) -> Option<Failure>,
 ) -> Result<Waited, Failure> {
     let mut waited = Waited::default();
@@ -132,16 +132,15 @@ pub(crate) async fn wait_online<P: Polled>(
     }
 }
 
-/// Stops and starts the client; the process group of each start goes into `started`.
-async fn restart<P: Polled>(provider: &P, deadline: Instant, started: &mut Vec<u32>) -> Result<(), Failure> {
+/// Stops and starts the client; the process group of each start is handed to `started` at once
+/// (it records it in the state file before the group is used: issue 15, item 3).
+async fn restart<P: Polled>(provider: &P, deadline: Instant, started: &(dyn Fn(u32) + Sync)) -> Result<(), Failure> {
     // A stop that fails is not fatal: start tells whether the client can run.
     let _ = provider.stop(cap(deadline)).await;
     match provider.start(cap(deadline)).await {
         Ok(out) => {
-            if let Some(pg) = out.pgid
-                && !started.contains(&pg)
-            {
-                started.push(pg);
+            if let Some(pg) = out.pgid {
+                started(pg);
             }
             Ok(())
         }

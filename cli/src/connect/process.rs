@@ -87,13 +87,10 @@ impl Runner {
             }
             _ => tokio::process::Command::new(program),
         };
-        cmd.args(args)
-            .process_group(0)
-            .kill_on_drop(true)
-            // The key reaches the client on stdin only; its environment never carries it. Nor
-            // the Admin API token: the client (a long-lived daemon, often root) has no use for it.
-            .env_remove(env::TWINGATE_SERVICE_KEY)
-            .env_remove(env::TWINGATE_API_TOKEN)
+        cmd.args(args).process_group(0).kill_on_drop(true);
+        // The key reaches the client on stdin only; its environment never carries it. Nor any
+        // API token: the client (a long-lived daemon, often root) has no use for one.
+        withhold_secrets(&mut cmd)
             .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -163,6 +160,17 @@ async fn read_to_string(mut pipe: impl tokio::io::AsyncRead + Unpin) -> String {
     let mut buf = Vec::new();
     let _ = pipe.read_to_end(&mut buf).await;
     String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Removes every credential variable ([`env::SECRETS`]) from a child's environment: the child
+/// then gets only the secret it needs, set explicitly by the caller (issue 15, item 8). On main
+/// `FIREZONE_API_TOKEN` and `FIREZONE_TOKEN` reached the proxy daemon, the `--forward` process
+/// and the TUN daemon.
+pub(crate) fn withhold_secrets(cmd: &mut tokio::process::Command) -> &mut tokio::process::Command {
+    for name in env::SECRETS {
+        cmd.env_remove(name);
+    }
+    cmd
 }
 
 /// Sends `signal` to process group `pgid`; false when the group no longer exists.

@@ -29,6 +29,34 @@ pub(crate) struct StateLock {
 pub(crate) struct State {
     path: PathBuf,
     record: ConnectState,
+    /// Process groups started where this `State` cannot be reached (a restarted proxy daemon):
+    /// already in the file, and merged into `pids` by every save and by [`Self::absorb`].
+    spawned: Spawned,
+}
+
+type Spawned = std::sync::Arc<std::sync::Mutex<Vec<(u32, Option<u64>)>>>;
+
+/// Records a process group in the state file the moment it exists, from wherever it was
+/// started (issue 15, item 3): a proxy daemon restarted while waiting for the client lived only
+/// in memory, so after SIGKILL plus `disconnect`, or SIGINT, it survived holding the key.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupRecorder {
+    path: PathBuf,
+    spawned: Spawned,
+}
+
+impl GroupRecorder {
+    pub(crate) fn record(&self, pgid: u32) {
+        let start = super::process::start_time(pgid);
+        if let Ok(mut s) = self.spawned.lock() {
+            s.push((pgid, start));
+        }
+        // On disk now, before the group is used: a SIGKILL from here on leaves it recorded.
+        if let Ok(Some(mut on_disk)) = State::load_at(&self.path) {
+            on_disk.record_group(pgid);
+            let _ = on_disk.save();
+        }
+    }
 }
 
 impl State {
@@ -68,12 +96,12 @@ impl State {
 
     pub(crate) fn load_at(path: &Path) -> Result<Option<State>> {
         match std::fs::read_to_string(path) {
-            Ok(text) => {
-                serde_json::from_str(&text).map(|record| Some(State { path: path.to_owned(), record })).map_err(|e| {
+            Ok(text) => serde_json::from_str(&text)
+                .map(|record| Some(State { path: path.to_owned(), record, spawned: Spawned::default() }))
+                .map_err(|e| {
                     Error::new(Kind::Config, format!("{} is not a connect state file: {e}", path.display()))
                         .hint("remove it once you have stopped the client yourself (`twingate stop`)")
-                })
-            }
+                }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(format!("reading {}", path.display()), &e)),
         }
@@ -81,13 +109,23 @@ impl State {
 
     /// A new record for a connection about to be made; nothing is written until [`Self::save`].
     pub(crate) fn create(env: &Env, record: ConnectState) -> Result<State> {
-        Ok(State { path: Self::path_in(env)?, record })
+        Ok(State { path: Self::path_in(env)?, record, spawned: Spawned::default() })
     }
 
     /// Writes the record (0600, atomically replacing the previous one).
     pub(crate) fn save(&self) -> Result<()> {
-        let text = serde_json::to_vec_pretty(&self.record)
-            .map_err(|e| Error::internal(format!("cannot encode state: {e}")))?;
+        let mut record = std::borrow::Cow::Borrowed(&self.record);
+        for (pgid, start) in self.spawned.lock().map(|s| s.clone()).unwrap_or_default() {
+            let r = record.to_mut();
+            if !r.pids.contains(&pgid) {
+                r.pids.push(pgid);
+            }
+            if let Some(t) = start {
+                r.start_times.insert(pgid, t);
+            }
+        }
+        let text =
+            serde_json::to_vec_pretty(&*record).map_err(|e| Error::internal(format!("cannot encode state: {e}")))?;
         write_private_file(&self.path, &text, true)
     }
 
@@ -112,6 +150,24 @@ impl State {
         }
         if let Some(t) = super::process::start_time(pgid) {
             self.record.start_times.insert(pgid, t);
+        }
+    }
+
+    /// A recorder of process groups for code that cannot reach this `State`.
+    pub(crate) fn recorder(&self) -> GroupRecorder {
+        GroupRecorder { path: self.path.clone(), spawned: self.spawned.clone() }
+    }
+
+    /// Takes in the groups recorded through [`Self::recorder`] (before they are ended).
+    pub(crate) fn absorb(&mut self) {
+        let spawned = self.spawned.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
+        for (pgid, start) in spawned {
+            if !self.record.pids.contains(&pgid) {
+                self.record.pids.push(pgid);
+            }
+            if let Some(t) = start {
+                self.record.start_times.insert(pgid, t);
+            }
         }
     }
 
@@ -182,6 +238,16 @@ pub(crate) struct MintedKey {
     pub(crate) service_account_id: String,
 }
 
+/// A key about to be minted, written before the API is asked (issue 15, item 4): if tgctl dies
+/// between the mint and the save, `disconnect` finds the key by this name and revokes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MintIntent {
+    pub(crate) name: String,
+    pub(crate) service_account_id: String,
+    pub(crate) at: Timestamp,
+}
+
 /// Firezone: the client tgctl runs itself, and its identity in the portal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -212,6 +278,9 @@ pub(crate) struct ConnectState {
     pub(crate) ran_start: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) minted_key: Option<MintedKey>,
+    /// A mint asked of the API whose answer is not recorded yet (see [`MintIntent`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) mint_intent: Option<MintIntent>,
     /// `--broker`: the lease `disconnect` releases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) broker_lease: Option<crate::connect::broker::BrokerLease>,
@@ -282,6 +351,7 @@ impl ConnectState {
             ran_setup: false,
             ran_start: false,
             minted_key: None,
+            mint_intent: None,
             broker_lease: None,
             key_id: None,
             key_expires_at: None,

@@ -49,6 +49,7 @@ pub(crate) async fn end_command(st: &mut State, report: &mut UndoReport) {
 /// Ends what is left in the process groups we spawned. Returns how many were still there.
 pub(crate) async fn end_groups(st: &mut State, report: &mut UndoReport) -> u32 {
     let mut ended = 0;
+    st.absorb();
     for pg in std::mem::take(&mut st.pids) {
         if group_exists(pg) && !st.still_ours(pg) {
             report.warnings.push(format!(

@@ -584,10 +584,9 @@ async fn a_missing_client_exits_8_with_how_to_install() {
     let key = rig.key_file(&key_token("acme"));
     c.env("TGCTL_TWINGATE_BIN", bin(SIM_BIN)).args(["connect", "--wait", "--service-key-file", &key]);
     run_blocking(c, None).await.success();
-    // disconnect finds the client the same way, never by the path in the state (issue 15, item 1).
-    let mut c = rig.world.cmd();
-    c.env("TGCTL_TWINGATE_BIN", bin(SIM_BIN)).arg("disconnect");
-    run_blocking(c, None).await.success();
+    // disconnect finds the client by its own flag or variable, never by the path in the state
+    // (issue 15, item 1).
+    rig.run(&["disconnect", "--client-bin", bin(SIM_BIN).to_str().unwrap()]).await.success();
     rig.all_undone();
 }
 

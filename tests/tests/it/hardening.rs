@@ -533,3 +533,150 @@ async fn disconnect_leaves_alone_a_process_that_reuses_a_recorded_pid() {
     other.kill().unwrap();
     other.wait().unwrap();
 }
+
+// ---- item 3: a restarted proxy daemon is recorded before it is used ---------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_proxy_daemon_is_ended_after_sigkill_plus_disconnect_and_after_sigint() {
+    use crate::sim_machine::{SimMachine, daemons_of};
+    for signal in ["KILL", "INT"] {
+        // The first daemon dies at start-up and is restarted; a probe of a closed port keeps
+        // connect waiting while we signal it.
+        let m = SimMachine::new("online-after=20,crash-after=0,crashes=1", None);
+        let key = m.key_file("key.json", &key_token("acme"));
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+        let mut c = m.cmd();
+        c.args(["connect", "--wait", "--network-mode", "proxy", "--service-key-file", &key, "--timeout", "60"]);
+        c.args(["--probe", &closed]);
+        let err_log = std::fs::File::create(m.path("work/connect.err")).unwrap();
+        c.stdout(std::process::Stdio::null()).stderr(err_log);
+        let mut tgctl = c.spawn().unwrap();
+        m.wait_for("the restarted daemon", 20, |m| {
+            std::fs::read_to_string(m.path("sim/calls")).unwrap_or_default().matches("twingated ").count() >= 2
+                && !daemons_of(m).is_empty()
+        });
+        let daemons = daemons_of(&m);
+        let pid = tgctl.id();
+        let status = std::process::Command::new("kill").args([&format!("-{signal}"), &pid.to_string()]).status();
+        assert!(status.unwrap().success());
+        let waited = tgctl.wait().unwrap();
+        if signal == "KILL" {
+            let run = m.run(&["disconnect"]).await;
+            no_panic(&run);
+            run.success();
+        } else {
+            let err = std::fs::read_to_string(m.path("work/connect.err")).unwrap_or_default();
+            assert_eq!(waited.code(), Some(130), "SIGINT exits 130: {err}");
+        }
+        m.wait_for("the daemons to end", 10, |m| daemons_of(m).is_empty());
+        assert!(daemons.iter().all(|d| !crate::sim_machine::alive(*d)), "SIG{signal}: a daemon survived");
+        assert!(!m.state_file().exists(), "SIG{signal}: the state file was left");
+    }
+}
+
+// ---- item 8: tokens inherited by children -------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn children_get_no_credential_but_the_one_they_need() {
+    use crate::sim_machine::{SimMachine, processes_of};
+    let secrets = [
+        ("FIREZONE_API_TOKEN", "fz-api-token-canary-9d1"),
+        ("FIREZONE_TOKEN", "fz-client-token-canary-4e2"),
+        ("TWINGATE_API_TOKEN", "tg-api-token-canary-7c3"),
+    ];
+    for mode in ["proxy", "tun"] {
+        let mut m = SimMachine::new("online-after=20", None);
+        for (k, v) in secrets {
+            m = m.with_env(k, v);
+        }
+        let key = m.key_file("key.json", &key_token("acme"));
+        let echo = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let target = echo.local_addr().unwrap();
+        let local = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut args = vec!["connect", "--wait", "--network-mode", mode, "--service-key-file", &key];
+        let forward = format!("{local}:127.0.0.1:{}", target.port());
+        if mode == "proxy" {
+            args.extend(["--forward", forward.as_str()]);
+        }
+        let run = m.run(&args).await;
+        no_panic(&run);
+        run.success();
+        let children = processes_of(&m);
+        assert!(!children.is_empty(), "{mode}: no child process found");
+        let mut saw_key = false;
+        for (pid, argv) in &children {
+            let environ = String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default())
+                .into_owned();
+            for (name, value) in secrets {
+                assert!(!environ.contains(value), "{mode}: {name} reached {argv} (pid {pid})");
+            }
+            saw_key |= environ.contains(CANARY_KEY);
+            if argv.contains("forward") {
+                assert!(!environ.contains(CANARY_KEY), "the forwarder got the service key");
+            }
+        }
+        // Proxy mode: the daemon gets the key in TWINGATE_SERVICE_KEY, as twingated reads it.
+        assert_eq!(saw_key, mode == "proxy", "{mode}: {children:?}");
+        m.run(&["disconnect"]).await.success();
+        m.all_undone();
+    }
+}
+
+// ---- item 4: a minted key is named before it exists ---------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_orphaned_and_disconnect_find_the_key_an_intent_record_names() {
+    use crate::sim_machine::SimMachine;
+    let emu = crate::emulator::Emulator::start(&[
+        "--seed",
+        "demo",
+        "--api-token",
+        CANARY_TOKEN,
+        "--reads-per-minute",
+        "0",
+        "--writes-per-minute",
+        "0",
+    ]);
+    let m = SimMachine::new("online-after=20", Some(&emu));
+    m.run(&["service-account", "create", "ci"]).await.success();
+    let account = m.run(&["service-account", "get", "ci", "-o", "json"]).await.success().json()["id"].clone();
+    // What a connect --mint killed right after the API minted its key leaves behind: the key,
+    // ACTIVE, and the intent record written before asking for it.
+    let name = "tgctl-connect-killed-abc123";
+    let key_file = m.path("work/minted.json");
+    m.run(&[
+        "service-key",
+        "create",
+        "--service-account",
+        "ci",
+        "--name",
+        name,
+        "--key-file",
+        key_file.to_str().unwrap(),
+    ])
+    .await
+    .success();
+    let mut state: serde_json::Value =
+        serde_json::from_str(&crafted_state(std::path::Path::new("/nonexistent/twingate"), &[])).unwrap();
+    state["ranStart"] = false.into();
+    state["ranSetup"] = false.into();
+    state["status"] = "connecting".into();
+    state["mintIntent"] = serde_json::json!({"name": name, "serviceAccountId": account, "at": "2026-12-06T03:00:00Z"});
+    std::fs::write(m.state_file(), state.to_string()).unwrap();
+    // service-key list --orphaned finds it (and only it).
+    let orphans = m.run(&["service-key", "list", "--orphaned", "-o", "json"]).await;
+    let orphans = orphans.success().json();
+    assert_eq!(orphans.as_array().map(Vec::len), Some(1), "{orphans}");
+    assert_eq!(orphans[0]["name"], name);
+    assert_eq!(orphans[0]["status"], "active");
+    let run = m.run(&["disconnect", "-o", "json"]).await;
+    no_panic(&run);
+    run.success();
+    assert!(!m.state_file().exists());
+    let keys = m.run(&["service-key", "list", "-o", "json"]).await;
+    let named: Vec<_> =
+        keys.success().json().as_array().unwrap().iter().filter(|k| k["name"] == name).cloned().collect();
+    assert!(named.iter().all(|k| k["status"] != "active"), "the key named by the intent is still active: {named:?}");
+    let orphans = m.run(&["service-key", "list", "--orphaned", "-o", "json"]).await;
+    assert_eq!(orphans.success().json(), serde_json::json!([]));
+}

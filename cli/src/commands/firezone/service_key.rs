@@ -50,6 +50,10 @@ impl Issued for ClientToken {
 
 pub(crate) async fn run(ctx: &Ctx, command: ServiceKeyCommand) -> Result<()> {
     match command {
+        ServiceKeyCommand::List(a) if a.orphaned => Err(twingate_only(
+            "service-key list --orphaned",
+            "Firezone client tokens minted by connect are recorded before they are used",
+        )),
         ServiceKeyCommand::List(a) => list(ctx, a).await,
         ServiceKeyCommand::Get(a) => get(ctx, a).await,
         ServiceKeyCommand::Create(a) => create(ctx, a).await,

@@ -89,8 +89,15 @@ async fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
         now.checked_add(jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX))
             .unwrap_or(Timestamp::MAX)
     });
+    // --orphaned: the key an interrupted `connect --mint` named in its intent record (issue 15,
+    // item 4); with no such record, none.
+    let intent = if args.orphaned { Some(orphan_intent(ctx)?) } else { None };
     let keep = |k: &ServiceKey| {
-        args.status.is_none_or(|s| k.status == s)
+        intent.as_ref().is_none_or(|i| {
+            i.as_ref().is_some_and(|(name, account)| {
+                &k.name == name && k.service_account.as_ref().is_some_and(|a| &a.id == account)
+            })
+        }) && args.status.is_none_or(|s| k.status == s)
             && horizon.is_none_or(|h| k.status == KeyStatus::Active && k.expires_at.is_some_and(|at| at <= h))
     };
     let mut out = ctx.printer.list::<ServiceKey>();
@@ -109,6 +116,18 @@ async fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
     .await?;
     out.finish()?;
     Ok(())
+}
+
+/// The (name, service account ID) of connect's intent record, if there is one.
+#[cfg(unix)]
+fn orphan_intent(ctx: &Ctx) -> Result<Option<(String, String)>> {
+    let st = crate::connect::state::State::load(&ctx.env)?;
+    Ok(st.and_then(|s| s.mint_intent.clone()).map(|i| (i.name, i.service_account_id)))
+}
+
+#[cfg(not(unix))]
+fn orphan_intent(_ctx: &Ctx) -> Result<Option<(String, String)>> {
+    Ok(None)
 }
 
 /// Finds a key by ID, or by name among one account's keys or all keys.

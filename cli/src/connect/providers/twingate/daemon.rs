@@ -73,13 +73,31 @@ pub(crate) struct ProxyDaemon {
     pub(crate) runtime_dir: PathBuf,
     key: Arc<Mutex<Option<SecretString>>>,
     pid: Arc<Mutex<Option<u32>>>,
+    /// Puts each daemon's process group in the state file as soon as it is started.
+    recorder: Arc<Mutex<Option<crate::connect::state::GroupRecorder>>>,
     /// A status poll has seen the daemon since it was last started.
     polled: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl ProxyDaemon {
     pub(crate) fn new(bin: PathBuf, addr: SocketAddr, log: PathBuf, runtime_dir: PathBuf) -> Self {
-        Self { bin, addr, log, runtime_dir, key: Arc::default(), pid: Arc::default(), polled: Arc::default() }
+        Self {
+            bin,
+            addr,
+            log,
+            runtime_dir,
+            key: Arc::default(),
+            pid: Arc::default(),
+            recorder: Arc::default(),
+            polled: Arc::default(),
+        }
+    }
+
+    /// Where each daemon started from now on is recorded (issue 15, item 3).
+    pub(crate) fn set_recorder(&self, recorder: crate::connect::state::GroupRecorder) {
+        if let Ok(mut r) = self.recorder.lock() {
+            *r = Some(recorder);
+        }
     }
 
     /// Keeps the key (JSON) for the daemon's environment.
@@ -113,11 +131,13 @@ impl ProxyDaemon {
             open_private_append(&self.log).map_err(|e| fail(format!("cannot open {}: {e}", self.log.display())))?;
         let log2 = log.try_clone().map_err(|e| fail(e.to_string()))?;
         let mut cmd = tokio::process::Command::new(&self.bin);
-        cmd.arg("--http-proxy")
+        // Of the credentials, only the key, in TWINGATE_SERVICE_KEY as twingated reads it
+        // (issue 15, item 8).
+        crate::connect::process::withhold_secrets(&mut cmd)
+            .arg("--http-proxy")
             .arg(self.addr.to_string())
             .args(["--tun", "off"])
             .process_group(0)
-            .env_remove(env::TWINGATE_API_TOKEN)
             .env(env::TWINGATE_SERVICE_KEY, key.expose_secret())
             .env(env::XDG_RUNTIME_DIR, &self.runtime_dir)
             .stdin(std::process::Stdio::null())
@@ -125,6 +145,9 @@ impl ProxyDaemon {
             .stderr(log2);
         let child = cmd.spawn().map_err(|e| fail(format!("cannot run it: {e}")))?;
         let pid = child.id();
+        if let (Some(pid), Ok(Some(recorder))) = (pid, self.recorder.lock().map(|r| r.clone())) {
+            recorder.record(pid);
+        }
         // Not waited for: the runtime reaps it if it exits while we run.
         drop(child);
         if let Ok(mut p) = self.pid.lock() {

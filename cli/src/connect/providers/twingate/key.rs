@@ -11,7 +11,7 @@ use crate::config::env;
 use crate::connect::args::ConnectArgs;
 use crate::connect::provider::Host;
 use crate::connect::secret::Masker;
-use crate::connect::state::{MintedKey, State};
+use crate::connect::state::{MintIntent, MintedKey, State};
 use crate::error::{Error, Kind, Result};
 
 /// The key, decoded, with its document and masker.
@@ -100,11 +100,40 @@ pub(crate) async fn mint(host: &Host<'_>, args: &ConnectArgs, st: &mut State) ->
     let account = service_accounts::resolve(&client, account_arg).await?;
     // The one generator of default key names (cli/src/naming.rs): job + random suffix.
     let name = crate::naming::key_name(host.env);
-    let created = service_keys::create(&client, &account.id, Some(name.clone()), args.mint_expires_in_days).await?;
+    // The intent first: a SIGKILL between the mint and the save leaves the key's name behind.
+    st.mint_intent =
+        Some(MintIntent { name: name.clone(), service_account_id: account.id.clone(), at: Timestamp::now() });
+    st.save()?;
+    let created = match service_keys::create(&client, &account.id, Some(name.clone()), args.mint_expires_in_days).await
+    {
+        Ok(created) => created,
+        // Sent, answer lost: the key may exist; the intent record lets `disconnect` find it.
+        Err(e) if matches!(e.kind, Kind::OutcomeUnknown | Kind::Interrupted) => {
+            return Err(Error {
+                hint: Some(format!("the key {name:?} may exist: `tgctl disconnect` finds it by name and revokes it")),
+                ..e
+            });
+        }
+        Err(e) => {
+            // Refused: nothing was minted, and the state held nothing else yet.
+            st.mint_intent = None;
+            let _ = st.remove();
+            return Err(e);
+        }
+    };
     let masker = masker(host, created.token.expose_secret());
     let minted = MintedKey { id: created.key.id.clone(), name, service_account_id: account.id.clone() };
     st.minted_key = Some(minted.clone());
-    st.save()?;
+    st.mint_intent = None;
+    if let Err(e) = st.save() {
+        // Not recorded: take the key back before exiting, so it is never ACTIVE and unnamed.
+        let revoked = super::undo::revoke_and_delete(&client, &minted.id).await;
+        let what = if revoked.is_ok() { "it was revoked" } else { "revoking it failed too" };
+        return Err(Error {
+            message: format!("{}; the minted key {} could not be recorded, so {what}", e.message, minted.id),
+            ..e
+        });
+    }
     host.events.info(format!("Minted service key {:?} ({}) for {}", minted.name, minted.id, account.name));
     match parse(host, &created.token, masker, Some(minted)) {
         Ok(k) => Ok(k),

@@ -235,6 +235,9 @@ impl Provider for Twingate {
         });
         st.ran_start = via.is_none();
         st.save().map_err(Failure::from_error)?;
+        if let Some(daemon) = &client.proxy {
+            daemon.set_recorder(st.recorder());
+        }
         let out = match client.start(cap(deadline)).await {
             Ok(out) => out,
             // `twingate start`'s exit code decides nothing: it is 0 when the TUN device fails
@@ -269,21 +272,18 @@ impl Provider for Twingate {
         host.events.step("Waiting for the client to come online");
         let t = Instant::now();
         let mut watch = client.log.watch(self.mark.as_ref(), &client.runner);
-        let mut restarted = Vec::new();
+        // Each restart's process group goes into the state file at once (issue 15, item 3).
+        let recorder = st.recorder();
+        let record = move |pg: u32| recorder.record(pg);
         let masker = self.masker.clone();
         let refusal = move |line: &str| refused_line(line, &masker);
         let waited =
-            ladder::wait_online(client, deadline, stall_after, &mut watch, &host.events, &mut restarted, &refusal)
-                .await;
+            ladder::wait_online(client, deadline, stall_after, &mut watch, &host.events, &record, &refusal).await;
         // Kept: a refusal logged after `online` (in proxy mode the proxy may accept connections
         // before the login is refused) still ends resolve, probe and forward (`exited`).
         self.watch = Some(watch);
-        if !restarted.is_empty() {
-            for pg in restarted {
-                st.record_group(pg);
-            }
-            st.save().map_err(Failure::from_error)?;
-        }
+        st.absorb();
+        st.save().map_err(Failure::from_error)?;
         let waited = waited?;
         self.restarts = waited.restarts;
         self.polls = waited.polls;

@@ -120,6 +120,17 @@ pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result
         st.minted_key = None;
         st.save()?;
     }
+    if let Some(intent) = st.mint_intent.clone() {
+        say(&format!("Looking for the key {:?} a connect was minting when it stopped", intent.name));
+        let client = (host.api)()?;
+        let ids = revoke_intended(&client, &intent).await.map_err(|e| Error {
+            hint: Some(format!("run `tgctl disconnect` again, or revoke the key named {:?} yourself", intent.name)),
+            ..e
+        })?;
+        report.revoked_key_id = report.revoked_key_id.take().or_else(|| ids.first().cloned());
+        st.mint_intent = None;
+        st.save()?;
+    }
     if let Some(lease) = st.broker_lease.clone() {
         say(&format!("Releasing the broker's lease {}", lease.lease_id));
         // Not fatal: the broker revokes the key when the lease ends anyway.
@@ -133,8 +144,27 @@ pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result
     Ok(report)
 }
 
+/// Revokes and deletes the keys an intent record names (a mint whose answer was never recorded):
+/// the keys of that service account with that name.
+async fn revoke_intended(client: &Client, intent: &crate::connect::state::MintIntent) -> Result<Vec<String>> {
+    let account = crate::api::Ref { id: intent.service_account_id.clone(), name: String::new() };
+    let mut revoked = Vec::new();
+    let mut after = None;
+    loop {
+        let page = service_keys::list_page(client, Some(&account), after.clone(), 100).await?;
+        for key in page.nodes.iter().filter(|k| k.name == intent.name) {
+            revoke_and_delete(client, &key.id).await?;
+            revoked.push(key.id.clone());
+        }
+        if !page.has_next_page || page.end_cursor.is_none() || page.end_cursor == after {
+            return Ok(revoked);
+        }
+        after = page.end_cursor;
+    }
+}
+
 /// Revoke (unless already revoked or expired), then delete (a key already gone is fine).
-async fn revoke_and_delete(client: &Client, id: &str) -> Result<()> {
+pub(crate) async fn revoke_and_delete(client: &Client, id: &str) -> Result<()> {
     if let Err(e) = service_keys::revoke(client, id).await {
         match service_keys::get(client, id).await {
             Ok(k) if k.status != KeyStatus::Active => {}
