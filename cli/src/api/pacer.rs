@@ -22,14 +22,14 @@ use serde::{Deserialize, Serialize};
 
 /// Read or write: queries and mutations have separate limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpKind {
+pub(crate) enum OpKind {
     Read,
     Write,
 }
 
 impl OpKind {
     /// Classifies a GraphQL document by its first operation keyword.
-    pub fn of_document(document: &str) -> OpKind {
+    pub(crate) fn of_document(document: &str) -> OpKind {
         // A write when any top-level definition is a mutation (fragments and other operations
         // may come first; strings and comments are skipped). Conservative for documents with
         // several operations: a write is never retried blindly.
@@ -71,7 +71,7 @@ impl OpKind {
         if word == "mutation" { OpKind::Write } else { OpKind::Read }
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             OpKind::Read => "reads",
             OpKind::Write => "writes",
@@ -82,8 +82,8 @@ impl OpKind {
 /// Requests allowed per minute; 0 means unpaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    pub reads_per_minute: u32,
-    pub writes_per_minute: u32,
+    pub(crate) reads_per_minute: u32,
+    pub(crate) writes_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -102,7 +102,7 @@ impl Limits {
 }
 
 /// The server's window plus a margin for the time a request takes to reach it.
-pub const WINDOW: Duration = Duration::from_millis(61_000);
+pub(crate) const WINDOW: Duration = Duration::from_millis(61_000);
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Log {
@@ -138,7 +138,7 @@ impl Log {
 
 /// Paces requests per kind; see the module documentation.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     limits: Limits,
     file: Option<PathBuf>,
     local: Mutex<Log>,
@@ -146,20 +146,16 @@ pub struct Pacer {
 
 impl Pacer {
     /// A pacer shared across processes through `file` (when given).
-    pub fn new(limits: Limits, file: Option<PathBuf>) -> Self {
+    pub(crate) fn new(limits: Limits, file: Option<PathBuf>) -> Self {
         Self { limits, file, local: Mutex::new(Log::default()) }
     }
 
-    pub fn unpaced() -> Self {
-        Self::new(Limits { reads_per_minute: 0, writes_per_minute: 0 }, None)
-    }
-
-    pub fn limits(&self) -> Limits {
+    pub(crate) fn limits(&self) -> Limits {
         self.limits
     }
 
     /// Zero when a slot was taken, else how long to wait before asking again.
-    pub fn try_acquire(&self, kind: OpKind) -> Duration {
+    pub(crate) fn try_acquire(&self, kind: OpKind) -> Duration {
         let limit = self.limits.of(kind);
         if limit == 0 {
             return Duration::ZERO;
@@ -175,7 +171,7 @@ impl Pacer {
     }
 
     /// Waits until a request of this kind may be sent; `on_wait` hears about each wait.
-    pub async fn acquire(&self, kind: OpKind, mut on_wait: impl FnMut(Duration)) {
+    pub(crate) async fn acquire(&self, kind: OpKind, mut on_wait: impl FnMut(Duration)) {
         loop {
             let wait = self.try_acquire(kind);
             if wait.is_zero() {
@@ -279,7 +275,7 @@ mod tests {
 
     #[test]
     fn zero_limit_is_unpaced() {
-        let p = Pacer::unpaced();
+        let p = Pacer::new(Limits { reads_per_minute: 0, writes_per_minute: 0 }, None);
         for _ in 0..1000 {
             assert!(p.try_acquire(OpKind::Write).is_zero());
         }

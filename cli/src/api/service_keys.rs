@@ -4,8 +4,6 @@
 //! 365 days, or none); it may be renamed only while active; it may be revoked, and a revoked key
 //! never comes back; it must be revoked (or have expired) before it is deleted.
 
-use std::collections::BTreeMap;
-
 use graphql_client::GraphQLQuery;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -25,15 +23,15 @@ type DateTime = Timestamp;
     query_path = "graphql/service_key/service_key.graphql",
     response_derives = "Debug"
 )]
-pub struct ServiceKeyCreate;
+pub(crate) struct ServiceKeyCreate;
 
 /// A key as the API answers it: the generated fragment.
-pub type Fields = service_key_create::ServiceKeyFields;
+pub(crate) type Fields = service_key_create::ServiceKeyFields;
 
 /// A key read alone: the fragment and its service account.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Node {
+pub(crate) struct Node {
     #[serde(flatten)]
     fields: Fields,
     service_account: Option<Ref>,
@@ -41,7 +39,7 @@ pub struct Node {
 
 /// A service account and a page of its keys.
 #[derive(Debug, Deserialize)]
-pub struct AccountKeys {
+pub(crate) struct AccountKeys {
     id: String,
     name: String,
     keys: WireConn<Fields>,
@@ -53,7 +51,7 @@ pub struct AccountKeys {
     query_path = "graphql/service_key/service_key.graphql",
     response_type = "WireConn<AccountKeys>"
 )]
-pub struct ServiceKeyListAll;
+pub(crate) struct ServiceKeyListAll;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -61,7 +59,7 @@ pub struct ServiceKeyListAll;
     query_path = "graphql/service_key/service_key.graphql",
     response_type = "AccountKeys"
 )]
-pub struct ServiceKeyListOfAccount;
+pub(crate) struct ServiceKeyListOfAccount;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -69,7 +67,7 @@ pub struct ServiceKeyListOfAccount;
     query_path = "graphql/service_key/service_key.graphql",
     response_type = "Node"
 )]
-pub struct ServiceKeyGet;
+pub(crate) struct ServiceKeyGet;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -77,7 +75,7 @@ pub struct ServiceKeyGet;
     query_path = "graphql/service_key/service_key.graphql",
     response_type = "WirePayload<Node>"
 )]
-pub struct ServiceKeyRename;
+pub(crate) struct ServiceKeyRename;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -85,7 +83,7 @@ pub struct ServiceKeyRename;
     query_path = "graphql/service_key/service_key.graphql",
     response_type = "WirePayload<Node>"
 )]
-pub struct ServiceKeyRevoke;
+pub(crate) struct ServiceKeyRevoke;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -93,19 +91,19 @@ pub struct ServiceKeyRevoke;
     query_path = "graphql/service_key/service_key.graphql",
     response_derives = "Debug"
 )]
-pub struct ServiceKeyDelete;
+pub(crate) struct ServiceKeyDelete;
 
 /// ACTIVE, REVOKED or EXPIRED (lower-case in our output and flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all(serialize = "lowercase", deserialize = "UPPERCASE"))]
-pub enum KeyStatus {
+pub(crate) enum KeyStatus {
     Active,
     Revoked,
     Expired,
 }
 
 impl KeyStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             KeyStatus::Active => "active",
             KeyStatus::Revoked => "revoked",
@@ -117,15 +115,15 @@ impl KeyStatus {
 /// A service key's metadata (never its secret).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ServiceKey {
-    pub id: String,
-    pub name: String,
-    pub status: KeyStatus,
-    pub service_account: Option<Ref>,
-    pub expires_at: Option<Timestamp>,
-    pub revoked_at: Option<Timestamp>,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
+pub(crate) struct ServiceKey {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) status: KeyStatus,
+    pub(crate) service_account: Option<Ref>,
+    pub(crate) expires_at: Option<Timestamp>,
+    pub(crate) revoked_at: Option<Timestamp>,
+    pub(crate) created_at: Timestamp,
+    pub(crate) updated_at: Timestamp,
 }
 
 impl TryFrom<Node> for ServiceKey {
@@ -154,13 +152,13 @@ impl ServiceKey {
     /// An active key whose expiry time has passed by this machine's clock. The API's `status`
     /// is the truth (it decides whether the key works); this clock may be wrong, so it only
     /// adds a hint to messages.
-    pub fn past_expiry(&self, now: Timestamp) -> bool {
+    pub(crate) fn past_expiry(&self, now: Timestamp) -> bool {
         self.status == KeyStatus::Active && self.expires_at.is_some_and(|at| at <= now)
     }
 }
 
 /// One page of keys: of one service account, or of all (each account's keys fully paged).
-pub async fn list_page(
+pub(crate) async fn list_page(
     client: &Client,
     account: Option<&Ref>,
     after: Option<String>,
@@ -217,7 +215,7 @@ async fn keys_of(
     Ok((keys, end_cursor, has_next_page))
 }
 
-pub async fn get(client: &Client, id: &str) -> Result<ServiceKey> {
+pub(crate) async fn get(client: &Client, id: &str) -> Result<ServiceKey> {
     let data = client.post::<ServiceKeyGet>(service_key_get::Variables { id: id.to_owned() }).await?;
     let node = data.service_account_key.ok_or_else(|| {
         Error::not_found(format!("no service key with ID {id}")).hint("list them with `tgctl service-key list`")
@@ -226,9 +224,9 @@ pub async fn get(client: &Client, id: &str) -> Result<ServiceKey> {
 }
 
 /// A freshly created key and its secret (the only time the API returns it).
-pub struct CreatedKey {
-    pub key: ServiceKey,
-    pub token: secrecy::SecretString,
+pub(crate) struct CreatedKey {
+    pub(crate) key: ServiceKey,
+    pub(crate) token: secrecy::SecretString,
 }
 
 impl std::fmt::Debug for CreatedKey {
@@ -237,7 +235,7 @@ impl std::fmt::Debug for CreatedKey {
     }
 }
 
-pub async fn create(
+pub(crate) async fn create(
     client: &Client,
     account_id: &str,
     name: Option<String>,
@@ -261,7 +259,7 @@ pub async fn create(
     Ok(CreatedKey { key, token: secrecy::SecretString::from(token) })
 }
 
-pub async fn rename(client: &Client, id: &str, name: &str) -> Result<ServiceKey> {
+pub(crate) async fn rename(client: &Client, id: &str, name: &str) -> Result<ServiceKey> {
     let data = client
         .post::<ServiceKeyRename>(service_key_rename::Variables { id: id.to_owned(), name: name.to_owned() })
         .await?;
@@ -269,13 +267,13 @@ pub async fn rename(client: &Client, id: &str, name: &str) -> Result<ServiceKey>
     super::echoed(client, "serviceAccountKeyUpdate", entity, async { get(client, id).await.map(Some) }).await
 }
 
-pub async fn revoke(client: &Client, id: &str) -> Result<ServiceKey> {
+pub(crate) async fn revoke(client: &Client, id: &str) -> Result<ServiceKey> {
     let data = client.post::<ServiceKeyRevoke>(service_key_revoke::Variables { id: id.to_owned() }).await?;
     let entity = data.service_account_key_revoke.entity.map(ServiceKey::try_from).transpose()?;
     super::echoed(client, "serviceAccountKeyRevoke", entity, async { get(client, id).await.map(Some) }).await
 }
 
-pub async fn delete(client: &Client, id: &str) -> Result<()> {
+pub(crate) async fn delete(client: &Client, id: &str) -> Result<()> {
     client.post::<ServiceKeyDelete>(service_key_delete::Variables { id: id.to_owned() }).await.map(|_| ())
 }
 
@@ -283,17 +281,12 @@ pub async fn delete(client: &Client, id: &str) -> Result<()> {
 
 /// The service key JSON a headless client reads (`twingate setup --headless`).
 #[derive(Clone, Deserialize)]
-pub struct KeyDocument {
-    pub version: Option<String>,
-    pub network: String,
-    pub service_account_id: String,
-    pub private_key: String,
-    pub key_id: String,
-    pub expires_at: Option<String>,
-    pub login_path: Option<String>,
-    /// Fields we don't know are kept so the document is passed on unchanged.
-    #[serde(flatten)]
-    pub other: BTreeMap<String, serde_json::Value>,
+pub(crate) struct KeyDocument {
+    pub(crate) network: String,
+    pub(crate) service_account_id: String,
+    pub(crate) private_key: String,
+    pub(crate) key_id: String,
+    pub(crate) expires_at: Option<String>,
 }
 
 impl std::fmt::Debug for KeyDocument {
@@ -310,7 +303,7 @@ impl std::fmt::Debug for KeyDocument {
 
 impl KeyDocument {
     /// The key's JSON text, from raw JSON or base64 of it (as CircleCI users store it).
-    pub fn json_text(text: &str) -> Result<String> {
+    pub(crate) fn json_text(text: &str) -> Result<String> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return Err(Error::usage("the service key is empty")
@@ -330,7 +323,7 @@ impl KeyDocument {
 
     /// Parses raw JSON, or base64 of it (as CircleCI users store it). Errors never quote the
     /// input: it is a secret.
-    pub fn parse(text: &str) -> Result<KeyDocument> {
+    pub(crate) fn parse(text: &str) -> Result<KeyDocument> {
         let json = Self::json_text(text)?;
         let value: serde_json::Value = serde_json::from_str(&json).map_err(|e| {
             Error::usage(format!("the service key is not valid JSON (line {}, column {})", e.line(), e.column()))
@@ -360,7 +353,7 @@ impl KeyDocument {
     }
 
     /// The expiry, if the key has one. A malformed date is an error.
-    pub fn expiry(&self) -> Result<Option<Timestamp>> {
+    pub(crate) fn expiry(&self) -> Result<Option<Timestamp>> {
         match self.expires_at.as_deref() {
             None | Some("") => Ok(None),
             Some(text) => text
@@ -371,7 +364,7 @@ impl KeyDocument {
     }
 
     /// Checks expiry and, when given, that the key belongs to `network`.
-    pub fn validate(&self, now: Timestamp, network: Option<&str>) -> Result<()> {
+    pub(crate) fn validate(&self, now: Timestamp, network: Option<&str>) -> Result<()> {
         if let Some(at) = self.expiry()?
             && at <= now
         {
