@@ -8,6 +8,9 @@
 #   polls  - the same with the client's log out of tgctl's sight (fast polls alone)
 #   naive  - what the official GitHub Action does: `start`, sleep 5 s, check `status` once
 # and print the median, min and max of each, and the ratio of the medians.
+#   cpu    - the CPU tgctl spends waiting (its own and its `twingate status` children's, user +
+#            system) over the wall time of a connect whose client comes online after
+#            CPU_ONLINE_AFTER_MS (default 10000): target under 5 % of one core.
 #
 # Firezone: the simulated headless client (firezone-sim) sends READY=1 to tgctl's notify
 # socket 1 s after it starts, recording the moment just before it sends. We take the time
@@ -121,6 +124,17 @@ echo "naive sleep ${naive_sleep}s + status, ms after online: ${n[*]}"
 { stats polls "${p[@]}"; } 2>/dev/null
 { stats naive "${n[@]}"; } 2>"$work/mn"
 awk -v t="$(cat "$work/mt")" -v n="$(cat "$work/mn")" 'BEGIN { printf "ratio  naive/tgctl = %.0fx\n", n / (t > 0 ? t : 1) }'
+# CPU while waiting: bash's `time` counts the children tgctl reaped (its status calls) too.
+cpu_run() {
+  fresh
+  local TIMEFORMAT='%U %S %R' t
+  t=$( { time with_env env TWINGATE_SIM_SCENARIO="online-after=${CPU_ONLINE_AFTER_MS:-10000}" \
+    "$tgctl" -q connect --wait --service-key-file "$dir/key.json" --timeout 60 >/dev/null; } 2>&1)
+  with_env "$tgctl" -q disconnect >/dev/null
+  awk -v t="$t" 'BEGIN { split(t, a, " "); printf "cpu    %.2f s user + %.2f s sys over %.1f s waiting = %.1f %% of one core\n", a[1], a[2], a[3], 100 * (a[1] + a[2]) / a[3] }'
+}
+cpu_run
+
 if [[ $only != twingate ]]; then
   f=()
   for ((i = 0; i < runs; i++)); do f+=("$(run_fz)"); done

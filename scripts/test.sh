@@ -12,6 +12,9 @@ if [ -x scripts/install-test-tools.sh ]; then
   scripts/install-test-tools.sh
 fi
 
+step "Checking the code's shape (no import circles, no file over 600 lines of code, no too_many_arguments)"
+python3 scripts/lib/archcheck.py
+
 step "Building all binaries"
 cargo build --workspace --bins --locked
 

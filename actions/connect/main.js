@@ -17,6 +17,8 @@ function readInputs(env = process.env) {
     serviceKeyFile: gha.getInput('service-key-file', env),
     apiToken: gha.getInput('api-token', env),
     serviceAccount: gha.getInput('service-account', env),
+    brokerUrl: gha.getInput('broker-url', env),
+    brokerAudience: gha.getInput('broker-audience', env),
     network: gha.getInput('network', env),
     timeout: gha.getInput('timeout', env),
     resolve: gha.getList('resolve', env),
@@ -33,9 +35,20 @@ function readInputs(env = process.env) {
   };
   const firezone = isFirezone(i.provider);
   const names = secretNames(i.provider);
-  const keySources = [i.serviceKey && 'service-key', i.serviceKeyFile && 'service-key-file', i.serviceAccount && 'service-account'].filter(Boolean);
+  const keySources = [
+    i.serviceKey && 'service-key',
+    i.serviceKeyFile && 'service-key-file',
+    i.serviceAccount && 'service-account',
+    i.brokerUrl && 'broker-url',
+  ].filter(Boolean);
   if (keySources.length > 1) {
-    throw new gha.UsageError(`give only one of service-key, service-key-file and api-token + service-account (got ${keySources.join(', ')})`);
+    throw new gha.UsageError(`give only one of service-key, service-key-file, api-token + service-account and broker-url (got ${keySources.join(', ')})`);
+  }
+  if (i.brokerUrl && firezone) {
+    throw new gha.UsageError('broker-url is for Twingate (tgctl-broker mints Twingate service keys)');
+  }
+  if (i.brokerUrl && !env.ACTIONS_ID_TOKEN_REQUEST_URL) {
+    throw new gha.UsageError('broker-url needs the job\'s OIDC token: give the job `permissions: id-token: write`');
   }
   if (i.apiToken && !i.serviceAccount) {
     throw new gha.UsageError('api-token is given without service-account: say which service account to mint this job\'s key for');
@@ -91,6 +104,10 @@ function connectArgs(i, envFile) {
   const args = ['connect', '--wait'];
   if (i.serviceKeyFile) args.push(isFirezone(i.provider) ? '--token-file' : '--service-key-file', i.serviceKeyFile);
   if (i.serviceAccount) args.push('--mint', '--service-account', i.serviceAccount);
+  if (i.brokerUrl) {
+    args.push('--broker', i.brokerUrl);
+    if (i.brokerAudience) args.push('--audience', i.brokerAudience);
+  }
   if (i.network) args.push('--network', i.network);
   if (i.timeout) args.push('--timeout', i.timeout);
   for (const host of i.resolve) args.push('--resolve', host);

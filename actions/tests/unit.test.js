@@ -157,7 +157,22 @@ test('exit codes are explained', () => {
   assert.equal(tgctl.describeExit(42), 'exit code 42');
 });
 
+test('broker-url: --broker and --audience, no secret; refused with another credential or without id-token: write', () => {
+  const env = { 'INPUT_BROKER-URL': 'https://broker.example.com', 'INPUT_BROKER-AUDIENCE': 'tgctl-broker', ACTIONS_ID_TOKEN_REQUEST_URL: 'https://t.example/x' };
+  const args = connect.connectArgs(connect.readInputs(env));
+  assert.deepEqual(args.slice(args.indexOf('--broker'), args.indexOf('--broker') + 4), ['--broker', 'https://broker.example.com', '--audience', 'tgctl-broker']);
+  assert.throws(() => connect.readInputs({ ...env, 'INPUT_SERVICE-KEY': '{}' }), /give only one of/);
+  assert.throws(() => connect.readInputs({ ...env, ACTIONS_ID_TOKEN_REQUEST_URL: '' }), /id-token: write/);
+});
+
 test('the test harness reads action.yml defaults', () => {
-  assert.deepEqual(inputDefaults('connect'), { timeout: '120s', 'require-private': 'false', install: 'auto', 'docker-dns': 'false', cache: 'true' });
+  assert.deepEqual(inputDefaults('connect'), {
+    'broker-audience': 'tgctl-broker',
+    timeout: '120s',
+    'require-private': 'false',
+    install: 'auto',
+    'docker-dns': 'false',
+    cache: 'true',
+  });
   assert.deepEqual(inputDefaults('service-key'), { delete: 'false', cache: 'true' });
 });

@@ -24,6 +24,7 @@ pub enum ExitCode {
     Network = 6,
     ConnectTimeout = 7,
     ClientFailed = 8,
+    CredentialRefused = 9,
     Interrupted = 130,
 }
 
@@ -44,6 +45,10 @@ impl ExitCode {
         ),
         (ExitCode::ConnectTimeout, "connect --wait: the resources were not reachable within --timeout"),
         (ExitCode::ClientFailed, "connect: the headless client is missing, failed or crashed"),
+        (
+            ExitCode::CredentialRefused,
+            "connect: the service key or token was refused (expired, revoked, deleted or invalid)",
+        ),
         (ExitCode::Interrupted, "interrupted (SIGINT/SIGTERM, or Ctrl-C or Esc at a prompt)"),
     ];
 
@@ -71,6 +76,7 @@ pub enum Kind {
     BadResponse,
     ConnectTimeout,
     ClientFailed,
+    CredentialRefused,
     Interrupted,
     Io,
     Config,
@@ -82,7 +88,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 21] = [
+    pub const ALL: [Kind; 22] = [
         Kind::Usage,
         Kind::ConfirmationRequired,
         Kind::AuthMissing,
@@ -98,6 +104,7 @@ impl Kind {
         Kind::BadResponse,
         Kind::ConnectTimeout,
         Kind::ClientFailed,
+        Kind::CredentialRefused,
         Kind::Interrupted,
         Kind::Io,
         Kind::Config,
@@ -124,6 +131,7 @@ impl Kind {
             Kind::BadResponse => "bad_response",
             Kind::ConnectTimeout => "connect_timeout",
             Kind::ClientFailed => "client_failed",
+            Kind::CredentialRefused => "credential_refused",
             Kind::Interrupted => "interrupted",
             Kind::Io => "io",
             Kind::Config => "config",
@@ -142,6 +150,7 @@ impl Kind {
             Kind::Network | Kind::RateLimited | Kind::OutcomeUnknown => ExitCode::Network,
             Kind::ConnectTimeout => ExitCode::ConnectTimeout,
             Kind::ClientFailed => ExitCode::ClientFailed,
+            Kind::CredentialRefused => ExitCode::CredentialRefused,
             Kind::Interrupted => ExitCode::Interrupted,
             Kind::Io | Kind::Internal | Kind::BadResponse => ExitCode::Error,
             Kind::BrokenPipe | Kind::Declined => ExitCode::Ok,

@@ -43,6 +43,8 @@ SAMPLES = {
     "provider": [["twingate"], ["firezone"], [""]],
     "network-mode": [["auto", "tun", "proxy"], [""]],
     "service-account": [["ci-deployer"], [""]],
+    "broker-url": [["https://broker.example.com"], [""]],
+    "broker-audience": [["tgctl-broker", "https://broker.example.com"], [""]],
     "install": [["auto", "never"]],
     "docker-dns": [["true"], ["false"]],
 }
@@ -54,7 +56,10 @@ NOT_IN_ARGV = {"tgctl-version", "tgctl-releases-url", "releases-url", "version",
                "client-cache"}
 # Where the credential comes from: a key minted for the job when a service account is named,
 # else the key in a secret, or in a file (a file-type variable): decided by the secret's value.
-def credentials(service_account):
+# With a broker URL the job has no secret at all: its OIDC token comes from the CI.
+def credentials(service_account, broker_url=""):
+    if broker_url:
+        return ["broker"]
     return ["mint"] if service_account else ["key", "key-file"]
 
 
@@ -139,15 +144,18 @@ def action_cases():
     inputs = action_inputs(os.path.join(ROOT, "actions/connect/action.yml"))
     dims = {n: classes(n, d) for n, d in inputs.items()}
     for combo in product(dims):
-        for cred in credentials(combo.get("service-account")):
+        for cred in credentials(combo.get("service-account"), combo.get("broker-url")):
             ins = dict(combo)
-            if cred == "key":
+            env = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.example/x"} if cred == "broker" else {}
+            if cred == "broker":
+                pass
+            elif cred == "key":
                 ins["service-key"] = CANARY_KEY
             elif cred == "key-file":
                 ins["service-key-file"] = "/tmp/key.json"
             else:
                 ins["api-token"] = "tgcanary-token"
-            cases.append(("actions/connect", {"action": "connect", "inputs": ins, "env": {}}, {**ins, "(credential)": cred}))
+            cases.append(("actions/connect", {"action": "connect", "inputs": ins, "env": env}, {**ins, "(credential)": cred}))
     sk = action_inputs(os.path.join(ROOT, "actions/service-key/action.yml"))
     sk_dims = {
         "command": fixed("create", "rotate", "revoke"),
@@ -202,9 +210,12 @@ def shell_cases(label, connect_script, disconnect_script, variables, dims, work)
         f.write(CANARY_KEY)
     cases = []
     for n, combo in enumerate(combos):
-        for cred in credentials(combo.get("service-account", combo.get("service_account"))):
+        broker = combo.get("broker-url", combo.get("broker_url", ""))
+        for cred in credentials(combo.get("service-account", combo.get("service_account")), broker):
             sets = [f"{env}={sh_quote(combo[inp])}" for env, inp in variables.items()]
-            if cred == "key":
+            if cred == "broker":
+                sets.append("CIRCLE_OIDC_TOKEN_V2=oidc-canary")
+            elif cred == "key":
                 sets.append(f"TWINGATE_SERVICE_KEY={sh_quote(CANARY_KEY)} FIREZONE_TOKEN={sh_quote(CANARY_KEY)}")
             elif cred == "key-file":
                 sets.append(f"TWINGATE_SERVICE_KEY={sh_quote(keyfile)} FIREZONE_TOKEN={sh_quote(keyfile)}")

@@ -4,16 +4,27 @@
 //! - The token comes from `FIREZONE_TOKEN` in the environment. A token that also appears in argv
 //!   is refused (exit 1): tgctl must never put it there. No token: exit 1.
 //! - `FIREZONE_ID` and `FIREZONE_NAME` are recorded (the real client registers with them).
-//! - Readiness is a systemd notification: once "the tunnel is up" it sends `READY=1` to the
-//!   datagram socket named by `NOTIFY_SOCKET` (after a `STATUS=` message at start).
-//! - Any error prints an error chain to stderr and exits 1: a rejected token (`Caused by: ...
-//!   401 Unauthorized`), or `Firezone disconnected`. SIGTERM/SIGINT end it.
+//! - It reads the variables its `main.rs` reads (clap `env =` attributes and `std::env::var`,
+//!   firezone/firezone `rust/headless-client/src/main.rs` at df8139e8): [`READS`]. The names of
+//!   those present (values only for the non-secret ones) go to the `env` file.
+//! - Readiness is a systemd notification: once "the tunnel is up" it sends `READY=1`, and
+//!   nothing else (no `STATUS=`: `linux.rs` `notify_service_controller` sends
+//!   `NotifyState::Ready` only), to the datagram socket named by `NOTIFY_SOCKET`.
+//! - Any error prints an error chain to stderr and exits 1. A rejected token is
+//!   `Firezone disconnected` caused by `Authentication token invalid` (`main.rs`:
+//!   `Event::Disconnected(error)` with context "Firezone disconnected"; phoenix-channel
+//!   `Error::InvalidToken`, `#[error("Authentication token invalid")]`). SIGTERM/SIGINT end it.
+//! - `FIREZONE_ID`: the portal sees sha256 (hex) of it when it is a UUID, the ID itself
+//!   otherwise (phoenix-channel `login_url.rs`, `LoginUrl::client`); recorded as `external_id`.
 //! - `--version`, and `--check` (validates the configuration: 0 or 1, no connection).
 //! - Logs go to stdout, as the real client's do without `LOG_DIR`.
 //!
 //! Scenarios, from `FIREZONE_SIM_SCENARIO` (comma-separated): `ready-after=<ms>` (default 200),
 //! `never` (never ready), `crash-after=<ms>` (exit 1, "Firezone disconnected"), `bad-token`
-//! (the portal rejects the token after 50 ms), `leak-log` (logs the token, to test masking).
+//! (the portal rejects the token after 50 ms), `leak-log` (logs the token, to test masking),
+//! `portal-unreachable=<n>` (the first n runs cannot reach the portal at start and exit 1 on
+//! purpose: "The Headless Client will bail out here if there's no Internet ... so when it fails
+//! it will be restarted with backoff", `main.rs`; the count is kept in the `starts` file).
 //! `FIREZONE_SIM_VALID_TOKEN`: when set, any other token is rejected like `bad-token`.
 //!
 //! Files in `FIREZONE_SIM_DIR` (default `$TMPDIR/firezone-sim`): `calls` (argv of every run,
@@ -36,7 +47,28 @@ struct Scenario {
     crash_after: Option<u64>,
     bad_token: bool,
     leak_log: bool,
+    portal_unreachable: u64,
 }
+
+/// Every variable the real client reads (see the module doc), in `main.rs`'s order.
+const READS: &[&str] = &[
+    "FIREZONE_DNS_CONTROL",
+    "LOG_DIR",
+    "MAX_PARTITION_TIME",
+    "FIREZONE_API_URL",
+    "FIREZONE_NAME",
+    "FIREZONE_ID",
+    "FIREZONE_ACTIVATE_INTERNET_RESOURCE",
+    "FIREZONE_NO_TELEMETRY",
+    "FIREZONE_METRICS",
+    "OTLP_GRPC_ENDPOINT",
+    "FIREZONE_TOKEN_PATH",
+    "FIREZONE_INC_BUF",
+    "FIREZONE_FLOW_LOGS",
+    "FIREZONE_TOKEN",
+    "RUST_LOG",
+    "NOTIFY_SOCKET",
+];
 
 impl Scenario {
     fn parse(text: &str) -> Result<Self, String> {
@@ -54,6 +86,7 @@ impl Scenario {
                 "crash-after" => s.crash_after = Some(ms()?),
                 "bad-token" => s.bad_token = true,
                 "leak-log" => s.leak_log = true,
+                "portal-unreachable" => s.portal_unreachable = ms()?,
                 _ => return Err(format!("unknown scenario directive {part:?}")),
             }
         }
@@ -117,6 +150,31 @@ fn notify(message: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// What the portal sees of `FIREZONE_ID`: sha256 (hex) of a UUID, any other ID as it is.
+fn external_id(id: &str) -> String {
+    if is_uuid(id) { sha256_hex(id.as_bytes()) } else { id.to_owned() }
+}
+
+/// `uuid::Uuid::from_str` forms: hyphenated, simple, braced, urn.
+fn is_uuid(s: &str) -> bool {
+    let s = s.strip_prefix("urn:uuid:").unwrap_or(s);
+    let s = s.strip_prefix('{').and_then(|r| r.strip_suffix('}')).unwrap_or(s);
+    let hex = |p: &str| p.chars().all(|c| c.is_ascii_hexdigit());
+    let parts: Vec<&str> = s.split('-').collect();
+    match parts.as_slice() {
+        [one] => one.len() == 32 && hex(one),
+        [a, b, c, d, e] => {
+            [a.len(), b.len(), c.len(), d.len(), e.len()] == [8, 4, 4, 4, 12] && parts.iter().all(|p| hex(p))
+        }
+        _ => false,
+    }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = var("FIREZONE_SIM_DIR").map_or_else(|| std::env::temp_dir().join("firezone-sim"), PathBuf::from);
@@ -137,13 +195,17 @@ fn main() -> ExitCode {
         return fail("refusing to run: the token was passed in argv", &["argv is visible to every process"]);
     }
     let firezone_id = var("FIREZONE_ID");
-    let name = var("FIREZONE_NAME");
-    let env_text = format!(
-        "FIREZONE_ID={}\nFIREZONE_NAME={}\nNOTIFY_SOCKET={}\nTOKEN=present\n",
-        firezone_id.as_deref().unwrap_or_default(),
-        name.as_deref().unwrap_or_default(),
-        var("NOTIFY_SOCKET").unwrap_or_default()
-    );
+    let mut env_text = String::new();
+    for name in READS {
+        match var(name) {
+            Some(_) if *name == "FIREZONE_TOKEN" => env_text.push_str("TOKEN=present\n"),
+            Some(v) => env_text.push_str(&format!("{name}={v}\n")),
+            None => {}
+        }
+    }
+    if let Some(id) = &firezone_id {
+        env_text.push_str(&format!("external_id={}\n", external_id(id)));
+    }
     let _ = std::fs::write(dir.join("env"), env_text);
     if args.iter().any(|a| a == "--check") {
         return ExitCode::SUCCESS;
@@ -155,15 +217,21 @@ fn main() -> ExitCode {
     if scenario.leak_log {
         log(&format!("debug: using token {token}"));
     }
-    let _ = notify("STATUS=Connecting to the portal");
+    let starts =
+        std::fs::read_to_string(dir.join("starts")).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0u64) + 1;
+    let _ = std::fs::write(dir.join("starts"), starts.to_string());
+    if starts <= scenario.portal_unreachable {
+        log("Failed to resolve the portal's host; exiting (expects to be restarted)");
+        return fail(
+            "Failed to connect to the portal",
+            &["failed to lookup address information: Temporary failure in name resolution"],
+        );
+    }
     let rejected = scenario.bad_token || var("FIREZONE_SIM_VALID_TOKEN").is_some_and(|v| v != token);
     if rejected {
         std::thread::sleep(Duration::from_millis(50));
         log("portal connection failed");
-        return fail(
-            "Failed to connect to the portal",
-            &["Failed to join the `client` topic", "Invalid or expired token: 401 Unauthorized"],
-        );
+        return fail("Firezone disconnected", &["Authentication token invalid"]);
     }
     let max_lifetime =
         Duration::from_secs(var("FIREZONE_SIM_MAX_LIFETIME").and_then(|v| v.parse().ok()).unwrap_or(600));

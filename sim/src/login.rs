@@ -63,7 +63,10 @@ impl Login {
                     .ok()
                     .and_then(|v| v["error"].as_str().map(str::to_owned))
                     .unwrap_or_default();
-                ("authenticating".to_owned(), format!("headless login refused: HTTP {code} {why}"))
+                // A refused key (revoked, expired, deleted: 401) is logged as an authentication
+                // failure, the line tgctl recognises while it waits (issue 14 §7).
+                let what = if matches!(code, 401 | 403) { "authentication failed: " } else { "" };
+                ("authenticating".to_owned(), format!("{what}headless login refused: HTTP {code} {why}"))
             }
             Err(e) => ("authenticating".to_owned(), format!("headless login failed: {e}")),
         };

@@ -7,8 +7,10 @@
 //!   that writes its state; returns 0 at once, like the real `start` does even when the daemon
 //!   fails later.
 //! - `stop`, `status` (one word: `online`, `not-running`, `authenticating`, or what the scenario
-//!   says), `resources` (tab-separated, with section headers), `reset` (forgets the key),
-//!   `--version`.
+//!   says), `resources` (tab-separated), `--version`. There is no `reset` and no `desetup`: the
+//!   real client has neither (reference Addendum); an unknown command prints usage, exit 2.
+//! - The output of `status`, `resources` and `start`, and where the log goes, follow the
+//!   variants of the real client chosen by `TWINGATE_SIM_VARIANT` (see `variant.rs`).
 //!
 //! Behaviour comes from the environment:
 //! - `TWINGATE_SIM_DIR`: state dir (default `$TMPDIR/twingate-sim`).
@@ -18,7 +20,8 @@
 //!   `never`, `flap=<ms>` (authenticating, then online and not-running in turns of <ms>),
 //!   `crash-after=<ms>` (the daemon exits; status becomes not-running), `crashes=<n>` (only the
 //!   first n starts crash), `weird=<word>`, `start-fails`, `setup-fails`, `leak-log` (the daemon
-//!   logs the private key, to test masking).
+//!   logs the private key, to test masking), `refused` (the controller refuses the key: the
+//!   daemon stays `authenticating` and logs `authentication failed` lines, issue 14 §7).
 //! - `TWINGATE_SIM_RESOURCES`: `name=address[=alias];...` (default two resources).
 //! - `TWINGATE_SIM_API_URL`: emulator mode. The daemon logs in at `<url><login_path>` with the
 //!   key (ECDSA P-256 signature over `<key_id>:<timestamp>`) and is `online` only while that
@@ -37,8 +40,10 @@
 //! `calls` (the argv of every invocation, one per line).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod journal;
 mod login;
 mod proxy;
+mod variant;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -66,6 +71,9 @@ fn main() -> ExitCode {
     };
     let first = args.first().map(String::as_str).unwrap_or("");
     let as_daemon = Path::new(&argv0).file_name().is_some_and(|n| n == "twingated") && first != DAEMON_ARG;
+    if Path::new(&argv0).file_name().is_some_and(|n| n == "journalctl") {
+        return ExitCode::from(journal::run(&sim.dir, &args, sim.max_lifetime));
+    }
     // Every invocation's argv, so tests can check what the client was asked (and that no
     // secret ever travelled in argv).
     if first != DAEMON_ARG
@@ -92,10 +100,11 @@ fn main() -> ExitCode {
         "stop" => sim.stop(),
         "status" => sim.status(),
         "resources" => sim.resources(),
-        "reset" => sim.reset(),
         DAEMON_ARG => sim.daemon(),
         _ => {
-            eprintln!("Usage: twingate [setup --headless -|start|stop|status|resources|reset|--version]");
+            // The real client's commands (reference §1.2 and Addendum); `config`, `report`
+            // and the service/desktop commands are not simulated.
+            eprintln!("Usage: twingate [setup --headless FILE|-] [start|stop|status|resources|config|report|help]");
             Ok(2)
         }
     };
@@ -121,6 +130,7 @@ struct Scenario {
     start_fails: bool,
     setup_fails: bool,
     leak_log: bool,
+    refused: bool,
 }
 
 impl Scenario {
@@ -143,6 +153,7 @@ impl Scenario {
                 "start-fails" => s.start_fails = true,
                 "setup-fails" => s.setup_fails = true,
                 "leak-log" => s.leak_log = true,
+                "refused" => s.refused = true,
                 _ => return Err(format!("unknown scenario directive {part:?}")),
             }
         }
@@ -153,6 +164,9 @@ impl Scenario {
     fn state_at(&self, t: u64) -> String {
         if let Some(w) = &self.weird {
             return w.clone();
+        }
+        if self.refused {
+            return "authenticating".to_owned();
         }
         if let Some(p) = self.flap {
             return match t / p {
@@ -173,6 +187,7 @@ pub(crate) struct Sim {
     dir: PathBuf,
     log: PathBuf,
     scenario: Scenario,
+    variant: variant::Variant,
     api_url: Option<String>,
     max_lifetime: Duration,
     resources: Vec<(String, String, String)>,
@@ -188,6 +203,7 @@ impl Sim {
         let dir = var("TWINGATE_SIM_DIR").map_or_else(|| std::env::temp_dir().join("twingate-sim"), PathBuf::from);
         let log = var("TWINGATE_SIM_LOG").map_or_else(|| dir.join("twingated.log"), PathBuf::from);
         let scenario = Scenario::parse(&var("TWINGATE_SIM_SCENARIO").unwrap_or_default())?;
+        let variant = variant::Variant::parse(&var("TWINGATE_SIM_VARIANT").unwrap_or_default())?;
         let max_lifetime =
             Duration::from_secs(var("TWINGATE_SIM_MAX_LIFETIME").and_then(|v| v.parse().ok()).unwrap_or(600));
         let resources = match var("TWINGATE_SIM_RESOURCES") {
@@ -209,6 +225,7 @@ impl Sim {
             dir,
             log,
             scenario,
+            variant,
             api_url: var("TWINGATE_SIM_API_URL"),
             max_lifetime,
             resources,
@@ -225,7 +242,10 @@ impl Sim {
             let _ = std::fs::create_dir_all(parent);
         }
         let line = format!("[{}] [{level}] [client] {message}", rfc3339_now());
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&self.log) {
+        // The userspace daemon run in the foreground writes its own output (`log_to_stderr`).
+        if self.variant.journal && !self.log_to_stderr {
+            journal::append(&self.dir, &line);
+        } else if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&self.log) {
             let _ = writeln!(f, "{line}");
         }
         if self.log_to_stderr {
@@ -306,6 +326,11 @@ impl Sim {
         write_file(&self.path(PID_FILE), child.id().to_string().as_bytes(), 0o644)?;
         // Not waited for: the daemon outlives this command, like the real one.
         drop(child);
+        if self.variant.start == variant::Start::Nonzero {
+            // The daemon comes up all the same (variant `start=nonzero`).
+            eprintln!("Error: timed out waiting for the Twingate service to start");
+            return Ok(1);
+        }
         println!("Twingate has been started.");
         Ok(0)
     }
@@ -343,7 +368,7 @@ impl Sim {
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "authenticating".to_owned()),
         };
-        println!("{word}");
+        print!("{}", self.variant.status_text(&word));
         Ok(0)
     }
 
@@ -357,21 +382,7 @@ impl Sim {
             Ok(text) if self.api_url.is_some() => text,
             _ => self.resources.iter().map(|(n, a, al)| format!("{n}\t{a}\t{al}\t-\n")).collect(),
         };
-        print!("MAIN RESOURCES\nName\tAddress\tAlias\tAuth Status\n{rows}");
-        Ok(0)
-    }
-
-    fn reset(&self) -> Res<u8> {
-        if self.daemon_pid().is_some() {
-            self.stop()?;
-        }
-        let existed = self.path(KEY_FILE).exists();
-        let _ = std::fs::remove_file(self.path(KEY_FILE));
-        let _ = std::fs::remove_file(self.path(RESOURCES_FILE));
-        if existed {
-            self.log("INFO", "Headless configuration removed");
-        }
-        println!("Twingate configuration has been reset.");
+        print!("{}", self.variant.resources_text(&rows));
         Ok(0)
     }
 
@@ -407,6 +418,17 @@ impl Sim {
         if opts.tun {
             self.log("ERROR", "TUN mode needs root and /dev/net/tun (simulated: only --tun off is supported)");
             return Ok(1);
+        }
+        // A daemon run without root needs a writable runtime dir (reference Addendum).
+        if self.variant.runtime_dir_required || !is_root() {
+            let ok = var("XDG_RUNTIME_DIR").is_some_and(|d| writable_dir(Path::new(&d)));
+            if !ok {
+                self.log(
+                    "ERROR",
+                    "XDG_RUNTIME_DIR is not set or not a writable directory; cannot create the control socket",
+                );
+                return Ok(1);
+            }
         }
         let Some(addr) = opts.http_proxy else {
             eprintln!("twingated: --http-proxy HOST:PORT (or TWINGATE_HTTP_PROXY) is required with --tun off");
@@ -450,6 +472,7 @@ impl Sim {
             dir: self.dir.clone(),
             log: self.log.clone(),
             scenario: self.scenario.clone(),
+            variant: self.variant.clone(),
             api_url: self.api_url.clone(),
             max_lifetime: self.max_lifetime,
             resources: self.resources.clone(),
@@ -480,6 +503,7 @@ impl Sim {
         let crash = self.scenario.crash_after.filter(|_| self.scenario.crashes.is_none_or(|n| starts <= n));
         let mut login = self.api_url.as_ref().map(|url| login::Login::new(url, &key));
         let mut last = String::new();
+        let mut refused_logged: Option<Instant> = None;
         loop {
             let exit = |sim: &Sim, code: u8| -> Res<u8> {
                 if sim.owns_pid_file(me) {
@@ -497,6 +521,16 @@ impl Sim {
                 return exit(self, 0);
             }
             let t = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            if proxy.is_none() && self.variant.start == variant::Start::TunFails && t >= 30 {
+                // `start` said 0; the daemon cannot bring up TUN and exits (reference §1.4, PR #84).
+                self.log("ERROR", "Failed to create the TUN device sdwan0: Operation not permitted (os error 1)");
+                self.log("ERROR", "fatal: the tunnel could not be set up; exiting");
+                return exit(self, 1);
+            }
+            if self.scenario.refused && refused_logged.is_none_or(|l| l.elapsed() >= Duration::from_secs(1)) {
+                refused_logged = Some(Instant::now());
+                self.log("ERROR", "authentication failed: the controller refused the service key (HTTP 401)");
+            }
             if crash.is_some_and(|after| t >= after) {
                 self.log("ERROR", "fatal: the tunnel went away (simulated crash); exiting");
                 return exit(self, 1);
@@ -524,6 +558,18 @@ impl Sim {
             std::thread::sleep(Duration::from_millis(2));
         }
     }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .is_ok_and(|s| s.lines().find(|l| l.starts_with("Uid:")).and_then(|l| l.split_whitespace().nth(2)) == Some("0"))
+}
+
+fn writable_dir(dir: &Path) -> bool {
+    let probe = dir.join(format!(".twingate-sim-{}", std::process::id()));
+    let ok = dir.is_dir() && std::fs::write(&probe, b"").is_ok();
+    let _ = std::fs::remove_file(probe);
+    ok
 }
 
 /// True when `pid` is a live (not zombie) `twingated` process.

@@ -6,6 +6,8 @@
 #   TGCTL_API_TOKEN_VAR     name of the variable holding an API token for --mint; default
 #                           TWINGATE_API_TOKEN
 #   TGCTL_SERVICE_ACCOUNT   mint a key for this job for this service account (needs the token)
+#   TGCTL_BROKER_URL        get this job's key from a tgctl-broker for the job's OIDC token
+#                           (no API token, no service key); TGCTL_BROKER_AUDIENCE its audience
 #   TGCTL_NETWORK TGCTL_TIMEOUT TGCTL_RESOLVE TGCTL_PROBE (lists: spaces, commas or newlines)
 #   TGCTL_REQUIRE_PRIVATE (true/false) TGCTL_CLIENT_VERSION TGCTL_PROVIDER TGCTL_NETWORK_MODE
 #   TGCTL_INSTALL (auto/never: install the client when missing) TGCTL_DOCKER_DNS (true/false)
@@ -52,6 +54,10 @@ tgctl_connect_args() (
     if tgctl_firezone; then printf '%s\n' --token-file "$TGCTL_KEY_FILE"; else printf '%s\n' --service-key-file "$TGCTL_KEY_FILE"; fi
   fi
   if [ -n "${TGCTL_SERVICE_ACCOUNT:-}" ]; then printf '%s\n' --mint --service-account "$TGCTL_SERVICE_ACCOUNT"; fi
+  if [ -n "${TGCTL_BROKER_URL:-}" ]; then
+    printf '%s\n' --broker "$TGCTL_BROKER_URL"
+    if [ -n "${TGCTL_BROKER_AUDIENCE:-}" ]; then printf '%s\n' --audience "$TGCTL_BROKER_AUDIENCE"; fi
+  fi
   if [ -n "${TGCTL_NETWORK:-}" ]; then printf '%s\n' --network "$TGCTL_NETWORK"; fi
   if [ -n "${TGCTL_TIMEOUT:-}" ]; then printf '%s\n' --timeout "$TGCTL_TIMEOUT"; fi
   for host in $(printf '%s' "${TGCTL_RESOLVE:-}" | tr ',\n' '  '); do printf '%s\n' --resolve "$host"; done
@@ -109,7 +115,15 @@ tgctl_connect() {
   if [ -z "${TGCTL_CLIENT_CACHE:-}" ]; then TGCTL_CLIENT_CACHE="${HOME:-/tmp}/.cache/tgctl/twingate-client"; fi
   export TGCTL_CLIENT_CACHE
   TGCTL_KEY_FILE=""
-  if [ -n "${TGCTL_SERVICE_ACCOUNT:-}" ]; then
+  if [ -n "${TGCTL_BROKER_URL:-}" ]; then
+    # The broker gives the key for the job's OIDC token: no key, no API token in the job.
+    if [ -n "${TGCTL_SERVICE_ACCOUNT:-}" ]; then
+      tgctl_connect_log "broker-url and service-account exclude each other: the broker decides the service account"
+      return 2
+    fi
+    _key=""
+    _token=""
+  elif [ -n "${TGCTL_SERVICE_ACCOUNT:-}" ]; then
     [ -n "$_token" ] || { tgctl_connect_log "minting a key for ${TGCTL_SERVICE_ACCOUNT} needs an API token in \$$_token_var"; return 2; }
     _key=""
   elif [ -z "$_key" ]; then

@@ -108,6 +108,17 @@ teardown() { common_teardown; }
   [[ "$output" == *'$FIREZONE_API_TOKEN'* ]]
 }
 
+@test "broker: no key and no API token are needed; a service account as well is refused" {
+  export TGCTL_BROKER_URL=https://broker.example.com TGCTL_BROKER_AUDIENCE=tgctl-broker
+  run tgctl_connect
+  [ "$status" -eq 0 ]
+  grep -qx 'TWINGATE_SERVICE_KEY=' "$FAKE_TGCTL_LOG/env-connect"
+  grep -qx 'TWINGATE_API_TOKEN=' "$FAKE_TGCTL_LOG/env-connect"
+  TGCTL_SERVICE_ACCOUNT=ci run tgctl_connect
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"broker-url and service-account exclude each other"* ]]
+}
+
 @test "no key and no service account: a clear error before tgctl runs" {
   run tgctl_connect
   [ "$status" -eq 2 ]

@@ -11,6 +11,7 @@
 mod answer;
 mod document;
 pub(crate) mod ids;
+pub(crate) mod log;
 pub(crate) mod pacer;
 pub(crate) mod paginate;
 pub(crate) mod transport;

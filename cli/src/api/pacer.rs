@@ -9,7 +9,9 @@
 //!
 //! The log lives in a small file shared by every tgctl process using the same endpoint and token
 //! (locked with `File::lock`), so a shell loop of many short tgctl invocations is paced as one
-//! client. When the file can't be used, the pacer falls back to an in-process log.
+//! client. When the file can't be used (no usable state dir, or the file fails), the pacer falls
+//! back to an in-process log and says so once on stderr (issue 15, item 13): other tgctl
+//! processes are then not paced together with this one.
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
@@ -137,17 +139,45 @@ impl Log {
 }
 
 /// Paces requests per kind; see the module documentation.
-#[derive(Debug)]
 pub(crate) struct Pacer {
     limits: Limits,
     file: Option<PathBuf>,
     local: Mutex<Log>,
+    /// Where the fall-back notice goes, and why there is no file (when there is none).
+    notice: Option<(crate::api::log::LogFn, Option<String>)>,
 }
+
+impl std::fmt::Debug for Pacer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pacer").field("limits", &self.limits).field("file", &self.file).finish_non_exhaustive()
+    }
+}
+
+/// The fall-back notice is said once per process, however many clients there are.
+static FELL_BACK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 impl Pacer {
     /// A pacer shared across processes through `file` (when given).
     pub(crate) fn new(limits: Limits, file: Option<PathBuf>) -> Self {
-        Self { limits, file, local: Mutex::new(Log::default()) }
+        Self { limits, file, local: Mutex::new(Log::default()), notice: None }
+    }
+
+    /// Says once (on `log`, as a warning) when pacing falls back to this process only: when
+    /// there is no file (`no_file` says why) or the file cannot be used.
+    pub(crate) fn noticing(mut self, log: crate::api::log::LogFn, no_file: Option<String>) -> Self {
+        self.notice = Some((log, no_file));
+        self
+    }
+
+    fn fell_back(&self, why: &str) {
+        if let Some((log, _)) = &self.notice
+            && !FELL_BACK.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            log(
+                crate::api::log::LogLevel::Warn,
+                &format!("the request pacer cannot share its log ({why}); pacing this process only"),
+            );
+        }
     }
 
     pub(crate) fn limits(&self) -> Limits {
@@ -161,10 +191,16 @@ impl Pacer {
             return Duration::ZERO;
         }
         let now = now_ms();
-        if let Some(path) = &self.file
-            && let Ok(wait) = take_in_file(path, kind, limit, now)
-        {
-            return wait;
+        match &self.file {
+            Some(path) => match take_in_file(path, kind, limit, now) {
+                Ok(wait) => return wait,
+                Err(e) => self.fell_back(&format!("{}: {e}", path.display())),
+            },
+            None => {
+                if let Some((_, Some(why))) = &self.notice {
+                    self.fell_back(why);
+                }
+            }
         }
         let mut log = self.local.lock().unwrap_or_else(|p| p.into_inner());
         log.take(kind, limit, now)

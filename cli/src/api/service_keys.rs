@@ -343,6 +343,17 @@ impl KeyDocument {
                 }
             }
         }
+        // A private key pasted into another field: named, never quoted (issue 15, item 12).
+        for field in ["network", "service_account_id", "key_id", "expires_at"] {
+            if let Some(serde_json::Value::String(s)) = object.get(field)
+                && crate::redact::looks_like_key_material(s)
+            {
+                return Err(Error::usage(format!(
+                    "the service key's field {field:?} holds what looks like key material"
+                ))
+                .hint("the private key belongs in private_key only: use the key file exactly as it was created"));
+            }
+        }
         let doc: KeyDocument = serde_json::from_value(value).map_err(|e| {
             Error::usage(format!("the service key has a field of the wrong type: {}", strip_value(&e.to_string())))
         })?;
@@ -356,10 +367,9 @@ impl KeyDocument {
     pub(crate) fn expiry(&self) -> Result<Option<Timestamp>> {
         match self.expires_at.as_deref() {
             None | Some("") => Ok(None),
-            Some(text) => text
-                .parse::<Timestamp>()
-                .map(Some)
-                .map_err(|_| Error::usage(format!("the service key's expires_at {text:?} is not a date"))),
+            Some(text) => text.parse::<Timestamp>().map(Some).map_err(|_| {
+                Error::usage(format!("the service key's expires_at {} is not a date", crate::redact::quote(text)))
+            }),
         }
     }
 
@@ -368,7 +378,8 @@ impl KeyDocument {
         if let Some(at) = self.expiry()?
             && at <= now
         {
-            return Err(Error::new(Kind::Usage, format!("the service key {} expired at {at}", self.key_id))
+            let key = crate::redact::quote(&self.key_id);
+            return Err(Error::new(Kind::CredentialRefused, format!("the service key {key} expired at {at}"))
                 .hint("create a new key: `tgctl service-key create --service-account NAME --key-file key.json`"));
         }
         if let Some(expected) = network {
@@ -376,8 +387,8 @@ impl KeyDocument {
             let slug = host.split('.').next().unwrap_or_default();
             if slug != expected.to_ascii_lowercase() && host != expected.to_ascii_lowercase() {
                 return Err(Error::usage(format!(
-                    "the service key is for network {:?}, not {expected:?}",
-                    self.network
+                    "the service key is for network {}, not {expected:?}",
+                    crate::redact::quote(&self.network)
                 )));
             }
         }

@@ -14,7 +14,6 @@
 //! is reported, never re-sent. The [`Pacer`] keeps requests under the rate limits in the first
 //! place.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use graphql_client::GraphQLQuery;
@@ -33,16 +32,7 @@ pub(crate) use super::answer::{Dialect, parse_retry_after};
 use super::pacer::{OpKind, Pacer};
 use crate::error::{Error, Kind, Result};
 
-/// Where log lines from the transport go (the printer decides whether to show them).
-pub(crate) type LogFn = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum LogLevel {
-    /// Shown unless -q: pacing waits, retries.
-    Info,
-    /// Shown with -v: one line per attempt.
-    Debug,
-}
+pub(crate) use super::log::{LogFn, LogLevel};
 
 /// Timeouts and retry budget.
 #[derive(Debug, Clone, Copy)]

@@ -209,7 +209,7 @@ async fn login(ctx: &Ctx, args: LoginArgs) -> Result<()> {
     let status = AuthStatus {
         profile: profile_name,
         network,
-        endpoint: endpoint.to_string(),
+        endpoint: crate::redact::userinfo(endpoint.as_str()).into_owned(),
         token_source: source,
         token_valid: valid,
         config_dir: config.dir().display().to_string(),
@@ -244,7 +244,7 @@ async fn status(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     let status = AuthStatus {
         profile: session.profile.clone(),
         network: session.network.clone(),
-        endpoint: session.endpoint.to_string(),
+        endpoint: crate::redact::userinfo(session.endpoint.as_str()).into_owned(),
         token_source: session.source.clone(),
         token_valid,
         config_dir: config.dir().display().to_string(),

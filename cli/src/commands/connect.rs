@@ -99,7 +99,8 @@ fn print_report<R: Serialize + Summary>(ctx: &Ctx, r: &R) -> Result<()> {
                     ));
                 }
             }
-            ctx.printer.raw(&text)
+            // Resource names come from the client's status (the API): ESC and BEL made visible.
+            ctx.printer.raw(&crate::output::escape_controls(&text, true))
         }
     }
 }

@@ -40,6 +40,9 @@ fn environment() -> String {
     );
     for v in VARS.iter().filter(|v| v.documented) {
         s.push_str(&format!("  {}\n      {}\n", v.name, v.help));
+        if let Some(r) = crate::config::env::numeric_range(v.name) {
+            s.push_str(&format!("      Range: {} to {}.\n", r.min, r.max));
+        }
     }
     s
 }

@@ -327,11 +327,14 @@ impl Ctx {
         if let Some(s) = self.env.number::<f64>(env::TGCTL_BACKOFF_SCALE).map_err(Error::usage)? {
             retry.scale = s.max(0.0);
         }
-        let pace_file = config::state_dir(&self.env).ok().map(|dir| dir.join(pace_file_name(session)));
+        let (pace_file, no_file) = match config::state_dir(&self.env) {
+            Ok(dir) => (Some(dir.join(pace_file_name(session))), None),
+            Err(e) => (None, Some(e.message)),
+        };
         Client::new(ClientOptions {
             endpoint: session.endpoint.clone(),
             token: session.token.clone(),
-            pacer: Pacer::new(session.limits, pace_file),
+            pacer: Pacer::new(session.limits, pace_file).noticing(self.printer.log_fn(), no_file),
             retry,
             log: self.printer.log_fn(),
         })
@@ -510,13 +513,10 @@ pub(crate) fn tri(yes: bool, no: bool) -> Option<bool> {
 /// not an existing file (unless `force`), in a directory that exists. `consequence` says what
 /// was not done ("nothing was created").
 pub(crate) fn check_new_file(path: &std::path::Path, force: bool, consequence: &str) -> Result<()> {
-    if path.is_dir() {
-        return Err(Error::usage(format!("{} is a directory; {consequence}", path.display())));
-    }
-    if path.exists() && !force {
-        return Err(Error::usage(format!("{} already exists; {consequence}", path.display()))
-            .hint("choose another path, or pass --force to replace it"));
-    }
+    // The final path, links included: a dangling link, a FIFO or a device is refused before
+    // anything is minted (issue 15, items 6 and 16).
+    crate::config::check_secret_target(path, force)
+        .map_err(|e| Error { message: format!("{}; {consequence}", e.message), ..e })?;
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     if !parent.is_dir() {
         return Err(Error::usage(format!("the directory {} does not exist; {consequence}", parent.display())));

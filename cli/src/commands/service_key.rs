@@ -162,7 +162,7 @@ impl Expiry {
 
 #[derive(Debug, Clone, Args)]
 pub(crate) struct Destination {
-    /// Write the key to this file (created with mode 0600; see --force)
+    /// Write the key to this file (created with mode 0600; see --force); `-` is stdout
     #[arg(long, value_name = "PATH")]
     pub(crate) key_file: Option<PathBuf>,
     /// Replace --key-file if it exists
@@ -236,6 +236,7 @@ pub(crate) struct RotateArgs {
 /// Checks, before anything is created, that the secret will have somewhere safe to go.
 pub(crate) fn check_destination(ctx: &Ctx, dest: &Destination) -> Result<()> {
     match &dest.key_file {
+        Some(path) if path.as_os_str() == "-" => Ok(()),
         Some(path) => super::check_new_file(path, dest.force, "nothing was created"),
         None if ctx.printer.stdout_is_tty() && !dest.show => {
             Err(Error::usage("refusing to print a service key to the terminal; nothing was created")
@@ -290,7 +291,7 @@ impl<K: Tabular> Tabular for CreatedOutput<'_, K> {
 pub(crate) fn deliver<K: Issued>(ctx: &Ctx, key: &K, token: &SecretString, dest: &Destination) -> Result<()> {
     let secret = token.expose_secret();
     mask_key(ctx, secret);
-    match &dest.key_file {
+    match dest.key_file.as_ref().filter(|p| p.as_os_str() != "-") {
         Some(path) => {
             let mut bytes = secret.as_bytes().to_vec();
             if !bytes.ends_with(b"\n") {

@@ -43,9 +43,13 @@ vars! {
     CLICOLOR_FORCE = "CLICOLOR_FORCE", "When set and not 0, colour even when not on a terminal.", true;
     FORCE_COLOR = "FORCE_COLOR", "Same as CLICOLOR_FORCE.", true;
     TWINGATE_SERVICE_KEY = "TWINGATE_SERVICE_KEY", "Service key for connect (raw JSON, or base64 of it).", true;
+    TGCTL_ID_TOKEN = "TGCTL_ID_TOKEN", "The job's OIDC ID token for connect --broker (GitLab: an `id_tokens:` entry of this name); read before the GitHub and CircleCI sources.", true;
+    ACTIONS_ID_TOKEN_REQUEST_URL = "ACTIONS_ID_TOKEN_REQUEST_URL", "Set by GitHub Actions in jobs with `permissions: id-token: write`; connect --broker asks it for the job's OIDC token; its host goes into NO_PROXY in proxy mode.", true;
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN = "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "Set by GitHub Actions with ACTIONS_ID_TOKEN_REQUEST_URL: the bearer token for that request.", true;
+    CIRCLE_OIDC_TOKEN_V2 = "CIRCLE_OIDC_TOKEN_V2", "Set by CircleCI: the job's OIDC token, which connect --broker sends to the broker.", true;
     GITHUB_ACTIONS = "GITHUB_ACTIONS", "Set by GitHub Actions; tgctl then masks secrets with ::add-mask:: before printing anything.", true;
     CI = "CI", "Set by most CI systems; progress is then printed as timestamped lines instead of spinners.", true;
-    XDG_RUNTIME_DIR = "XDG_RUNTIME_DIR", "Where runtime state goes when TGCTL_STATE_DIR is unset.", true;
+    XDG_RUNTIME_DIR = "XDG_RUNTIME_DIR", "Where runtime state goes when TGCTL_STATE_DIR is unset; in proxy mode the daemon's runtime dir (when unset or not writable, connect gives the daemon a private one in the state dir).", true;
     TGCTL_TWINGATE_BIN = "TGCTL_TWINGATE_BIN", "The Twingate client binary for connect/disconnect/status (default: `twingate` on PATH); same as --client-bin.", true;
     TGCTL_PROVIDER = "TGCTL_PROVIDER", "Which service tgctl manages and connects through: `twingate` (default) or `firezone`; same as --provider.", true;
     FIREZONE_API_TOKEN = "FIREZONE_API_TOKEN", "API token for Firezone's REST API (with --provider firezone); overrides the profile's stored token.", true;
@@ -77,7 +81,6 @@ vars! {
     GITHUB_API_URL = "GITHUB_API_URL", "Set by GitHub Actions; its host goes into NO_PROXY in proxy mode.", true;
     ACTIONS_RUNTIME_URL = "ACTIONS_RUNTIME_URL", "Set by GitHub Actions; its host goes into NO_PROXY in proxy mode.", true;
     ACTIONS_RESULTS_URL = "ACTIONS_RESULTS_URL", "Set by GitHub Actions; its host goes into NO_PROXY in proxy mode.", true;
-    ACTIONS_ID_TOKEN_REQUEST_URL = "ACTIONS_ID_TOKEN_REQUEST_URL", "Set by GitHub Actions; its host goes into NO_PROXY in proxy mode.", true;
     CI_SERVER_HOST = "CI_SERVER_HOST", "Set by GitLab CI; goes into NO_PROXY in proxy mode.", true;
     TGCTL_CLIENT_CACHE = "TGCTL_CLIENT_CACHE", "Directory where connect --install keeps the client packages it downloads (apt's Dir::Cache::Archives, dnf's cachedir); the CI wrappers carry it from job to job.", true;
     TGCTL_TWINGATE_APT_URL = "TGCTL_TWINGATE_APT_URL", "Twingate's apt repository for connect --install (default https://packages.twingate.com/apt/; a mirror, or a local file: repository).", true;
@@ -86,6 +89,36 @@ vars! {
     TGCTL_TWINGATE_APT_KEY_URL = "TGCTL_TWINGATE_APT_KEY_URL", "Where connect --install downloads the apt repository key (default https://packages.twingate.com/apt/gpg.key; for tests).", false;
     TGCTL_CHECK_ARGS = "TGCTL_CHECK_ARGS", "Parse-only mode for the CI wrappers' tests: 1 checks this command line, a file path checks one JSON array of arguments a line; nothing runs (see cli/src/check_args.rs).", false;
     TGCTL_BACKOFF_SCALE = "TGCTL_BACKOFF_SCALE", "Multiplier for retry waits, for tests (default 1; 0 makes retries immediate).", false;
+}
+
+/// The allowed range of a numeric variable. Every variable read with [`Env::number`] has one, so a
+/// value such as `1e19` or `inf` is refused with one message naming the variable and its range
+/// instead of overflowing a clock later (issue 15, item 7).
+#[derive(Debug, Clone, Copy)]
+pub struct NumericRange {
+    pub name: &'static str,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// The range of every numeric variable (checked by a test: each `number` call site is listed).
+pub const NUMERIC: &[NumericRange] = &[
+    NumericRange { name: TGCTL_READS_PER_MINUTE, min: 0.0, max: 100_000.0 },
+    NumericRange { name: TGCTL_WRITES_PER_MINUTE, min: 0.0, max: 100_000.0 },
+    // An attempt needs some time; a day is far beyond any useful timeout.
+    NumericRange { name: TGCTL_HTTP_TIMEOUT, min: 0.001, max: 86_400.0 },
+    NumericRange { name: TGCTL_RETRY_BUDGET, min: 0.0, max: 86_400.0 },
+    NumericRange { name: TGCTL_BACKOFF_SCALE, min: 0.0, max: 1_000.0 },
+    NumericRange { name: COLUMNS, min: 20.0, max: 100_000.0 },
+];
+
+/// The range of `name`, if it is a numeric variable.
+pub fn numeric_range(name: &str) -> Option<NumericRange> {
+    NUMERIC.iter().copied().find(|r| r.name == name)
+}
+
+fn fmt_bound(v: f64) -> String {
+    if v.fract() == 0.0 { format!("{v:.0}") } else { v.to_string() }
 }
 
 /// A snapshot of the environment, taken once at start-up (tests build one from a map).
@@ -123,12 +156,26 @@ impl Env {
         self.get(name).is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "no"))
     }
 
-    /// A number, or `Err` with a message naming the variable.
+    /// A number within the variable's registered range ([`NUMERIC`]), or `Err` with one message
+    /// naming the variable and its range (NaN, infinities and overflowing values included).
     pub fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, String> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(raw) => raw.trim().parse::<T>().map(Some).map_err(|_| format!("{name}={raw:?} is not a valid number")),
+        let Some(raw) = self.get(name) else { return Ok(None) };
+        let range = numeric_range(name);
+        debug_assert!(range.is_some(), "numeric env var {name} has no range in NUMERIC");
+        let what = match range {
+            Some(r) => format!("a number from {} to {}", fmt_bound(r.min), fmt_bound(r.max)),
+            None => "a number".to_owned(),
+        };
+        let shown: String = raw.chars().take(40).collect();
+        let bad = || format!("{name}={shown:?} is not valid: set it to {what}");
+        let trimmed = raw.trim();
+        let as_f64 = trimmed.parse::<f64>().map_err(|_| bad())?;
+        if let Some(r) = range
+            && !(r.min..=r.max).contains(&as_f64)
+        {
+            return Err(bad());
         }
+        trimmed.parse::<T>().map(Some).map_err(|_| bad())
     }
 
     pub fn in_github_actions(&self) -> bool {
@@ -172,5 +219,25 @@ mod tests {
         let env = Env::default().with(TGCTL_HTTP_TIMEOUT, "ten");
         let err = env.number::<u64>(TGCTL_HTTP_TIMEOUT).unwrap_err();
         assert!(err.contains("TGCTL_HTTP_TIMEOUT"), "{err}");
+    }
+
+    #[test]
+    fn numbers_outside_their_range_are_refused() {
+        for bad in ["1e19", "inf", "-inf", "NaN", "-1", "1e300"] {
+            let env = Env::default().with(TGCTL_RETRY_BUDGET, bad);
+            let err = env.number::<f64>(TGCTL_RETRY_BUDGET).unwrap_err();
+            assert!(err.contains("TGCTL_RETRY_BUDGET") && err.contains("from 0 to 86400"), "{bad}: {err}");
+        }
+        let env = Env::default().with(TGCTL_BACKOFF_SCALE, "2.5").with(TGCTL_READS_PER_MINUTE, "1.5");
+        assert_eq!(env.number::<f64>(TGCTL_BACKOFF_SCALE).unwrap(), Some(2.5));
+        assert!(env.number::<u32>(TGCTL_READS_PER_MINUTE).is_err());
+    }
+
+    #[test]
+    fn every_numeric_range_names_a_registered_variable() {
+        for r in NUMERIC {
+            assert!(VARS.iter().any(|v| v.name == r.name), "{}", r.name);
+            assert!(r.min <= r.max);
+        }
     }
 }

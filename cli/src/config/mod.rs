@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::pacer::Limits;
 use crate::error::{Error, Kind, Result};
 pub use env::Env;
-pub use files::{private_dir, write_private_file};
+pub use files::{check_secret_target, private_dir, write_private_file};
 pub use precedence::{Origin, Target, profile_origin, target};
 
 pub const DEFAULT_PROFILE: &str = "default";
@@ -135,6 +135,9 @@ impl std::fmt::Display for TokenSource {
 pub struct Config {
     dir: PathBuf,
     pub file: ConfigFile,
+    /// The file as it was read: `save` writes only what this process changed since, onto what is
+    /// on disk then (issue 15, item 11).
+    loaded: ConfigFile,
     env: Env,
 }
 
@@ -150,7 +153,7 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => ConfigFile::default(),
             Err(e) => return Err(Error::io(format!("reading {}", path.display()), &e)),
         };
-        Ok(Self { dir, file, env: env.clone() })
+        Ok(Self { dir, loaded: file.clone(), file, env: env.clone() })
     }
 
     pub fn dir(&self) -> &Path {
@@ -177,10 +180,38 @@ impl Config {
         self.file.profiles.get(name).cloned().unwrap_or_default()
     }
 
+    /// Saves this process's changes. Under the config dir's lock, it reads config.toml again,
+    /// applies only the profiles (and default) this process changed, and replaces the file
+    /// atomically (temp file + rename): concurrent `auth login`s to different profiles all keep
+    /// theirs (issue 15, item 11).
     pub fn save(&self) -> Result<()> {
-        let text = toml::to_string(&self.file).map_err(|e| Error::internal(format!("cannot encode config: {e}")))?;
         private_dir(&self.dir)?;
-        write_private_file(&self.config_path(), text.as_bytes(), true)
+        let _lock = files::lock_dir(&self.dir)?;
+        let path = self.config_path();
+        let mut fresh = match std::fs::read_to_string(&path) {
+            Ok(text) => parse_config(&text).map_err(|e| {
+                Error::new(Kind::Config, format!("{} is not valid: {e}", path.display()))
+                    .hint("fix or delete the file, then run `tgctl auth login` again")
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ConfigFile::default(),
+            Err(e) => return Err(Error::io(format!("reading {}", path.display()), &e)),
+        };
+        let names: std::collections::BTreeSet<&String> =
+            self.file.profiles.keys().chain(self.loaded.profiles.keys()).collect();
+        for name in names {
+            let (now, before) = (self.file.profiles.get(name), self.loaded.profiles.get(name));
+            if now != before {
+                match now {
+                    Some(p) => fresh.profiles.insert(name.clone(), p.clone()),
+                    None => fresh.profiles.remove(name),
+                };
+            }
+        }
+        if self.file.profile != self.loaded.profile && (self.loaded.profile.is_some() || fresh.profile.is_none()) {
+            fresh.profile.clone_from(&self.file.profile);
+        }
+        let text = toml::to_string(&fresh).map_err(|e| Error::internal(format!("cannot encode config: {e}")))?;
+        write_private_file(&path, text.as_bytes(), true)
     }
 
     /// Reads a token stored for `profile` (keyring or file, as the profile says).
@@ -215,6 +246,8 @@ impl Config {
             self.remove_file_token(profile)?;
             TokenSource::Keyring
         } else {
+            private_dir(&self.dir)?;
+            let _lock = files::lock_dir(&self.dir)?;
             let path = self.credentials_path();
             let mut creds = read_credentials(&path)?;
             creds.profiles.insert(
@@ -223,7 +256,6 @@ impl Config {
             );
             let text =
                 toml::to_string(&creds).map_err(|e| Error::internal(format!("cannot encode credentials: {e}")))?;
-            private_dir(&self.dir)?;
             write_private_file(&path, text.as_bytes(), true)?;
             TokenSource::File { path }
         };
@@ -247,6 +279,10 @@ impl Config {
 
     fn remove_file_token(&self, profile: &str) -> Result<bool> {
         let path = self.credentials_path();
+        if !path.exists() {
+            return Ok(false);
+        }
+        let _lock = files::lock_dir(&self.dir)?;
         let mut creds = read_credentials(&path)?;
         if creds.profiles.remove(profile).is_none() {
             return Ok(false);
@@ -283,7 +319,8 @@ fn config_dir(env: &Env) -> Result<PathBuf> {
 }
 
 /// A directory for runtime state (pacer log, connect state): `$TGCTL_STATE_DIR`, else
-/// `$XDG_RUNTIME_DIR/tgctl`, else a per-user directory under the temp dir. Created 0700.
+/// `$XDG_RUNTIME_DIR/tgctl`, else a per-user directory under the temp dir. Created 0700; used
+/// only when it is this user's, not a symbolic link and not writable by others.
 pub fn state_dir(env: &Env) -> Result<PathBuf> {
     let dir = if let Some(d) = env.get(env::TGCTL_STATE_DIR) {
         PathBuf::from(d)
@@ -293,6 +330,7 @@ pub fn state_dir(env: &Env) -> Result<PathBuf> {
         std::env::temp_dir().join(format!("tgctl-{}", files::user_id()))
     };
     private_dir(&dir)?;
+    files::verify_private_dir(&dir)?;
     Ok(dir)
 }
 

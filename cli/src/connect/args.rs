@@ -21,6 +21,9 @@ Examples:
   # Mint a one-day key for this job with an API token; `disconnect` revokes and deletes it
   tgctl connect --wait --mint --service-account ci-deployer
 
+  # Keyless: trade the job's OIDC token for a key at a tgctl-broker; `disconnect` releases it
+  tgctl connect --wait --broker https://broker.example.com --audience tgctl-broker
+
   # A fresh runner: the client is installed if missing (a pinned version here), and containers
   # started by the job's docker steps resolve private names until disconnect
   tgctl connect --wait --client-version 2026.190.6704 --docker-dns --probe db.internal:5432
@@ -55,6 +58,14 @@ pub(crate) struct ConnectArgs {
     /// Mint a key for this job with the API token (`disconnect` revokes and deletes it)
     #[arg(long, requires = "service_account")]
     pub(crate) mint: bool,
+    /// Get this job's key from a tgctl-broker (URL), trading the job's OIDC token for it; no API
+    /// token or service key in the job (`disconnect` releases the lease). See docs/broker.md
+    #[arg(long, value_name = "URL", conflicts_with_all = ["mint", "service_key_file", "service_key", "token_file", "token"])]
+    pub(crate) broker: Option<String>,
+    /// With --broker: the audience to ask the CI for (GitHub Actions; GitLab and CircleCI set it
+    /// in the pipeline)
+    #[arg(long, value_name = "AUD", requires = "broker")]
+    pub(crate) audience: Option<String>,
     /// With --mint: the service account (name or ID)
     #[arg(long, value_name = "NAME|ID", requires = "mint")]
     pub(crate) service_account: Option<String>,

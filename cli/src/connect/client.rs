@@ -14,14 +14,6 @@ pub(crate) enum ClientState {
 }
 
 impl ClientState {
-    pub(crate) fn parse(word: &str) -> Self {
-        match word.trim().to_ascii_lowercase().as_str() {
-            "online" => ClientState::Online,
-            "not-running" => ClientState::NotRunning,
-            _ => ClientState::Other(word.trim().to_owned()),
-        }
-    }
-
     /// We could not learn the state (the status command failed or said nothing).
     pub(crate) fn is_unknown(&self) -> bool {
         matches!(self, ClientState::Other(s) if s.starts_with("unknown ("))
@@ -63,12 +55,15 @@ pub(crate) struct ClientError {
     pub(crate) reason: String,
     pub(crate) output: String,
     pub(crate) timed_out: bool,
+    /// The command ran and exited with a non-zero status (not: it could not run, timed out or
+    /// was killed).
+    pub(crate) exited: bool,
 }
 
 impl ClientError {
     pub(crate) fn from_run(command: &str, e: RunError) -> Self {
         let timed_out = matches!(e, RunError::TimedOut(_));
-        Self { command: command.to_owned(), reason: e.to_string(), output: String::new(), timed_out }
+        Self { command: command.to_owned(), reason: e.to_string(), output: String::new(), timed_out, exited: false }
     }
 
     pub(crate) fn from_exit(command: &str, out: &Captured) -> Self {
@@ -76,6 +71,6 @@ impl ClientError {
             Some(c) => format!("exited with status {c}"),
             None => "was killed by a signal".to_owned(),
         };
-        Self { command: command.to_owned(), reason, output: out.text(), timed_out: false }
+        Self { command: command.to_owned(), reason, output: out.text(), timed_out: false, exited: out.code.is_some() }
     }
 }

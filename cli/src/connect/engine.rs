@@ -42,6 +42,8 @@ pub(crate) async fn connect<P: Provider>(host: &Host<'_>, args: &ConnectArgs) ->
     // The credential is read and masked before anything else is printed.
     let given = provider.read_credential(host, args)?;
     let state_path = State::path_in(host.env)?;
+    // Held to the end of this connect: a second one refuses instead of overwriting the state.
+    let _lock = State::lock(host.env)?;
     if let Some(existing) = State::load_at(&state_path)? {
         return Err(Error::usage(format!(
             "already connected (since {}, status {}): {} exists",
@@ -51,7 +53,7 @@ pub(crate) async fn connect<P: Provider>(host: &Host<'_>, args: &ConnectArgs) ->
         ))
         .hint("run `tgctl disconnect` first"));
     }
-    if !given && !args.mint {
+    if !given && !args.mint && args.broker.is_none() {
         return Err(provider.missing_credential());
     }
     // A bad credential is a usage error found before anything starts.
@@ -166,11 +168,16 @@ async fn fail<P: Provider>(
     failure: Failure,
     elapsed: Duration,
 ) -> Error {
+    let mut refused_hint = None;
     let (kind, message, mut details) = match failure {
         Failure::Timeout(m, d) => {
             (Kind::ConnectTimeout, format!("connect timed out at stage {stage} after {}: {m}", human(elapsed)), d)
         }
         Failure::Client(m, d) => (Kind::ClientFailed, format!("connect failed at stage {stage}: {m}"), d),
+        Failure::Refused(m, remedy) => {
+            refused_hint = Some(remedy);
+            (Kind::CredentialRefused, format!("connect failed at stage {stage}: {m}"), Vec::new())
+        }
         Failure::Interrupted(sig) => (Kind::Interrupted, format!("interrupted ({sig}) at stage {stage}"), Vec::new()),
     };
     let diagnosis = provider.diagnose(st, kind).await;
@@ -182,6 +189,7 @@ async fn fail<P: Provider>(
     let status = match kind {
         Kind::ConnectTimeout => "timeout",
         Kind::Interrupted => "interrupted",
+        Kind::CredentialRefused => "refused",
         _ => "failed",
     };
     if let Err(e) =
@@ -192,7 +200,7 @@ async fn fail<P: Provider>(
     let mut hint = match kind {
         Kind::ConnectTimeout => diagnosis.timeout_hint,
         Kind::Interrupted => "the client was stopped".to_owned(),
-        _ => diagnosis.failed_hint,
+        _ => refused_hint.unwrap_or(diagnosis.failed_hint),
     };
     match undone {
         Ok(report) => details.extend(report.warnings),
@@ -205,5 +213,7 @@ async fn fail<P: Provider>(
 
 /// Undoes the recorded connection (`disconnect`).
 pub(crate) async fn disconnect<P: Provider>(host: &Host<'_>, st: &mut State) -> Result<super::undo::UndoReport> {
+    // Not while a connect is still working on this state (issue 15, item 2).
+    let _lock = State::lock(host.env)?;
     P::undo(host, st, false).await
 }

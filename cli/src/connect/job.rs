@@ -61,17 +61,58 @@ pub(crate) fn write_outputs(
     if env.in_github_actions()
         && let Some(path) = env.get(env::GITHUB_OUTPUT)
     {
-        append(Path::new(path), &format!("status={status}\nelapsed-ms={elapsed_ms}\nkey-id={key_id}\n"))?;
+        let outputs =
+            [("status", status.to_owned()), ("elapsed-ms", elapsed_ms.to_string()), ("key-id", key_id.to_owned())];
+        append(Path::new(path), &github_file_lines(&outputs))?;
     }
     if let Some(path) = env_file {
-        append(
-            path,
-            &format!(
-                "TGCTL_CONNECT_STATUS={status}\nTGCTL_CONNECT_ELAPSED_MS={elapsed_ms}\nTGCTL_CONNECT_KEY_ID={key_id}\n"
-            ),
-        )?;
+        let vars = [
+            ("TGCTL_CONNECT_STATUS", status.to_owned()),
+            ("TGCTL_CONNECT_ELAPSED_MS", elapsed_ms.to_string()),
+            ("TGCTL_CONNECT_KEY_ID", key_id.to_owned()),
+        ];
+        append(path, &env_file_lines(path, &vars, false)?)?;
     }
     Ok(())
+}
+
+/// Lines for a GitHub Actions file command (`$GITHUB_OUTPUT`, `$GITHUB_ENV`): `name=value`, or
+/// the runner's heredoc form `name<<DELIM` ... `DELIM` with a random delimiter the value does not
+/// contain when the value has a line break, so a value can never add a variable (issue 15,
+/// item 9; the form and the `ghadelimiter_` prefix are those of @actions/core's
+/// `prepareKeyValueMessage`, docs.github.com "Workflow commands: Multiline strings").
+pub(crate) fn github_file_lines(vars: &[(&str, String)]) -> String {
+    let mut out = String::new();
+    for (name, value) in vars {
+        if value.contains(['\n', '\r']) {
+            let delimiter = loop {
+                let d: String =
+                    std::iter::repeat_with(|| format!("{:016x}", fastrand::u64(..))).take(2).collect::<String>();
+                let d = format!("ghadelimiter_{d}");
+                if !value.contains(&d) {
+                    break d;
+                }
+            };
+            out.push_str(&format!("{name}<<{delimiter}\n{value}\n{delimiter}\n"));
+        } else {
+            out.push_str(&format!("{name}={value}\n"));
+        }
+    }
+    out
+}
+
+/// Lines for the --env-file (GitLab dotenv, `set -a; . FILE`, or `export` lines for CircleCI's
+/// `$BASH_ENV`). GitLab's dotenv has no multi-line form, so a value with a line break or NUL is
+/// refused rather than written (issue 15, item 9): it could add variables to the job.
+fn env_file_lines(path: &Path, vars: &[(&str, String)], export: bool) -> Result<String> {
+    if let Some((name, _)) = vars.iter().find(|(_, v)| v.contains(['\n', '\r', '\0'])) {
+        return Err(Error::usage(format!(
+            "refusing to write {name} to {}: its value holds a line break, which would add variables",
+            path.display()
+        ))
+        .hint("the value came from the key file or the API: check it (a key_id or address never spans lines)"));
+    }
+    Ok(proxy::env_lines(vars, export))
 }
 
 fn append(path: &Path, text: &str) -> Result<()> {
@@ -99,14 +140,14 @@ pub(crate) fn write_job_env(
         && env.in_github_actions()
         && let Some(path) = env.get(env::GITHUB_ENV)
     {
-        append(Path::new(path), &proxy::env_lines(vars, false))?;
+        append(Path::new(path), &github_file_lines(vars))?;
     }
     if let Some(path) = env_file {
         let bash_env = env.get(env::BASH_ENV).map(Path::new);
         let export = bash_env.is_some_and(|b| b == path || (b.exists() && same_file(b, path)));
         let mut all = vec![("TGCTL_NETWORK_MODE", mode.to_string())];
         all.extend(vars.iter().cloned());
-        append(path, &proxy::env_lines(&all, export))?;
+        append(path, &env_file_lines(path, &all, export)?)?;
     }
     Ok(())
 }
@@ -126,6 +167,19 @@ pub(crate) fn ms(d: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn github_file_lines_use_a_heredoc_for_line_breaks() {
+        let text = github_file_lines(&[("a", "1".into()), ("key-id", "k\nINJECTED=1".into())]);
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("a=1"));
+        let head = lines.next().unwrap();
+        let delimiter = head.strip_prefix("key-id<<").unwrap();
+        assert!(delimiter.starts_with("ghadelimiter_") && delimiter.len() > 40, "{head}");
+        assert_eq!(lines.collect::<Vec<_>>(), ["k", "INJECTED=1", delimiter]);
+        let err = env_file_lines(Path::new("f"), &[("X", "a\rb".into())], true).unwrap_err();
+        assert!(err.message.contains("refusing to write X"), "{}", err.message);
+    }
 
     #[test]
     fn minted_keys_are_named_after_the_job() {

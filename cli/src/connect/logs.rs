@@ -65,10 +65,14 @@ impl LogSource {
         }
     }
 
-    /// Starts watching for new lines.
-    pub(crate) fn watch(&self) -> LogWatch {
+    /// Starts watching for new lines; [`LogWatch::new_lines`] hands out those after `mark`
+    /// (a file's; the journal is followed from now).
+    pub(crate) fn watch(&self, mark: Option<&LogMark>) -> LogWatch {
         match self {
-            LogSource::File(path) => LogWatch::File { path: path.clone(), len: file_len(path) },
+            LogSource::File(path) => {
+                let len = file_len(path);
+                LogWatch::File { path: path.clone(), len, read: mark.map_or(len, |m| m.offset) }
+            }
             LogSource::Journal { unit } => {
                 let mut cmd = tokio::process::Command::new("journalctl");
                 cmd.args(["-u", unit, "-f", "-n", "0", "-o", "cat"])
@@ -81,7 +85,7 @@ impl LogSource {
                     Ok(mut child) => match child.stdout.take() {
                         Some(out) => {
                             let lines = tokio::io::BufReader::new(out).lines();
-                            LogWatch::Journal(Box::new(JournalFollower { child, lines }))
+                            LogWatch::Journal(Box::new(JournalFollower { child, lines, unread: Vec::new() }))
                         }
                         None => LogWatch::None,
                     },
@@ -122,7 +126,7 @@ fn last_lines(text: &str, n: usize) -> Vec<String> {
 /// Notices new log lines.
 pub(crate) enum LogWatch {
     None,
-    File { path: PathBuf, len: u64 },
+    File { path: PathBuf, len: u64, read: u64 },
     Journal(Box<JournalFollower>),
 }
 
@@ -130,6 +134,8 @@ pub(crate) enum LogWatch {
 pub(crate) struct JournalFollower {
     child: tokio::process::Child,
     lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    /// Lines read that [`LogWatch::new_lines`] has not handed out yet.
+    unread: Vec<String>,
 }
 
 impl LogWatch {
@@ -139,7 +145,7 @@ impl LogWatch {
         tokio::time::sleep_until(not_before.into()).await;
         match self {
             LogWatch::None => std::future::pending().await,
-            LogWatch::File { path, len } => loop {
+            LogWatch::File { path, len, .. } => loop {
                 let now = file_len(path);
                 if now != *len {
                     *len = now;
@@ -148,12 +154,35 @@ impl LogWatch {
                 tokio::time::sleep(Duration::from_millis(15)).await;
             },
             LogWatch::Journal(j) => match j.lines.next_line().await {
-                Ok(Some(_)) => {}
+                Ok(Some(line)) => j.unread.push(line),
                 _ => {
                     *self = LogWatch::None;
                     std::future::pending::<()>().await;
                 }
             },
+        }
+    }
+
+    /// The whole lines logged since the last call (from the start of the watch at first).
+    pub(crate) fn new_lines(&mut self) -> Vec<String> {
+        match self {
+            LogWatch::None => Vec::new(),
+            LogWatch::Journal(j) => std::mem::take(&mut j.unread),
+            LogWatch::File { path, read, .. } => {
+                let Ok(mut f) = std::fs::File::open(&*path) else { return Vec::new() };
+                let end = f.metadata().map(|m| m.len()).unwrap_or(0);
+                if end < *read {
+                    *read = 0; // rotated
+                }
+                let mut buf = Vec::new();
+                if f.seek(SeekFrom::Start(*read)).is_err() || f.take(end - *read).read_to_end(&mut buf).is_err() {
+                    return Vec::new();
+                }
+                // Only whole lines; a partial last line is read next time.
+                let whole = buf.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                *read += whole as u64;
+                String::from_utf8_lossy(&buf[..whole]).lines().map(str::to_owned).collect()
+            }
         }
     }
 

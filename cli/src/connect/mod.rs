@@ -30,6 +30,8 @@
 
 pub(crate) mod args;
 #[cfg(unix)]
+pub(crate) mod broker;
+#[cfg(unix)]
 pub(crate) mod client;
 #[cfg(unix)]
 pub(crate) mod climb;

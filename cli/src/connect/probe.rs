@@ -110,10 +110,6 @@ impl Backoff {
     pub(crate) const FIRST: Duration = Duration::from_millis(100);
     pub(crate) const MAX: Duration = Duration::from_secs(2);
 
-    pub(crate) fn reset(&mut self) {
-        self.next = Self::FIRST;
-    }
-
     /// The next wait, never past `deadline`.
     pub(crate) fn next(&mut self, deadline: Instant) -> Duration {
         let jitter = 0.9 + fastrand::f64() * 0.2;

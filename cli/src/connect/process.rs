@@ -180,12 +180,32 @@ pub(crate) fn group_exists(pgid: u32) -> bool {
     raw > 1 && nix::sys::signal::killpg(nix::unistd::Pid::from_raw(raw), None).is_ok()
 }
 
+#[cfg(test)]
+mod start_time_tests {
+    #[test]
+    fn this_process_has_a_stable_start_time() {
+        let me = std::process::id();
+        let t = super::start_time(me).unwrap();
+        assert_eq!(super::start_time(me), Some(t));
+        assert_eq!(super::start_time(u32::MAX), None);
+    }
+}
+
 /// True when `pid` is a live process (a zombie counts as gone).
 pub(crate) fn process_alive(pid: u32) -> bool {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return false;
     };
     !matches!(stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next()), Some('Z' | 'X') | None)
+}
+
+/// When `pid` started, in clock ticks after boot (`/proc/PID/stat` field 22): with the PID it
+/// names one process for good, since PIDs are reused (issue 15, item 5). None when it is gone.
+pub(crate) fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 2 (comm) is in parentheses and may hold spaces; fields 3.. follow the last ')'.
+    let rest = stat.rsplit_once(')')?.1;
+    rest.split_whitespace().nth(22 - 3)?.parse().ok()
 }
 
 /// Ends what is left of a process group: SIGTERM, a short grace, then SIGKILL.

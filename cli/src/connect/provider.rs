@@ -40,6 +40,8 @@ pub(crate) enum Failure {
     Timeout(String, Vec<String>),
     /// The client failed (exit 8): what failed, and details.
     Client(String, Vec<String>),
+    /// The credential was refused (exit 9): what said so, and the one-line remedy.
+    Refused(String, String),
     /// SIGINT or SIGTERM (exit 130).
     Interrupted(nix::sys::signal::Signal),
 }

@@ -16,6 +16,13 @@ use crate::config::{self, Env, write_private_file};
 use crate::error::{Error, Kind, Result};
 
 pub(crate) const FILE_NAME: &str = "connect.json";
+/// The state dir's connect lock (an exclusive `flock` on the directory), held from connect's
+/// check for an existing connection to its end, until dropped. Opened close-on-exec, so the
+/// client and daemons never inherit it.
+#[derive(Debug)]
+pub(crate) struct StateLock {
+    _file: std::fs::File,
+}
 
 /// The record of one connection and the file it lives in.
 #[derive(Debug)]
@@ -28,6 +35,30 @@ impl State {
     /// The state file of this user (the state dir is created 0700 if needed).
     pub(crate) fn path_in(env: &Env) -> Result<PathBuf> {
         Ok(config::state_dir(env)?.join(FILE_NAME))
+    }
+
+    /// Takes the state dir's connect lock, or refuses: two `connect`s (or a `disconnect` during
+    /// a `connect`) never work on the same state at once (issue 15, item 2). Without it, a
+    /// second `connect --mint` overwrote the first's record, leaving a live daemon and an
+    /// ACTIVE key recorded nowhere.
+    pub(crate) fn lock(env: &Env) -> Result<StateLock> {
+        use std::os::unix::fs::OpenOptionsExt;
+        // The lock is on the state dir itself (flock works on directories): no lock file to
+        // leave behind or to race on when removing it.
+        let dir = config::state_dir(env)?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_DIRECTORY | nix::libc::O_NOFOLLOW)
+            .open(&dir)
+            .map_err(|e| Error::io(format!("opening {}", dir.display()), &e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(StateLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::usage(
+                "another tgctl connect is working on this connection",
+            )
+            .hint("wait for it to finish, then `tgctl disconnect`; parallel jobs need their own TGCTL_STATE_DIR")),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::io(format!("locking {}", dir.display()), &e)),
+        }
     }
 
     /// The recorded connection, if there is one.
@@ -79,6 +110,46 @@ impl State {
         if !self.record.pids.contains(&pgid) {
             self.record.pids.push(pgid);
         }
+        if let Some(t) = super::process::start_time(pgid) {
+            self.record.start_times.insert(pgid, t);
+        }
+    }
+
+    /// True when process group `pgid` is still the one this connection started, so that
+    /// `disconnect` may signal it (issue 15, item 5): its leader has the start time recorded
+    /// with it. A group whose leader is gone is still ours (Linux never gives a new process the
+    /// ID of a process group that still exists); a leader with another start time, or none
+    /// recorded, is someone else's process that reuses the PID.
+    pub(crate) fn still_ours(&self, pgid: u32) -> bool {
+        match super::process::start_time(pgid) {
+            None => true,
+            Some(now) => self.record.start_times.get(&pgid) == Some(&now),
+        }
+    }
+
+    /// Removes a file this connection made: only a regular file (not a link) directly in the
+    /// state dir, owned by this user. A path in the state naming anything else is left alone
+    /// (issue 15, item 1): the state must never make tgctl delete what it did not create.
+    pub(crate) fn remove_own_file(&self, path: &Path) -> bool {
+        self.is_own(path, |m| m.file_type().is_file()) && std::fs::remove_file(path).is_ok()
+    }
+
+    /// Removes a directory this connection made (`prefix`: how its name starts), directly in the
+    /// state dir or the temp dir, owned by this user and not a link.
+    pub(crate) fn remove_own_dir(&self, path: &Path, prefix: &str) -> bool {
+        let named = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix));
+        let parent_ok = path.parent().is_some_and(|p| p == self.dir() || p == std::env::temp_dir());
+        named && parent_ok && Self::owned(path, |m| m.file_type().is_dir()) && std::fs::remove_dir_all(path).is_ok()
+    }
+
+    fn is_own(&self, path: &Path, kind: impl Fn(&std::fs::Metadata) -> bool) -> bool {
+        path.parent() == Some(self.dir()) && Self::owned(path, kind)
+    }
+
+    fn owned(path: &Path, kind: impl Fn(&std::fs::Metadata) -> bool) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(path)
+            .is_ok_and(|m| kind(&m) && !m.file_type().is_symlink() && m.uid() == nix::unistd::geteuid().as_raw())
     }
 
     /// The state dir, where the files of this connection (logs, sockets) go.
@@ -141,6 +212,9 @@ pub(crate) struct ConnectState {
     pub(crate) ran_start: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) minted_key: Option<MintedKey>,
+    /// `--broker`: the lease `disconnect` releases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) broker_lease: Option<crate::connect::broker::BrokerLease>,
     /// The key's `key_id` and expiry, from the key document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) key_id: Option<String>,
@@ -159,6 +233,10 @@ pub(crate) struct ConnectState {
     /// command's); `disconnect` ends whatever is left in them.
     #[serde(default)]
     pub(crate) pids: Vec<u32>,
+    /// The start time (`/proc/PID/stat` field 22) of each group's leader when it was recorded:
+    /// `disconnect` signals a group only while its leader is that same process.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub(crate) start_times: std::collections::BTreeMap<u32, u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) command_pid: Option<u32>,
     pub(crate) log: String,
@@ -204,6 +282,7 @@ impl ConnectState {
             ran_setup: false,
             ran_start: false,
             minted_key: None,
+            broker_lease: None,
             key_id: None,
             key_expires_at: None,
             network: None,
@@ -212,6 +291,7 @@ impl ConnectState {
             online_at: None,
             tgctl_pid: std::process::id(),
             pids: Vec::new(),
+            start_times: std::collections::BTreeMap::new(),
             command_pid: None,
             log,
             resources: Vec::new(),

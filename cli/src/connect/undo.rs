@@ -39,6 +39,7 @@ impl UndoReport {
 pub(crate) async fn end_command(st: &mut State, report: &mut UndoReport) {
     if let Some(pid) = st.command_pid.take()
         && group_exists(pid)
+        && st.still_ours(pid)
     {
         end_group(pid).await;
         report.ended_process_groups += 1;
@@ -49,6 +50,12 @@ pub(crate) async fn end_command(st: &mut State, report: &mut UndoReport) {
 pub(crate) async fn end_groups(st: &mut State, report: &mut UndoReport) -> u32 {
     let mut ended = 0;
     for pg in std::mem::take(&mut st.pids) {
+        if group_exists(pg) && !st.still_ours(pg) {
+            report.warnings.push(format!(
+                "process {pg} is no longer the one connect started (its start time differs); left alone"
+            ));
+            continue;
+        }
         if group_exists(pg) {
             end_group(pg).await;
             report.ended_process_groups += 1;
@@ -62,7 +69,7 @@ pub(crate) async fn end_groups(st: &mut State, report: &mut UndoReport) -> u32 {
 /// and the state file itself.
 pub(crate) fn finish(st: &mut State) -> Result<()> {
     for log in std::mem::take(&mut st.logs) {
-        let _ = std::fs::remove_file(log);
+        st.remove_own_file(&log);
     }
     st.remove()
 }

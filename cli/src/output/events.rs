@@ -71,7 +71,7 @@ async fn render_json(printer: &Printer, mut events: Receiver) {
             continue;
         }
         if let Some(line) = json_line(&event, printer.quiet) {
-            eprintln!("{line}");
+            err_line!("{line}");
         }
     }
 }

@@ -88,3 +88,40 @@ mod tests {
         assert_eq!(f.opt(None), "");
     }
 }
+
+/// Control characters made visible, for human output (issue 15, item 10): a name from the API
+/// holding ESC or BEL must not drive the terminal. `\n` and `\t` are kept when `keep_layout`
+/// (a multi-line message), escaped otherwise (a table cell). JSON output never goes through here:
+/// serde escapes control characters and keeps the value exact.
+pub fn escape_controls(text: &str, keep_layout: bool) -> std::borrow::Cow<'_, str> {
+    let is_bad = |c: char| c.is_control() && !(keep_layout && matches!(c, '\n' | '\t'));
+    if !text.chars().any(is_bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if !is_bad(c) => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\u{1b}' => out.push_str("\\e"),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::escape_controls;
+
+    #[test]
+    fn controls_become_visible_and_plain_text_is_untouched() {
+        assert_eq!(escape_controls("web\u{1b}]0;pwned\u{7}", false), "web\\e]0;pwned\\x07");
+        assert_eq!(escape_controls("a\tb\nc\u{9b}", false), "a\\tb\\nc\\x9b");
+        assert_eq!(escape_controls("line one\nline\ttwo\u{7}", true), "line one\nline\ttwo\\x07");
+        assert!(matches!(escape_controls("plain ünïcode", false), std::borrow::Cow::Borrowed(_)));
+    }
+}

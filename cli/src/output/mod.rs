@@ -7,6 +7,17 @@
 //! one ID per line. With `-o json` an error is one JSON object on stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// One line on stderr. A reader that went away (EPIPE, `tgctl -v ... 2>&1 | head -c1`) drops the
+/// line instead of panicking as `eprintln!` does (issue 15, item 17): the exit code stays the
+/// work's own. A URL's userinfo (a password) is redacted from every line (item 12).
+macro_rules! err_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let line = format!($($arg)*);
+        let _ = writeln!(std::io::stderr().lock(), "{}", crate::redact::userinfo(&line));
+    }};
+}
+
 #[cfg(unix)]
 pub(crate) mod events;
 mod format;
@@ -17,7 +28,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use format::{Fmt, relative_time};
+pub use format::{Fmt, escape_controls, relative_time};
 pub use progress::Progress;
 
 use crate::api::transport::{LogFn, LogLevel};
@@ -180,31 +191,35 @@ impl Printer {
 
     /// A notice for people (suppressed by -q).
     pub fn info(&self, message: &str) {
+        let message = escape_controls(message, true);
         if !self.quiet {
-            eprintln!("{message}");
+            err_line!("{message}");
         }
     }
 
     /// A change was made (suppressed by -q).
     pub fn success(&self, message: &str) {
+        let message = escape_controls(message, true);
         if !self.quiet {
             let mark = if self.err_tty { self.paint("✓", |s| s.green()) } else { String::new() };
-            if mark.is_empty() { eprintln!("{message}") } else { eprintln!("{mark} {message}") }
+            if mark.is_empty() { err_line!("{message}") } else { err_line!("{mark} {message}") }
         }
     }
 
     pub fn warn(&self, message: &str) {
+        let message = escape_controls(message, true);
         if self.github_actions {
-            eprintln!("::warning::{message}");
+            err_line!("::warning::{message}");
         } else {
-            eprintln!("{} {message}", self.paint("warning:", |s| s.yellow().bold()));
+            err_line!("{} {message}", self.paint("warning:", |s| s.yellow().bold()));
         }
     }
 
     /// Shown with -v.
     pub fn debug(&self, message: &str) {
+        let message = escape_controls(message, true);
         if self.verbose > 0 {
-            eprintln!("{} {message}", self.paint("debug:", |s| s.dim()));
+            err_line!("{} {message}", self.paint("debug:", |s| s.dim()));
         }
     }
 
@@ -226,22 +241,36 @@ impl Printer {
         let _ = err.flush();
     }
 
-    /// The log sink given to the API client.
+    /// The log sink given to the API client. Control characters are made visible (issue 15,
+    /// item 10): a log line can quote an API answer.
     pub fn log_fn(&self) -> LogFn {
         let quiet = self.quiet;
         let verbose = self.verbose;
         let color = self.err_color;
-        Arc::new(move |level, message| match level {
-            LogLevel::Info if !quiet => eprintln!("{message}"),
-            LogLevel::Debug if verbose > 0 => {
-                let label = if color {
-                    console::style("debug:").dim().force_styling(true).to_string()
-                } else {
-                    "debug:".to_owned()
-                };
-                eprintln!("{label} {message}");
+        let github_actions = self.github_actions;
+        Arc::new(move |level, message| {
+            let message = escape_controls(message, true);
+            match level {
+                LogLevel::Warn if github_actions => err_line!("::warning::{message}"),
+                LogLevel::Warn => {
+                    let label = if color {
+                        console::style("warning:").yellow().bold().force_styling(true).to_string()
+                    } else {
+                        "warning:".to_owned()
+                    };
+                    err_line!("{label} {message}");
+                }
+                LogLevel::Info if !quiet => err_line!("{message}"),
+                LogLevel::Debug if verbose > 0 => {
+                    let label = if color {
+                        console::style("debug:").dim().force_styling(true).to_string()
+                    } else {
+                        "debug:".to_owned()
+                    };
+                    err_line!("{label} {message}");
+                }
+                _ => {}
             }
-            _ => {}
         })
     }
 
@@ -256,22 +285,22 @@ impl Printer {
             return;
         }
         if matches!(self.format, Format::Json | Format::Ndjson) {
-            eprintln!("{}", serde_json::json!({ "error": error_body(error) }));
+            err_line!("{}", serde_json::json!({ "error": error_body(error) }));
             return;
         }
-        let mut err = std::io::stderr().lock();
+        let message = escape_controls(&error.message, true);
         if self.github_actions {
-            let _ = writeln!(err, "::error::{}", error.message);
+            err_line!("::error::{message}");
         } else {
-            let _ = writeln!(err, "{} {}", self.paint("error:", |s| s.red().bold()), error.message);
+            err_line!("{} {message}", self.paint("error:", |s| s.red().bold()));
         }
         if error.details.len() > 1 || (error.details.len() == 1 && !error.message.contains(&error.details[0])) {
             for d in &error.details {
-                let _ = writeln!(err, "  - {d}");
+                err_line!("  - {}", escape_controls(d, true));
             }
         }
         if let Some(hint) = &error.hint {
-            let _ = writeln!(err, "{} {hint}", self.paint("hint:", |s| s.cyan().bold()));
+            err_line!("{} {}", self.paint("hint:", |s| s.cyan().bold()), escape_controls(hint, true));
         }
     }
 
@@ -313,7 +342,7 @@ impl Printer {
     pub fn object<T: Tabular>(&self, value: &T) -> Result<()> {
         match self.format {
             Format::Json | Format::Ndjson => self.json(value),
-            Format::Id => self.raw(value.id()),
+            Format::Id => self.raw(&escape_controls(value.id(), false)),
             Format::Table => {
                 let f = self.fmt();
                 let fields = value.details(&f);
@@ -321,11 +350,12 @@ impl Printer {
                 if self.out_tty {
                     let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
                     for (k, v) in fields {
-                        text.push_str(&format!("{:<width$}  {}\n", title(k), v));
+                        text.push_str(&format!("{:<width$}  {}\n", title(k), escape_controls(&v, false)));
                     }
                 } else {
                     for (k, v) in fields {
-                        text.push_str(&format!("{}\t{}\n", k.to_ascii_lowercase().replace(' ', "_"), v));
+                        let key = k.to_ascii_lowercase().replace(' ', "_");
+                        text.push_str(&format!("{key}\t{}\n", escape_controls(&v, false)));
                     }
                 }
                 self.raw(&text)
@@ -411,12 +441,18 @@ impl<T: Tabular> ListWriter<'_, T> {
                     buf.push('\n');
                 }
                 Format::Id => {
-                    buf.push_str(item.id());
+                    buf.push_str(&escape_controls(item.id(), false));
                     buf.push('\n');
                 }
-                Format::Table if p.out_tty => self.rows.push(item.cells(&f)),
+                Format::Table if p.out_tty => {
+                    self.rows.push(item.cells(&f).iter().map(|c| escape_controls(c, false).into_owned()).collect());
+                }
                 Format::Table => {
-                    let cells: Vec<String> = item.cells(&f).into_iter().map(|c| c.replace(['\t', '\n'], " ")).collect();
+                    let cells: Vec<String> = item
+                        .cells(&f)
+                        .into_iter()
+                        .map(|c| escape_controls(&c.replace(['\t', '\n'], " "), false).into_owned())
+                        .collect();
                     buf.push_str(&cells.join("\t"));
                     buf.push('\n');
                 }

@@ -46,7 +46,7 @@ impl Progress {
     fn line(&self, message: &str) {
         if !self.quiet {
             let now = jiff::Timestamp::now().strftime("%H:%M:%S%.3f");
-            eprintln!("[{now}] {message}");
+            err_line!("[{now}] {message}");
         }
     }
 

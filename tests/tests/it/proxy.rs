@@ -899,3 +899,65 @@ async fn sigterm_while_probing_in_proxy_mode_stops_the_daemon_and_exits_130() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
     rig.assert_all_undone(&pids, &[proxy]);
 }
+
+/// Reads a GitHub Actions file command as the runner does: `name=value` lines and
+/// `name<<DELIMITER` ... `DELIMITER` heredocs (docs.github.com, "Workflow commands for GitHub
+/// Actions: Multiline strings"; the runner's FileCommandManager).
+fn read_github_file(text: &str) -> std::collections::BTreeMap<String, String> {
+    let mut vars = std::collections::BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if let Some((name, delimiter)) = line.split_once("<<").filter(|(n, _)| !n.contains('=')) {
+            let mut value = Vec::new();
+            for l in lines.by_ref() {
+                if l == delimiter {
+                    break;
+                }
+                value.push(l);
+            }
+            vars.insert(name.to_owned(), value.join("\n"));
+        } else if let Some((name, value)) = line.split_once('=') {
+            vars.insert(name.to_owned(), value.to_owned());
+        }
+    }
+    vars
+}
+
+/// Issue 15, item 9: a value with a line break (here one of NO_PROXY's hosts) never adds a
+/// variable: `$GITHUB_ENV` gets the runner's heredoc form, and the --env-file (GitLab dotenv,
+/// `$BASH_ENV`), which has no such form, refuses it. On main, INJECTED=1 became a variable.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_line_break_in_a_value_never_adds_a_variable_to_the_job() {
+    let rig = Rig::new("online-after=20").await;
+    let github_env = rig.path("github_env");
+    let mut c = rig.connect_cmd(&[]);
+    c.env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_ENV", &github_env)
+        .env("GITHUB_OUTPUT", rig.path("github_output"))
+        .env("NO_PROXY", "corp.example\nINJECTED=1,.svc");
+    let r = run_blocking(c, None).await;
+    crate::hardening::no_panic(&r);
+    r.success();
+    let vars = read_github_file(&std::fs::read_to_string(&github_env).unwrap());
+    assert!(!vars.contains_key("INJECTED"), "{vars:?}");
+    assert!(vars["NO_PROXY"].contains("corp.example\nINJECTED=1"), "{vars:?}");
+    assert_eq!(vars["HTTPS_PROXY"], format!("http://{}", rig.proxy()));
+    let outputs = read_github_file(&std::fs::read_to_string(rig.path("github_output")).unwrap());
+    assert_eq!(outputs.keys().map(String::as_str).collect::<Vec<_>>(), ["elapsed-ms", "key-id", "status"]);
+    rig.run(&["disconnect"]).await.success();
+
+    for bash_env in [false, true] {
+        let env_file = rig.path(if bash_env { "bash_env" } else { "connect.env" });
+        let mut c = rig.connect_cmd(&["--env-file", env_file.to_str().unwrap()]);
+        c.env("NO_PROXY", "corp.example\nINJECTED=1");
+        if bash_env {
+            c.env("BASH_ENV", &env_file);
+        }
+        let r = run_blocking(c, None).await;
+        crate::hardening::no_panic(&r);
+        r.failure(2).stderr_has("refusing to write NO_PROXY");
+        let text = std::fs::read_to_string(&env_file).unwrap_or_default();
+        assert!(!text.contains("INJECTED"), "{text}");
+        rig.run(&["disconnect"]).await.success();
+    }
+}

@@ -231,7 +231,8 @@ async fn api_token_service_keys_and_connector_tokens_never_leak() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_crashed_client_loses_its_key_at_disconnect_or_when_connect_fails() {
-    // Online, then the daemon dies: the client still holds the key until disconnect removes it.
+    // Online, then the daemon dies: the client keeps the key in its own 0600 store (it has no
+    // command to remove it); nothing else holds it.
     let m = SimMachine::new("online-after=50,crash-after=400", None);
     let mut s = Secrets::new();
     let key = m.key_file("key.json", &key_token("acme"));
@@ -247,7 +248,7 @@ async fn a_crashed_client_loses_its_key_at_disconnect_or_when_connect_fails() {
     m.all_undone();
     s.files(&m, &[]);
 
-    // The client crashes on every start: connect fails (exit 8) and removes the key itself.
+    // The client crashes on every start: connect fails (exit 8) and cleans up after itself.
     let m = SimMachine::new("online-after=2000,crash-after=100", None);
     let key = m.key_file("key.json", &key_token("acme"));
     s.allow(key.clone().into());
@@ -279,7 +280,7 @@ async fn a_leaky_client_log_and_bad_keys_are_masked() {
     s.allow(expired.clone().into());
     s.run(
         "connect (expired key)",
-        m.run(&["connect", "--wait", "--service-key-file", &expired, "-v"]).await.failure(2),
+        m.run(&["connect", "--wait", "--service-key-file", &expired, "-v"]).await.failure(9),
     );
     v["key_id"] = Value::Null;
     s.run(
@@ -345,7 +346,7 @@ async fn firezone_tokens_never_leak() {
     // A token the portal rejects: the failure report (with the client's output) is masked.
     let m = SimMachine::firezone("bad-token,leak-log");
     let r = m.run_env(&["connect", "--wait", "-v", "-o", "json"], &[("FIREZONE_TOKEN", &token)]).await;
-    s.run("firezone connect (rejected, leaky client)", r.failure(8));
+    s.run("firezone connect (rejected, leaky client)", r.failure(9));
     assert!(!m.state_file().exists());
 }
 

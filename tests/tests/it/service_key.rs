@@ -25,7 +25,7 @@ fn keys_of_account(nodes: Vec<Value>) -> Value {
     }}})
 }
 
-fn created(name: &str) -> Value {
+pub fn created(name: &str) -> Value {
     json!({"serviceAccountKeyCreate": {"ok": true, "error": null, "token": key_token("acme"),
         "entity": key_node("new", name, "ACTIVE", Some("2999-01-01T00:00:00+00:00"))}})
 }

@@ -20,8 +20,46 @@ use crate::error::Result;
 pub(crate) const BIN_NAME: &str = "firezone-headless-client";
 pub(crate) const INSTALL_HINT: &str = "download the static binary from https://www.firezone.dev/dl/firezone-client-headless-linux/latest/x86_64 (or aarch64), `chmod +x` it, and put it on PATH as firezone-headless-client, or point --client-bin / TGCTL_FIREZONE_BIN at it";
 
+/// How the client reports a token the portal refused: phoenix-channel's `Error::InvalidToken`,
+/// `#[error("Authentication token invalid")]` (firezone/firezone
+/// `rust/libs/connlib/phoenix-channel/src/lib.rs`), in the error chain it prints on exit.
+pub(crate) const TOKEN_INVALID: &str = "Authentication token invalid";
+
 /// How long the client gets to exit after SIGTERM before SIGKILL.
 pub(crate) const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// Every environment variable the client reads (firezone/firezone
+/// `rust/headless-client/src/main.rs` at df8139e8: the clap `env =` attributes of `Cli`, `env`
+/// of `otlp_grpc_endpoint`, `std::env::var("RUST_LOG")`, `TOKEN_ENV_KEY`; and sd_notify's
+/// `NOTIFY_SOCKET`). Under sudo each must be named in `--preserve-env`, or sudo drops it. The one
+/// list: what the client's environment is built from.
+const CLIENT_READS: &[&str] = &[
+    env::FIREZONE_TOKEN,
+    env::FIREZONE_ID,
+    env::FIREZONE_NAME,
+    env::FIREZONE_API_URL,
+    "FIREZONE_DNS_CONTROL",
+    "LOG_DIR",
+    "MAX_PARTITION_TIME",
+    "FIREZONE_ACTIVATE_INTERNET_RESOURCE",
+    "FIREZONE_NO_TELEMETRY",
+    "FIREZONE_METRICS",
+    "OTLP_GRPC_ENDPOINT",
+    "FIREZONE_TOKEN_PATH",
+    "FIREZONE_INC_BUF",
+    "FIREZONE_FLOW_LOGS",
+    "RUST_LOG",
+    "NOTIFY_SOCKET",
+];
+
+pub(crate) fn client_reads() -> &'static [&'static str] {
+    CLIENT_READS
+}
+
+/// `--preserve-env=...` for sudo: every variable the client reads ([`client_reads`]).
+pub(crate) fn preserve_env_arg() -> String {
+    format!("--preserve-env={}", client_reads().join(","))
+}
 
 /// Variables that never reach the client: other credentials tgctl may hold.
 const WITHHELD: &[&str] = &[
@@ -75,16 +113,12 @@ pub(crate) struct Launch<'a> {
 pub(crate) fn spawn(l: &Launch<'_>) -> std::io::Result<tokio::process::Child> {
     let log = {
         use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new().create(true).write(true).truncate(true).mode(0o600).open(l.log)?
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(l.log)?
     };
-    let mut names = vec![env::FIREZONE_TOKEN, env::FIREZONE_ID, env::FIREZONE_NAME, "NOTIFY_SOCKET"];
-    if l.portal_url.is_some() {
-        names.push(env::FIREZONE_API_URL);
-    }
     let mut cmd = match l.sudo {
         Some(sudo) => {
             let mut c = tokio::process::Command::new(sudo);
-            c.arg("-n").arg(format!("--preserve-env={}", names.join(","))).arg(l.bin);
+            c.arg("-n").arg(preserve_env_arg()).arg(l.bin);
             c
         }
         None => tokio::process::Command::new(l.bin),
@@ -145,6 +179,32 @@ pub(crate) fn tail(log: &Path, n: usize) -> Vec<String> {
     lines[lines.len().saturating_sub(n)..].iter().map(|l| (*l).to_owned()).collect()
 }
 
+/// What the portal keeps of `FIREZONE_ID` (the client's `external_id`): sha256, in hex, of an ID
+/// that parses as a UUID; any other ID as it is (phoenix-channel `login_url.rs`,
+/// `LoginUrl::client`: `if uuid::Uuid::from_str(&device_id).is_ok() { hex::encode(sha2::Sha256::
+/// digest(device_id)) } else { device_id }`). The client record is found by this value.
+pub(crate) fn portal_id(firezone_id: &str) -> String {
+    use sha2::Digest;
+    if is_uuid(firezone_id) {
+        sha2::Sha256::digest(firezone_id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    } else {
+        firezone_id.to_owned()
+    }
+}
+
+/// The forms `uuid::Uuid::from_str` accepts: hyphenated, simple (32 hex digits), braced, URN.
+fn is_uuid(s: &str) -> bool {
+    let s = s.strip_prefix("urn:uuid:").unwrap_or(s);
+    let s = s.strip_prefix('{').and_then(|r| r.strip_suffix('}')).unwrap_or(s);
+    let hex = |p: &str| p.chars().all(|c| c.is_ascii_hexdigit());
+    let parts: Vec<&str> = s.split('-').collect();
+    match parts.as_slice() {
+        [one] => one.len() == 32 && hex(one),
+        [..] if parts.len() == 5 => parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12]) && parts.iter().all(|p| hex(p)),
+        _ => false,
+    }
+}
+
 /// `FIREZONE_ID` for this job: the job's name (readable in the portal, and what `client list
 /// --firezone-id` takes), unless FIREZONE_ID is set.
 pub(crate) fn job_firezone_id(env: &Env, job_name: &str) -> String {
@@ -185,5 +245,56 @@ mod tests {
         assert!(!out.contains("FIREZONE_API_TOKEN="));
         assert_eq!(std::fs::metadata(&log).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(tail(&log, 1).len(), 1);
+    }
+
+    #[test]
+    fn the_portal_sees_sha256_of_a_uuid_and_other_ids_as_they_are() {
+        assert_eq!(portal_id("tgctl-job-1"), "tgctl-job-1");
+        let uuid = "6ba7b810-9dad-11d1-80b4-00c04fd430c8";
+        // sha256 of the UUID's text (as `sha256sum` of it without a newline gives).
+        assert_eq!(portal_id(uuid), "e5855ff48799c52c9ccf80b82bab9492c347a316876dbeaafef22b0bd4fac13d");
+        assert_eq!(portal_id(&uuid.replace('-', "")).len(), 64);
+        assert_eq!(portal_id(&format!("{{{uuid}}}")).len(), 64);
+        assert_eq!(portal_id("6ba7b810-9dad-11d1-80b4"), "6ba7b810-9dad-11d1-80b4");
+    }
+
+    #[tokio::test]
+    async fn under_sudo_every_variable_the_client_reads_is_preserved() {
+        // A stand-in for sudo's env_reset: only the variables --preserve-env names survive.
+        let dir = tempfile::tempdir().unwrap();
+        let sudo = dir.path().join("sudo");
+        std::fs::write(
+            &sudo,
+            "#!/bin/sh\n[ \"$1\" = -n ] && shift\nlist=${1#--preserve-env=}; shift\necho \"preserve: $list\"\nkeep=$(for n in $(echo \"$list\" | tr , ' '); do v=$(printenv \"$n\") && echo \"$n=$v\"; done)\nexec env -i $keep \"$@\"\n",
+        )
+        .unwrap();
+        let client = dir.path().join("client.sh");
+        std::fs::write(&client, "#!/bin/sh\nenv | sort\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        for p in [&sudo, &client] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let log = dir.path().join("client.log");
+        let token = SecretString::from("fz-token-canary-456".to_owned());
+        let notify = dir.path().join("notify.sock");
+        let mut child = spawn(&Launch {
+            bin: &client,
+            sudo: Some(&sudo),
+            token: &token,
+            firezone_id: "job-2",
+            name: "tgctl-job-2",
+            notify_socket: &notify,
+            portal_url: Some("wss://portal.example/"),
+            log: &log,
+        })
+        .unwrap();
+        assert!(child.wait().await.unwrap().success());
+        let out = std::fs::read_to_string(&log).unwrap();
+        let preserved: Vec<&str> = out.lines().next().unwrap().trim_start_matches("preserve: ").split(',').collect();
+        assert_eq!(preserved, client_reads());
+        for line in ["FIREZONE_TOKEN=fz-token-canary-456", "FIREZONE_ID=job-2", "FIREZONE_NAME=tgctl-job-2"] {
+            assert!(out.lines().any(|l| l == line), "{line} did not survive sudo: {out}");
+        }
+        assert!(out.contains("FIREZONE_API_URL=wss://portal.example/") && out.contains("NOTIFY_SOCKET="), "{out}");
     }
 }

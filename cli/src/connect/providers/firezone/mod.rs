@@ -38,6 +38,13 @@ use crate::connect::undo::UndoReport;
 use crate::error::{Error, Kind, Result};
 use crate::parse;
 
+/// The remedy for a token the portal refused (exit 9).
+const TOKEN_REMEDY: &str = "the token was revoked, expired or mistyped: create a new service-account token (or mint one per job with --mint --service-account NAME and FIREZONE_API_TOKEN)";
+/// Restarts of a client that exits before READY=1, and their backoff (doubling).
+const MAX_RESTARTS: u32 = 5;
+const RESTART_FIRST: Duration = Duration::from_millis(250);
+const RESTART_MAX: Duration = Duration::from_secs(4);
+
 /// How long a minted token lives unless --mint-expires-in says otherwise: longer than any hosted
 /// CI job (GitHub's limit is 6 h), and `disconnect` deletes it anyway.
 const DEFAULT_MINT_LIFETIME: Duration = Duration::from_secs(6 * 3600);
@@ -71,6 +78,35 @@ fn exit_text(status: std::io::Result<std::process::ExitStatus>) -> String {
     }
 }
 
+impl Firezone {
+    /// Spawns the client (again, after an exit before READY=1) and records its process group.
+    fn launch(&mut self, host: &Host<'_>, st: &mut State) -> Result<(), Failure> {
+        let token = self.token.as_ref().ok_or_else(|| Failure::client("no token"))?;
+        let notify = self.notify.as_ref().ok_or_else(|| Failure::client("no notify socket"))?;
+        let portal_url =
+            host.env.get(env::FIREZONE_API_URL).filter(|u| u.starts_with("ws://") || u.starts_with("wss://"));
+        let log = PathBuf::from(&st.log);
+        let spawned = client::spawn(&Launch {
+            bin: &self.bin,
+            sudo: self.runner.sudo.as_deref(),
+            token: &token.secret,
+            firezone_id: &self.firezone_id,
+            name: &self.name,
+            notify_socket: notify.path(),
+            portal_url,
+            log: &log,
+        })
+        .map_err(|e| Failure::client(format!("cannot start {}: {e}", self.bin.display())))?;
+        let pid = spawned.id().unwrap_or_default();
+        self.child = Some(spawned);
+        st.record_group(pid);
+        if let Some(fz) = st.firezone.as_mut() {
+            fz.client_pid = pid;
+        }
+        st.save().map_err(Failure::from_error)
+    }
+}
+
 impl Provider for Firezone {
     const KIND: ProviderKind = ProviderKind::Firezone;
     const API: Dialect = Dialect::Firezone;
@@ -85,6 +121,11 @@ impl Provider for Firezone {
         if proxy_only {
             return Err(Error::usage("--network-mode proxy, --proxy-port, --forward and --print-env are for the Twingate client; the Firezone client has no userspace proxy mode")
                 .hint("run the Firezone client where it can create its TUN device (root or CAP_NET_ADMIN, /dev/net/tun)"));
+        }
+        if args.broker.is_some() {
+            return Err(Error::usage("--broker is for Twingate service keys (tgctl-broker)").hint(
+                "Firezone takes a service-account token: --token-file PATH, --token - (stdin) or FIREZONE_TOKEN",
+            ));
         }
         if args.service_key_file.is_some() || args.service_key.is_some() {
             return Err(Error::usage("--service-key-file and --service-key are for Twingate service keys").hint(
@@ -198,36 +239,17 @@ impl Provider for Firezone {
     }
 
     async fn start(&mut self, host: &Host<'_>, st: &mut State, _deadline: Instant) -> Result<(), Failure> {
-        let token = self.token.as_ref().ok_or_else(|| Failure::client("no token"))?;
         host.events.step("Starting the Firezone client");
         let notify = NotifySocket::bind(st.dir()).map_err(Failure::from_error)?;
-        let portal_url =
-            host.env.get(env::FIREZONE_API_URL).filter(|u| u.starts_with("ws://") || u.starts_with("wss://"));
         if let Some(fz) = st.firezone.as_mut() {
             fz.notify_dir = Some(notify.dir().to_owned());
         }
+        self.notify = Some(notify);
         st.ran_start = true;
         st.save().map_err(Failure::from_error)?;
-        let log = PathBuf::from(&st.log);
-        let spawned = client::spawn(&Launch {
-            bin: &self.bin,
-            sudo: self.runner.sudo.as_deref(),
-            token: &token.secret,
-            firezone_id: &self.firezone_id,
-            name: &self.name,
-            notify_socket: notify.path(),
-            portal_url,
-            log: &log,
-        })
-        .map_err(|e| Failure::client(format!("cannot start {}: {e}", self.bin.display())))?;
-        let pid = spawned.id().unwrap_or_default();
-        self.child = Some(spawned);
-        self.notify = Some(notify);
-        st.record_group(pid);
-        if let Some(fz) = st.firezone.as_mut() {
-            fz.client_pid = pid;
-        }
-        st.save().map_err(Failure::from_error)
+        // A fresh log for this connection; restarts append to it.
+        let _ = std::fs::remove_file(&st.log);
+        self.launch(host, st)
     }
 
     async fn wait_online(
@@ -237,23 +259,50 @@ impl Provider for Firezone {
         deadline: Instant,
         _stall_after: Duration,
     ) -> Result<(), Failure> {
-        // The client's own READY=1, its exit, or the deadline, whichever comes first.
-        let (Some(child), Some(notify)) = (self.child.as_mut(), self.notify.as_ref()) else {
-            return Err(Failure::client("the client did not start"));
-        };
         host.events.step("Waiting for the Firezone client's READY=1");
         let t = Instant::now();
         let budget = deadline.saturating_duration_since(Instant::now());
-        let notified = &mut self.notified;
-        tokio::select! {
-            r = notify.ready(notified) => r.map_err(|e| Failure::client(format!("reading the notify socket: {e}")))?,
-            status = child.wait() => {
-                return Err(Failure::client(format!("the client {} before it was ready", exit_text(status))));
+        let mut restarts = 0;
+        loop {
+            // The client's own READY=1, its exit, or the deadline, whichever comes first.
+            let (Some(child), Some(notify)) = (self.child.as_mut(), self.notify.as_ref()) else {
+                return Err(Failure::client("the client did not start"));
+            };
+            let notified = &mut self.notified;
+            let status = tokio::select! {
+                r = notify.ready(notified) => {
+                    r.map_err(|e| Failure::client(format!("reading the notify socket: {e}")))?;
+                    break;
+                }
+                status = child.wait() => status,
+                () = tokio::time::sleep_until(deadline.into()) => {
+                    let last = notified.status.as_deref().map(|s| format!("; last status: {s}")).unwrap_or_default();
+                    return Err(Failure::timeout(format!("the client did not send READY=1 within {}{last}", human(budget))));
+                }
+            };
+            let why = format!("the client {} before it was ready", exit_text(status));
+            let tail = client::tail(Path::new(&st.log), 20);
+            // A refused token: "Authentication token invalid" (phoenix-channel's
+            // `Error::InvalidToken`, in the client's error chain). It will not get better.
+            if tail.iter().any(|l| l.contains(client::TOKEN_INVALID)) {
+                return Err(Failure::Refused(
+                    format!("{why}: the portal said \"{}\"", client::TOKEN_INVALID),
+                    TOKEN_REMEDY.to_owned(),
+                ));
             }
-            () = tokio::time::sleep_until(deadline.into()) => {
-                let last = notified.status.as_deref().map(|s| format!("; last status: {s}")).unwrap_or_default();
-                return Err(Failure::timeout(format!("the client did not send READY=1 within {}{last}", human(budget))));
+            // Anything else before READY=1 (the portal unreachable at start, on purpose: the
+            // client "should always be running under a manager like systemd ... so when it
+            // fails it will be restarted with backoff", its main.rs): restarted, with backoff,
+            // within the budget.
+            restarts += 1;
+            let wait = RESTART_FIRST.saturating_mul(1 << (restarts - 1).min(5)).min(RESTART_MAX);
+            if restarts > MAX_RESTARTS || Instant::now() + wait >= deadline {
+                let tries = if restarts > 1 { format!(" (after {} restarts)", restarts - 1) } else { String::new() };
+                return Err(Failure::client(format!("{why}{tries}")));
             }
+            host.events.note(format!("{why}; restarting it in {} ({restarts}/{MAX_RESTARTS})", human(wait)));
+            tokio::time::sleep(wait).await;
+            self.launch(host, st)?;
         }
         let ready_in = t.elapsed();
         self.notify = None;
@@ -282,7 +331,7 @@ impl Provider for Firezone {
         let tail = client::tail(Path::new(&st.log), 20);
         let rejected = tail
             .iter()
-            .any(|l| l.contains("401") || l.contains("Unauthorized") || l.contains("nvalid or expired token"));
+            .any(|l| l.contains("Authentication token invalid") || l.contains("401") || l.contains("Unauthorized"));
         let mut details = Vec::new();
         if !tail.is_empty() {
             details.push(format!("last {} lines of the client's output ({}):", tail.len(), st.log));

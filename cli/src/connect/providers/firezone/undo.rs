@@ -24,7 +24,7 @@ pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result
 
     undo::end_command(st, &mut report).await;
     if st.ran_start {
-        if let Some(pid) = st.firezone.as_ref().map(|f| f.client_pid).filter(|p| *p != 0) {
+        if let Some(pid) = st.firezone.as_ref().map(|f| f.client_pid).filter(|p| *p != 0 && st.still_ours(*p)) {
             say("Stopping the Firezone client");
             report.stopped_client = client::stop(pid, STOP_GRACE, None).await;
         }
@@ -33,11 +33,13 @@ pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result
     }
     undo::end_groups(st, &mut report).await;
     if let Some(fz) = st.firezone.as_mut() {
-        if let Some(dir) = fz.notify_dir.take() {
-            let _ = std::fs::remove_dir_all(dir);
+        let (notify_dir, client_log) = (fz.notify_dir.take(), fz.client_log.clone());
+        // Only what this connection made, where it makes it (issue 15, item 1).
+        if let Some(dir) = notify_dir {
+            st.remove_own_dir(&dir, "fz-notify-");
         }
         // The client's output may hold anything it logged; it goes with the connection.
-        let _ = std::fs::remove_file(&fz.client_log);
+        st.remove_own_file(&client_log);
     }
     st.save()?;
 
@@ -63,7 +65,9 @@ pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result
         st.minted_key = None;
         st.save()?;
     }
-    if let Some(fz) = st.firezone.clone() {
+    if let Some(mut fz) = st.firezone.clone() {
+        // The portal keeps the client's external_id: sha256 of a UUID FIREZONE_ID.
+        fz.firezone_id = super::client::portal_id(&fz.firezone_id);
         match &api_client {
             Ok(client) => {
                 say(&format!("Deleting the client record of FIREZONE_ID {:?}", fz.firezone_id));

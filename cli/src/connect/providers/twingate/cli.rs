@@ -1,5 +1,7 @@
 //! The `twingate` CLI (or, in proxy mode, the daemon) as the ladder and the provider drive it:
-//! setup with the key on stdin, start, stop, status, resources, and removing the key again.
+//! setup with the key on stdin, start, stop, status and resources. Only the commands the real
+//! client has (reference Addendum: `setup`, `start`, `stop`, `status`, `resources`, `config`,
+//! `report`, `help`; no `reset`, no `desetup`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,11 +41,6 @@ impl Cli {
     }
 }
 
-/// The command that removes the headless configuration (the key the client stored at setup).
-/// The Linux client documents no such command; `reset` is what tgctl's simulated client
-/// implements, and what tgctl calls, warning when the client refuses it.
-pub(crate) const TWINGATE_FORGET_ARGS: &[&str] = &["reset"];
-
 impl Cli {
     pub(crate) async fn version(&self) -> Result<String, ClientError> {
         let out = self.run(&["--version"], None, Duration::from_secs(10), false).await?;
@@ -62,14 +59,6 @@ impl Cli {
     pub(crate) async fn resources(&self, timeout: Duration) -> Result<Vec<ClientResource>, ClientError> {
         let out = self.run(&["resources"], None, timeout, false).await?;
         Ok(parse_resources(&out.stdout))
-    }
-
-    pub(crate) async fn forget(&self, timeout: Duration) -> Result<(), ClientError> {
-        if self.proxy.is_some() {
-            // Nothing was stored: the key lived in the daemon's environment only.
-            return Ok(());
-        }
-        self.run(TWINGATE_FORGET_ARGS, None, timeout, true).await.map(|_| ())
     }
 }
 
@@ -100,21 +89,39 @@ impl Polled for Cli {
     }
 }
 
-/// Parses `twingate status`: its first non-empty line is the state; with none, the state is
-/// unknown and the first line of stderr says why.
+/// Parses `twingate status`. The word varies by version (reference Addendum): `online`,
+/// `not-running` or `notrunning`, `offline`, `authenticating`, alone or inside a prose line,
+/// and `twingate status -v` prints `Online: User` (§1.3). So the output is read as words:
+/// `online` counts only when no word says otherwise, and anything unknown is "not yet"
+/// (kept raw for the diagnostics), never online. No output at all: unknown, and the first
+/// line of stderr says why.
 pub(crate) fn parse_status(stdout: &str, stderr: &str) -> ClientState {
-    let word = stdout.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
-    if word.is_empty() {
+    let text = stdout.trim();
+    if text.is_empty() {
         let why = stderr.lines().next().unwrap_or("no output").trim().to_owned();
-        ClientState::Other(format!("unknown ({why})"))
+        return ClientState::Other(format!("unknown ({why})"));
+    }
+    let words: Vec<String> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or(text);
+    if has("not-running") || has("notrunning") || has("not_running") {
+        ClientState::NotRunning
+    } else if has("online") && !has("not") && !has("offline") {
+        ClientState::Online
     } else {
-        ClientState::parse(word)
+        // `authenticating`, `offline`, or a word not seen yet: not yet, kept as said.
+        ClientState::Other(line.to_owned())
     }
 }
 
 /// Parses `twingate resources`: tab-separated rows (name, address, alias, auth status) under
-/// section headers (`MAIN RESOURCES`, `KUBERNETES RESOURCES`, `BACKGROUND RESOURCES`), with a
-/// column header row per section.
+/// the header `RESOURCE NAME  ADDRESS  ALIAS  AUTH STATUS`, with section headings (`MAIN
+/// RESOURCES`, `KUBERNETES RESOURCES`, `BACKGROUND RESOURCES`) in some versions and not in
+/// others (reference §1.2 and Addendum): both are accepted.
 pub(crate) fn parse_resources(text: &str) -> Vec<ClientResource> {
     let mut kind = "main".to_owned();
     let mut out = Vec::new();
@@ -131,7 +138,7 @@ pub(crate) fn parse_resources(text: &str) -> Vec<ClientResource> {
             continue;
         }
         let cells: Vec<&str> = line.split('\t').map(str::trim).collect();
-        if cells[0].eq_ignore_ascii_case("name") {
+        if cells[0].eq_ignore_ascii_case("name") || cells[0].eq_ignore_ascii_case("resource name") {
             continue;
         }
         let cell = |i: usize| cells.get(i).map(|s| (*s).to_owned()).filter(|s| !s.is_empty() && s != "-");
@@ -152,9 +159,21 @@ mod tests {
 
     #[test]
     fn states_and_resources_parse() {
-        assert_eq!(ClientState::parse(" online\n"), ClientState::Online);
-        assert_eq!(ClientState::parse("not-running"), ClientState::NotRunning);
-        assert_eq!(ClientState::parse("authenticating"), ClientState::Other("authenticating".into()));
+        let s = |out: &str| parse_status(out, "");
+        assert_eq!(s(" online\n"), ClientState::Online);
+        assert_eq!(s("not-running"), ClientState::NotRunning);
+        assert_eq!(s("authenticating"), ClientState::Other("authenticating".into()));
+        assert_eq!(s("online\n"), ClientState::Online);
+        assert_eq!(s("Online: User\n"), ClientState::Online);
+        assert_eq!(s("Twingate Client status: online.\n"), ClientState::Online);
+        assert_eq!(s("notrunning\n"), ClientState::NotRunning);
+        assert_eq!(s("Twingate Client status: not-running.\n"), ClientState::NotRunning);
+        assert_eq!(s("offline\n"), ClientState::Other("offline".into()));
+        assert_eq!(s("The client is not online yet\n"), ClientState::Other("The client is not online yet".into()));
+        assert_eq!(s("Zustand: verbunden\n"), ClientState::Other("Zustand: verbunden".into()));
+        assert!(parse_status("", "boom").is_unknown());
+        let plain = "RESOURCE NAME\tADDRESS\tALIAS\tAUTH STATUS\nprod-db\tdb.internal\t\t-\n";
+        assert_eq!(parse_resources(plain).len(), 1);
         let text = "MAIN RESOURCES\nName\tAddress\tAlias\tAuth Status\nprod-db\tdb.internal\t\t-\n\nKUBERNETES RESOURCES\nName\tAddress\tAlias\tAuth Status\nk8s\t10.0.0.1\tk8s.internal\tNot authenticated\n";
         let r = parse_resources(text);
         assert_eq!(r.len(), 2);

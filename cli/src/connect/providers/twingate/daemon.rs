@@ -69,6 +69,8 @@ pub(crate) struct ProxyDaemon {
     pub(crate) addr: SocketAddr,
     /// Where the daemon's stdout and stderr go (0600, in the state dir).
     pub(crate) log: PathBuf,
+    /// `$XDG_RUNTIME_DIR` for the daemon (see [`runtime_dir`]).
+    pub(crate) runtime_dir: PathBuf,
     key: Arc<Mutex<Option<SecretString>>>,
     pid: Arc<Mutex<Option<u32>>>,
     /// A status poll has seen the daemon since it was last started.
@@ -76,8 +78,8 @@ pub(crate) struct ProxyDaemon {
 }
 
 impl ProxyDaemon {
-    pub(crate) fn new(bin: PathBuf, addr: SocketAddr, log: PathBuf) -> Self {
-        Self { bin, addr, log, key: Arc::default(), pid: Arc::default(), polled: Arc::default() }
+    pub(crate) fn new(bin: PathBuf, addr: SocketAddr, log: PathBuf, runtime_dir: PathBuf) -> Self {
+        Self { bin, addr, log, runtime_dir, key: Arc::default(), pid: Arc::default(), polled: Arc::default() }
     }
 
     /// Keeps the key (JSON) for the daemon's environment.
@@ -104,6 +106,7 @@ impl ProxyDaemon {
             reason,
             output: String::new(),
             timed_out: false,
+            exited: false,
         };
         let key = self.key.lock().ok().and_then(|k| k.clone()).ok_or_else(|| fail("no key was set up".to_owned()))?;
         let log =
@@ -116,6 +119,7 @@ impl ProxyDaemon {
             .process_group(0)
             .env_remove(env::TWINGATE_API_TOKEN)
             .env(env::TWINGATE_SERVICE_KEY, key.expose_secret())
+            .env(env::XDG_RUNTIME_DIR, &self.runtime_dir)
             .stdin(std::process::Stdio::null())
             .stdout(log)
             .stderr(log2);
@@ -153,6 +157,44 @@ impl ProxyDaemon {
             _ => ClientState::Other("starting (its proxy does not accept connections yet)".to_owned()),
         }
     }
+}
+
+/// The runtime dir for the daemon: a daemon run without root needs a writable
+/// `$XDG_RUNTIME_DIR` (`/run/user/<uid>`, which only a login session creates; reference
+/// Addendum). The one given when it is a writable directory; else `<state dir>/runtime`,
+/// created 0700 (a CI job often has no login session), and a note that says so.
+pub(crate) fn runtime_dir(env: &Env, state_dir: &Path) -> Result<(PathBuf, Option<String>)> {
+    let given = env.get(env::XDG_RUNTIME_DIR).map(PathBuf::from);
+    if let Some(dir) = given.as_ref().filter(|d| writable_dir(d)) {
+        return Ok((dir.clone(), None));
+    }
+    let ours = state_dir.join("runtime");
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        match std::fs::DirBuilder::new().mode(0o700).create(&ours) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(Error::new(
+                    Kind::ClientFailed,
+                    format!(
+                        "preflight: the daemon needs a writable runtime dir, and {} cannot be created: {e}",
+                        ours.display()
+                    ),
+                )
+                .hint("set XDG_RUNTIME_DIR to a directory this user can write"));
+            }
+        }
+    }
+    let why = match given {
+        Some(d) => format!("XDG_RUNTIME_DIR ({}) is not writable", d.display()),
+        None => "XDG_RUNTIME_DIR is not set".to_owned(),
+    };
+    Ok((ours.clone(), Some(format!("{why}; the daemon gets {} (0700) as its runtime dir", ours.display()))))
+}
+
+fn writable_dir(dir: &Path) -> bool {
+    nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK).is_ok() && dir.is_dir()
 }
 
 fn open_private_append(path: &Path) -> std::io::Result<std::fs::File> {

@@ -52,7 +52,7 @@ pub(crate) fn read_input(host: &Host<'_>, args: &ConnectArgs) -> Result<Option<S
             .map_err(|e| Error::usage(format!("cannot read the service key from stdin: {e}")))?;
         return Ok(Some(SecretString::from(text)));
     }
-    if args.mint {
+    if args.mint || args.broker.is_some() {
         return Ok(None);
     }
     Ok(host.env.get(env::TWINGATE_SERVICE_KEY).map(|k| SecretString::from(k.to_owned())))
@@ -73,6 +73,24 @@ pub(crate) fn masker(host: &Host<'_>, text: &str) -> Masker {
     let m = Masker::for_key(text, KeyDocument::parse(text).ok().as_ref());
     host.events.mask(m.secrets());
     m
+}
+
+/// --broker: a key for this job from a tgctl-broker, its lease recorded in the state file at
+/// once (disconnect releases it).
+pub(crate) async fn from_broker(host: &Host<'_>, url: &str, audience: Option<&str>, st: &mut State) -> Result<Key> {
+    let leased = crate::connect::broker::lease(host.env, url, audience).await?;
+    let masker = masker(host, leased.key.expose_secret());
+    st.broker_lease = Some(leased.lease.clone());
+    st.save()?;
+    let until = leased.expires_at.as_deref().map(|t| format!(" until {t}")).unwrap_or_default();
+    host.events.info(format!("Leased a service key from the broker (lease {}{until})", leased.lease.lease_id));
+    match parse(host, &leased.key, masker, None) {
+        Ok(k) => Ok(k),
+        Err(e) => {
+            let _ = super::undo::undo(host, st, true).await;
+            Err(Error { kind: Kind::BadResponse, ..e })
+        }
+    }
 }
 
 /// --mint: a key for this job, recorded in the state file before anything else happens.

@@ -32,7 +32,7 @@ use crate::connect::args::{ConnectArgs, InstallMode};
 use crate::connect::client::ClientResource;
 use crate::connect::job::ms;
 use crate::connect::ladder::{self, Polled, cap};
-use crate::connect::logs::LogMark;
+use crate::connect::logs::{LogMark, LogSource};
 use crate::connect::preflight::{self, Machine};
 use crate::connect::process::{Runner, human};
 use crate::connect::provider::{Connected, Diagnosis, Failure, Host, JobEnv, Provider};
@@ -175,8 +175,16 @@ impl Provider for Twingate {
     }
 
     async fn mint(&mut self, host: &Host<'_>, args: &ConnectArgs, st: &mut State) -> Result<()> {
-        host.events.step("Minting a service key for this job");
-        let k = key::mint(host, args, st).await?;
+        let k = match &args.broker {
+            Some(url) => {
+                host.events.step("Getting a service key for this job from the broker");
+                key::from_broker(host, url, args.audience.as_deref(), st).await?
+            }
+            None => {
+                host.events.step("Minting a service key for this job");
+                key::mint(host, args, st).await?
+            }
+        };
         self.masker = k.masker.clone();
         self.key = Some(k);
         Ok(())
@@ -221,7 +229,22 @@ impl Provider for Twingate {
         });
         st.ran_start = via.is_none();
         st.save().map_err(Failure::from_error)?;
-        let out = client.start(cap(deadline)).await.map_err(|e| Failure::from_client(e, &self.masker))?;
+        let out = match client.start(cap(deadline)).await {
+            Ok(out) => out,
+            // `twingate start`'s exit code decides nothing: it is 0 when the TUN device fails
+            // later and non-zero while the daemon still comes up (reference §1.4, PR #84;
+            // Addendum). `status` and the log decide; a failure shows the log.
+            Err(e) if e.exited => {
+                let said = self.masker.mask(e.output.trim());
+                let said = said.lines().next().map(|l| format!(" ({l})")).unwrap_or_default();
+                host.events.note(format!(
+                    "`{}` {}{said}; its exit code decides nothing, waiting for `twingate status`",
+                    e.command, e.reason
+                ));
+                return Ok(());
+            }
+            Err(e) => return Err(Failure::from_client(e, &self.masker)),
+        };
         if let Some(pg) = out.pgid {
             st.record_group(pg);
             st.save().map_err(Failure::from_error)?;
@@ -239,9 +262,13 @@ impl Provider for Twingate {
         let client = self.client()?;
         host.events.step("Waiting for the client to come online");
         let t = Instant::now();
-        let mut watch = client.log.watch();
+        let mut watch = client.log.watch(self.mark.as_ref());
         let mut restarted = Vec::new();
-        let waited = ladder::wait_online(client, deadline, stall_after, &mut watch, &host.events, &mut restarted).await;
+        let masker = self.masker.clone();
+        let refusal = move |line: &str| refused_line(line, &masker);
+        let waited =
+            ladder::wait_online(client, deadline, stall_after, &mut watch, &host.events, &mut restarted, &refusal)
+                .await;
         watch.close().await;
         if !restarted.is_empty() {
             for pg in restarted {
@@ -289,6 +316,17 @@ impl Provider for Twingate {
             if !tail.is_empty() {
                 details.push(format!("last {} lines of the client log ({}):", tail.len(), client.log));
                 details.extend(tail.iter().map(|l| self.masker.mask(l)));
+            } else if let LogSource::Journal { unit } = &client.log {
+                // The system journal shows a unit's lines to root (or the systemd-journal and
+                // adm groups) only (journalctl(1)); through sudo when tgctl has it.
+                details.push(format!(
+                    "journalctl -u {unit} showed no lines for this connection{}",
+                    if client.runner.sudo.is_none() && !nix::unistd::geteuid().is_root() {
+                        format!(": reading the system journal needs root; run `sudo journalctl -u {unit}`")
+                    } else {
+                        String::new()
+                    }
+                ));
             }
         }
         Diagnosis {
@@ -438,8 +476,13 @@ async fn preflight_all(
         };
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let log = State::path_in(host.env)?.with_file_name("twingated-proxy.log");
+        let state_dir = log.parent().map(Path::to_path_buf).unwrap_or_default();
+        let (runtime, note) = daemon::runtime_dir(host.env, &state_dir)?;
+        if let Some(n) = note {
+            events.note(n);
+        }
         client.log = crate::connect::logs::LogSource::File(log.clone());
-        client.proxy = Some(daemon::ProxyDaemon::new(daemon, addr, log));
+        client.proxy = Some(daemon::ProxyDaemon::new(daemon, addr, log, runtime));
     }
     let version = client.version().await.map_err(|e| {
         Error::new(Kind::ClientFailed, format!("preflight: cannot run the client {}: {}", bin.display(), e.reason))
@@ -451,6 +494,22 @@ async fn preflight_all(
         ));
     }
     Ok((client, version, install_time, (mode, reason)))
+}
+
+/// The remedy for a refused service key (exit 9).
+pub(crate) const REFUSED_REMEDY: &str = "the service key was revoked, expired or deleted: create a new one with `tgctl service-key create --service-account NAME --key-file key.json`, or mint one per job with --mint --service-account NAME";
+
+/// A client log line that says the controller refused the key: the client logs
+/// `authentication failed` and stays short of online (issue 14 §7; the refused-key variant of
+/// twingate-sim). Such a key never comes online, so waiting on is pointless.
+fn refused_line(line: &str, masker: &Masker) -> Option<Failure> {
+    line.to_ascii_lowercase().contains("authentication failed").then(|| {
+        let said = masker.mask(line.trim());
+        Failure::Refused(
+            format!("the client could not log in with the service key (its log: {said})"),
+            REFUSED_REMEDY.to_owned(),
+        )
+    })
 }
 
 /// Why `auto` chose proxy mode, from the preflight failure that ruled TUN out.

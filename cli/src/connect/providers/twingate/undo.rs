@@ -25,8 +25,11 @@ const STEP: Duration = Duration::from_secs(30);
 pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result<UndoReport> {
     let mut report = UndoReport::connected();
     let sudo = if st.sudo { which("sudo", host.env.get(env::PATH)) } else { None };
+    // Never a path read from the state (issue 15, item 1): another user could have written it.
+    // The client is found now, as connect found it: TGCTL_TWINGATE_BIN, else PATH.
+    let bin = install::find_client(host.env, None).unwrap_or_else(|_| std::path::PathBuf::from("twingate"));
     let client = Cli {
-        bin: st.client_bin.clone(),
+        bin,
         runner: Runner::new(sudo),
         log: install::log_source(&Machine::from_env(host.env)),
         // Proxy mode: the daemon and the forwarder are ended through their process groups.
@@ -87,16 +90,14 @@ pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result
     report.stopped_forwards = u32::try_from(std::mem::take(&mut st.forwards).len()).unwrap_or(u32::MAX);
     st.save()?;
     if st.ran_setup {
-        if client_present {
-            say("Removing the client's headless configuration");
-            match client.forget(STEP).await {
-                Ok(()) => report.removed_client_key = true,
-                Err(e) => report.warnings.push(format!(
-                    "`{}` {}: the client may still hold the service key in its configuration",
-                    e.command, e.reason
-                )),
-            }
-        }
+        // The Linux client has no command that removes the key `setup --headless` stored (no
+        // `reset`, no `desetup`: reference Addendum), and where it keeps it is not documented,
+        // so it stays, and we say so. A minted key is revoked below, which is what stops it.
+        say(&match (&st.minted_key, &st.key_id) {
+            (Some(_), _) => "The client keeps its headless configuration (it has no command to remove it); the minted key in it is revoked next".to_owned(),
+            (None, Some(id)) => format!("The client keeps the service key {id} in its headless configuration (it has no command to remove it); revoke it with `tgctl service-key revoke` when no job needs it"),
+            (None, None) => "The client keeps the service key in its headless configuration (it has no command to remove it)".to_owned(),
+        });
         st.ran_setup = false;
         st.save()?;
     }
@@ -117,6 +118,15 @@ pub(crate) async fn undo(host: &Host<'_>, st: &mut State, quiet: bool) -> Result
         })?;
         report.revoked_key_id = Some(minted.id);
         st.minted_key = None;
+        st.save()?;
+    }
+    if let Some(lease) = st.broker_lease.clone() {
+        say(&format!("Releasing the broker's lease {}", lease.lease_id));
+        // Not fatal: the broker revokes the key when the lease ends anyway.
+        if let Err(e) = crate::connect::broker::release(host.env, &lease).await {
+            report.warnings.push(format!("{}; the broker revokes the key when the lease ends", e.message));
+        }
+        st.broker_lease = None;
         st.save()?;
     }
     undo::finish(st)?;
@@ -143,7 +153,7 @@ async fn revoke_and_delete(client: &Client, id: &str) -> Result<()> {
 pub(crate) async fn status(host: &Host<'_>, st: Option<&State>, client_bin: Option<&Path>) -> Result<StatusOutput> {
     let bin = match (client_bin, st) {
         (Some(b), _) => install::find_client(host.env, Some(b)).ok(),
-        (None, Some(s)) if s.client_bin.exists() => Some(s.client_bin.clone()),
+        // Never the recorded path (issue 15, item 1): the client is found as connect found it.
         _ => install::find_client(host.env, None).ok(),
     };
     let sudo = st.filter(|s| s.sudo).and_then(|_| which("sudo", host.env.get(env::PATH)));
