@@ -1,17 +1,17 @@
 //! tgctl: a command-line client of the Twingate Admin API, and the supervisor that connects CI
 //! jobs to private resources. See ARCHITECTURE.md for the map.
 
-pub mod api;
+pub(crate) mod api;
 mod check_args;
 pub(crate) mod commands;
-pub mod config;
+pub(crate) mod config;
 pub(crate) mod connect;
-pub mod error;
-pub mod naming;
-pub mod output;
-pub mod parse;
-pub mod redact;
-pub mod suggest;
+pub(crate) mod error;
+pub(crate) mod naming;
+pub(crate) mod output;
+pub(crate) mod parse;
+pub(crate) mod redact;
+pub(crate) mod suggest;
 
 #[cfg(test)]
 mod fuzz;

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 /// Where log lines from the transport go (the printer decides whether to show them).
-pub type LogFn = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
+pub(crate) type LogFn = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum LogLevel {
+pub(crate) enum LogLevel {
     /// Shown unless -q: pacing waits, retries.
     Info,
     /// Shown with -v: one line per attempt.

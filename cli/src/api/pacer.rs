@@ -83,7 +83,7 @@ impl OpKind {
 
 /// Requests allowed per minute; 0 means unpaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     pub(crate) reads_per_minute: u32,
     pub(crate) writes_per_minute: u32,
 }

@@ -77,7 +77,7 @@ impl RetryPolicy {
 }
 
 /// How the client was configured.
-pub struct ClientOptions {
+pub(crate) struct ClientOptions {
     pub(crate) endpoint: reqwest::Url,
     pub(crate) token: SecretString,
     pub(crate) pacer: Pacer,
@@ -86,7 +86,7 @@ pub struct ClientOptions {
 }
 
 /// An authenticated Admin API client.
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     endpoint: reqwest::Url,
     token: SecretString,
