@@ -52,7 +52,7 @@ impl ExitCode {
         (ExitCode::Interrupted, "interrupted (SIGINT/SIGTERM, or Ctrl-C or Esc at a prompt)"),
     ];
 
-    pub(crate) fn code(self) -> i32 {
+    pub fn code(self) -> i32 {
         self as i32
     }
 }
@@ -60,7 +60,7 @@ impl ExitCode {
 /// What went wrong, coarsely; fixes the exit code and the stable JSON `code`.
 /// (`Kind::ALL` lists every kind; the exit-code table shows each kind's `code`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     Usage,
     ConfirmationRequired,
     AuthMissing,
@@ -194,9 +194,9 @@ pub(crate) fn exit_codes_markdown() -> String {
 /// A user-facing error. Its message is one line and never contains a secret.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
-pub(crate) struct Error {
-    pub(crate) kind: Kind,
-    pub(crate) message: String,
+pub struct Error {
+    pub kind: Kind,
+    pub message: String,
     pub(crate) hint: Option<String>,
     pub(crate) details: Vec<String>,
     /// For a name that matched nothing: what was looked for (`crate::suggest` adds "did you
@@ -253,7 +253,7 @@ impl Error {
         Self::new(Kind::Io, format!("{context}: {err}"))
     }
 
-    pub(crate) fn internal(message: impl Into<String>) -> Self {
+    pub fn internal(message: impl Into<String>) -> Self {
         Self::new(Kind::Internal, message)
     }
 
@@ -261,7 +261,7 @@ impl Error {
         self.kind.exit_code()
     }
 
-    pub(crate) fn code(&self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         self.kind.code()
     }
 }

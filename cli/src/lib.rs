@@ -1,15 +1,15 @@
 //! tgctl: a command-line client of the Twingate Admin API, and the supervisor that connects CI
 //! jobs to private resources. See ARCHITECTURE.md for the map.
 
-pub(crate) mod api;
+pub mod api;
 mod check_args;
 pub(crate) mod commands;
 pub(crate) mod config;
 pub(crate) mod connect;
-pub(crate) mod error;
+pub mod error;
 pub(crate) mod naming;
 pub(crate) mod output;
-pub(crate) mod parse;
+pub mod parse;
 pub(crate) mod redact;
 pub(crate) mod suggest;
 

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 
 /// A duration such as `30d`, `12h`, `2w`, `1d12h`, `90m`, `45s`, `500ms` or a bare number of
 /// seconds.
-pub(crate) fn duration(text: &str) -> Result<Duration> {
+pub fn duration(text: &str) -> Result<Duration> {
     let bad = || {
         Error::usage(format!("{text:?} is not a duration")).hint("use a number and a unit: 30d, 12h, 2w, 90m, 1d12h")
     };

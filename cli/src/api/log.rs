@@ -7,7 +7,7 @@ use std::sync::Arc;
 pub(crate) type LogFn = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum LogLevel {
+pub enum LogLevel {
     /// Shown unless -q: pacing waits, retries.
     Info,
     /// Shown with -v: one line per attempt.

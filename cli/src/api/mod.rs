@@ -13,8 +13,8 @@ mod document;
 pub(crate) mod ids;
 pub(crate) mod log;
 pub(crate) mod pacer;
-pub(crate) mod paginate;
-pub(crate) mod transport;
+pub mod paginate;
+pub mod transport;
 
 pub(crate) mod auth;
 pub(crate) mod connectors;
@@ -26,12 +26,13 @@ pub(crate) mod remote_networks;
 pub(crate) mod resources;
 pub(crate) mod security_policies;
 pub(crate) mod service_accounts;
-pub(crate) mod service_keys;
+pub mod service_keys;
 pub(crate) mod users;
 
-pub(crate) use pacer::Pacer;
+pub use pacer::{Limits, Pacer};
 pub(crate) use paginate::{Page, collect, paginate};
-pub(crate) use transport::{Client, ClientOptions, Dialect, RetryPolicy};
+pub(crate) use transport::Dialect;
+pub use transport::{Client, ClientOptions, RetryPolicy};
 
 use std::future::Future;
 
@@ -43,9 +44,9 @@ use crate::error::{Error, Kind, Result};
 
 /// A reference to another object: its ID and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub(crate) struct Ref {
-    pub(crate) id: String,
-    pub(crate) name: String,
+pub struct Ref {
+    pub id: String,
+    pub name: String,
 }
 
 /// A name filter, mapped onto the API's `StringFilterOperatorInput`.

@@ -83,9 +83,9 @@ impl OpKind {
 
 /// Requests allowed per minute; 0 means unpaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Limits {
-    pub(crate) reads_per_minute: u32,
-    pub(crate) writes_per_minute: u32,
+pub struct Limits {
+    pub reads_per_minute: u32,
+    pub writes_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -139,7 +139,7 @@ impl Log {
 }
 
 /// Paces requests per kind; see the module documentation.
-pub(crate) struct Pacer {
+pub struct Pacer {
     limits: Limits,
     file: Option<PathBuf>,
     local: Mutex<Log>,
@@ -158,7 +158,7 @@ static FELL_BACK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool:
 
 impl Pacer {
     /// A pacer shared across processes through `file` (when given).
-    pub(crate) fn new(limits: Limits, file: Option<PathBuf>) -> Self {
+    pub fn new(limits: Limits, file: Option<PathBuf>) -> Self {
         Self { limits, file, local: Mutex::new(Log::default()), notice: None }
     }
 

@@ -9,10 +9,10 @@ pub(crate) const PAGE_SIZE: usize = 100;
 
 /// One page of a connection, already mapped to domain values.
 #[derive(Debug)]
-pub(crate) struct Page<T> {
-    pub(crate) nodes: Vec<T>,
-    pub(crate) end_cursor: Option<String>,
-    pub(crate) has_next_page: bool,
+pub struct Page<T> {
+    pub nodes: Vec<T>,
+    pub end_cursor: Option<String>,
+    pub has_next_page: bool,
 }
 
 /// Fetches pages until the connection ends or `limit` nodes were seen, handing each page's nodes

@@ -96,7 +96,7 @@ pub(crate) struct ServiceKeyDelete;
 /// ACTIVE, REVOKED or EXPIRED (lower-case in our output and flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all(serialize = "lowercase", deserialize = "UPPERCASE"))]
-pub(crate) enum KeyStatus {
+pub enum KeyStatus {
     Active,
     Revoked,
     Expired,
@@ -115,15 +115,15 @@ impl KeyStatus {
 /// A service key's metadata (never its secret).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ServiceKey {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) status: KeyStatus,
-    pub(crate) service_account: Option<Ref>,
-    pub(crate) expires_at: Option<Timestamp>,
-    pub(crate) revoked_at: Option<Timestamp>,
-    pub(crate) created_at: Timestamp,
-    pub(crate) updated_at: Timestamp,
+pub struct ServiceKey {
+    pub id: String,
+    pub name: String,
+    pub status: KeyStatus,
+    pub service_account: Option<Ref>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl TryFrom<Node> for ServiceKey {
@@ -158,7 +158,7 @@ impl ServiceKey {
 }
 
 /// One page of keys: of one service account, or of all (each account's keys fully paged).
-pub(crate) async fn list_page(
+pub async fn list_page(
     client: &Client,
     account: Option<&Ref>,
     after: Option<String>,
@@ -224,9 +224,9 @@ pub(crate) async fn get(client: &Client, id: &str) -> Result<ServiceKey> {
 }
 
 /// A freshly created key and its secret (the only time the API returns it).
-pub(crate) struct CreatedKey {
-    pub(crate) key: ServiceKey,
-    pub(crate) token: secrecy::SecretString,
+pub struct CreatedKey {
+    pub key: ServiceKey,
+    pub token: secrecy::SecretString,
 }
 
 impl std::fmt::Debug for CreatedKey {
@@ -235,7 +235,7 @@ impl std::fmt::Debug for CreatedKey {
     }
 }
 
-pub(crate) async fn create(
+pub async fn create(
     client: &Client,
     account_id: &str,
     name: Option<String>,
@@ -267,13 +267,13 @@ pub(crate) async fn rename(client: &Client, id: &str, name: &str) -> Result<Serv
     super::echoed(client, "serviceAccountKeyUpdate", entity, async { get(client, id).await.map(Some) }).await
 }
 
-pub(crate) async fn revoke(client: &Client, id: &str) -> Result<ServiceKey> {
+pub async fn revoke(client: &Client, id: &str) -> Result<ServiceKey> {
     let data = client.post::<ServiceKeyRevoke>(service_key_revoke::Variables { id: id.to_owned() }).await?;
     let entity = data.service_account_key_revoke.entity.map(ServiceKey::try_from).transpose()?;
     super::echoed(client, "serviceAccountKeyRevoke", entity, async { get(client, id).await.map(Some) }).await
 }
 
-pub(crate) async fn delete(client: &Client, id: &str) -> Result<()> {
+pub async fn delete(client: &Client, id: &str) -> Result<()> {
     client.post::<ServiceKeyDelete>(service_key_delete::Variables { id: id.to_owned() }).await.map(|_| ())
 }
 

@@ -32,11 +32,12 @@ pub(crate) use super::answer::{Dialect, parse_retry_after};
 use super::pacer::{OpKind, Pacer};
 use crate::error::{Error, Kind, Result};
 
-pub(crate) use super::log::{LogFn, LogLevel};
+pub(crate) use super::log::LogFn;
+pub use super::log::LogLevel;
 
 /// Timeouts and retry budget.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct RetryPolicy {
+pub struct RetryPolicy {
     /// One HTTP attempt, connect to last byte.
     pub(crate) attempt_timeout: Duration,
     /// All attempts and waits of one request together.
@@ -77,16 +78,16 @@ impl RetryPolicy {
 }
 
 /// How the client was configured.
-pub(crate) struct ClientOptions {
-    pub(crate) endpoint: reqwest::Url,
-    pub(crate) token: SecretString,
-    pub(crate) pacer: Pacer,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) log: LogFn,
+pub struct ClientOptions {
+    pub endpoint: reqwest::Url,
+    pub token: SecretString,
+    pub pacer: Pacer,
+    pub retry: RetryPolicy,
+    pub log: LogFn,
 }
 
 /// An authenticated Admin API client.
-pub(crate) struct Client {
+pub struct Client {
     http: reqwest::Client,
     endpoint: reqwest::Url,
     token: SecretString,
@@ -116,7 +117,7 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    pub(crate) fn new(options: ClientOptions) -> Result<Self> {
+    pub fn new(options: ClientOptions) -> Result<Self> {
         let mut headers = HeaderMap::new();
         headers.insert(USER_AGENT, HeaderValue::from_static(concat!("tgctl/", env!("CARGO_PKG_VERSION"))));
         let http = reqwest::Client::builder()
