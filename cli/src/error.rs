@@ -14,7 +14,7 @@ use std::fmt;
 /// Documented exit codes (`tgctl help exit-codes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-pub enum ExitCode {
+pub(crate) enum ExitCode {
     Ok = 0,
     Error = 1,
     Usage = 2,
@@ -29,7 +29,7 @@ pub enum ExitCode {
 }
 
 impl ExitCode {
-    pub const TABLE: &'static [(ExitCode, &'static str)] = &[
+    pub(crate) const TABLE: &'static [(ExitCode, &'static str)] = &[
         (ExitCode::Ok, "success, or \"no\" at a confirmation prompt (nothing was changed)"),
         (ExitCode::Error, "an error not covered below: file system, an answer of an unexpected shape, a bug"),
         (
@@ -88,7 +88,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 22] = [
+    pub(crate) const ALL: [Kind; 22] = [
         Kind::Usage,
         Kind::ConfirmationRequired,
         Kind::AuthMissing,
@@ -114,7 +114,7 @@ impl Kind {
     ];
 
     /// Stable machine-readable code. Exhaustive on purpose: a new kind must choose one.
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Kind::Usage => "usage",
             Kind::ConfirmationRequired => "confirmation_required",
@@ -141,7 +141,7 @@ impl Kind {
         }
     }
 
-    pub fn exit_code(self) -> ExitCode {
+    pub(crate) fn exit_code(self) -> ExitCode {
         match self {
             Kind::Usage | Kind::ConfirmationRequired | Kind::Ambiguous | Kind::Config => ExitCode::Usage,
             Kind::AuthMissing | Kind::AuthRejected | Kind::PermissionDenied => ExitCode::Auth,
@@ -167,7 +167,7 @@ const TABLE_NOTES: &str =
     "A closed stdout (e.g. `tgctl ... | head`) exits 0 quietly. With `connect -- CMD`, tgctl exits with CMD's status.";
 
 /// The exit-code table as `tgctl help exit-codes` prints it.
-pub fn exit_codes_text() -> String {
+pub(crate) fn exit_codes_text() -> String {
     let mut s = String::from("Exit codes (and the JSON error codes of each):\n\n");
     for (code, meaning) in ExitCode::TABLE {
         s.push_str(&format!("  {:>3}  {meaning}\n", code.code()));
@@ -181,7 +181,7 @@ pub fn exit_codes_text() -> String {
 }
 
 /// The exit-code table as Markdown, for README.md and docs/exit-codes.md.
-pub fn exit_codes_markdown() -> String {
+pub(crate) fn exit_codes_markdown() -> String {
     let mut s = String::from("| Exit | Meaning | JSON `code` |\n|---|---|---|\n");
     for (code, meaning) in ExitCode::TABLE {
         let codes: Vec<String> = codes_of(*code).iter().map(|c| format!("`{c}`")).collect();
@@ -197,56 +197,56 @@ pub fn exit_codes_markdown() -> String {
 pub struct Error {
     pub kind: Kind,
     pub message: String,
-    pub hint: Option<String>,
-    pub details: Vec<String>,
+    pub(crate) hint: Option<String>,
+    pub(crate) details: Vec<String>,
     /// For a name that matched nothing: what was looked for (`crate::suggest` adds "did you
     /// mean").
-    pub lookup: Option<Box<Lookup>>,
+    pub(crate) lookup: Option<Box<Lookup>>,
 }
 
 /// What a lookup by name looked for when it found nothing (`crate::suggest` uses it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lookup {
-    pub noun: String,
-    pub name: String,
+pub(crate) struct Lookup {
+    pub(crate) noun: String,
+    pub(crate) name: String,
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: Kind, message: impl Into<String>) -> Self {
         Self { kind, message: one_line(message.into()), hint: None, details: Vec::new(), lookup: None }
     }
 
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
     /// Marks a not-found error as a failed lookup of `name` among the `noun`s.
-    pub fn looked_up(mut self, noun: &str, name: &str) -> Self {
+    pub(crate) fn looked_up(mut self, noun: &str, name: &str) -> Self {
         self.lookup = Some(Box::new(Lookup { noun: noun.to_owned(), name: name.to_owned() }));
         self
     }
 
-    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+    pub(crate) fn detail(mut self, detail: impl Into<String>) -> Self {
         self.details.push(detail.into());
         self
     }
 
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self::new(Kind::Usage, message)
     }
 
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(Kind::NotFound, message)
     }
 
-    pub fn rejected(message: impl Into<String>) -> Self {
+    pub(crate) fn rejected(message: impl Into<String>) -> Self {
         Self::new(Kind::Rejected, message)
     }
 
-    pub fn io(context: impl fmt::Display, err: &std::io::Error) -> Self {
+    pub(crate) fn io(context: impl fmt::Display, err: &std::io::Error) -> Self {
         if err.kind() == std::io::ErrorKind::BrokenPipe {
             return Self::new(Kind::BrokenPipe, "broken pipe");
         }
@@ -257,7 +257,7 @@ impl Error {
         Self::new(Kind::Internal, message)
     }
 
-    pub fn exit_code(&self) -> ExitCode {
+    pub(crate) fn exit_code(&self) -> ExitCode {
         self.kind.exit_code()
     }
 

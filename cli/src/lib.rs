@@ -4,14 +4,14 @@
 pub mod api;
 mod check_args;
 pub(crate) mod commands;
-pub mod config;
+pub(crate) mod config;
 pub(crate) mod connect;
 pub mod error;
-pub mod naming;
-pub mod output;
+pub(crate) mod naming;
+pub(crate) mod output;
 pub mod parse;
-pub mod redact;
-pub mod suggest;
+pub(crate) mod redact;
+pub(crate) mod suggest;
 
 #[cfg(test)]
 mod fuzz;

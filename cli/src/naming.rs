@@ -9,7 +9,7 @@
 use crate::config::env::{self, Env};
 
 /// What every generated name starts with.
-pub const PREFIX: &str = "tgctl-";
+pub(crate) const PREFIX: &str = "tgctl-";
 
 /// Names are kept to this many characters (the suffix always survives).
 const MAX_LEN: usize = 100;
@@ -46,7 +46,7 @@ const SYSTEMS: &[CiSystem] = &[
 ];
 
 /// The CI job this process runs in, as a slug (`gh-web-123-2-deploy`); `None` outside CI.
-pub fn ci_job(env: &Env) -> Option<String> {
+pub(crate) fn ci_job(env: &Env) -> Option<String> {
     let system = SYSTEMS.iter().find(|s| {
         if s.detect == env::GITHUB_ACTIONS { env.in_github_actions() } else { env.get(s.detect).is_some() }
     })?;
@@ -62,7 +62,7 @@ pub fn ci_job(env: &Env) -> Option<String> {
 }
 
 /// A fresh default name for a key (or token) created now: `tgctl-<job>-<suffix>`.
-pub fn key_name(env: &Env) -> String {
+pub(crate) fn key_name(env: &Env) -> String {
     let job = ci_job(env).unwrap_or_else(|| jiff::Timestamp::now().strftime("%Y%m%d-%H%M").to_string());
     let suffix: String = (0..SUFFIX_LEN).map(|_| random_char()).collect();
     let room = MAX_LEN - PREFIX.len() - 1 - SUFFIX_LEN;

@@ -56,7 +56,7 @@ pub fn duration(text: &str) -> Result<Duration> {
 /// A duration given to `flag` whose unit must be written out: `30d`, `12h`, `2w`. A bare number
 /// is refused: for flags that count days (`--expiring-within 30`, `--expires-in 7`) reading it
 /// as seconds, as [`duration`] does, silently means something else than the user meant.
-pub fn duration_with_unit(flag: &str, text: &str) -> Result<Duration> {
+pub(crate) fn duration_with_unit(flag: &str, text: &str) -> Result<Duration> {
     let t = text.trim();
     if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::usage(format!("{flag} {t}: the number has no unit"))
@@ -67,7 +67,7 @@ pub fn duration_with_unit(flag: &str, text: &str) -> Result<Duration> {
 
 /// Which ports of one protocol a resource allows: `all`, `none`, or a list of ranges.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ports {
+pub(crate) enum Ports {
     All,
     None,
     /// Sorted, non-overlapping, non-adjacent inclusive ranges within 1..=65535.
@@ -76,7 +76,7 @@ pub enum Ports {
 
 /// Parses `443`, `443,8000-8100`, `all` or `none`. Ranges are inclusive; duplicates, overlaps
 /// and adjacent ranges are merged (`80,80-90,91` is `80-91`).
-pub fn ports(text: &str) -> Result<Ports> {
+pub(crate) fn ports(text: &str) -> Result<Ports> {
     let hint = "use all, none, or ports and ranges from 1 to 65535 separated by commas: 443,8000-8100";
     let s = text.trim();
     match s.to_ascii_lowercase().as_str() {
@@ -122,7 +122,7 @@ pub fn ports(text: &str) -> Result<Ports> {
 }
 
 /// Sorts and merges overlapping or adjacent inclusive ranges.
-pub fn merge_ranges(mut ranges: Vec<(u16, u16)>) -> Vec<(u16, u16)> {
+pub(crate) fn merge_ranges(mut ranges: Vec<(u16, u16)>) -> Vec<(u16, u16)> {
     ranges.sort_unstable();
     let mut out: Vec<(u16, u16)> = Vec::with_capacity(ranges.len());
     for (start, end) in ranges {
@@ -136,7 +136,7 @@ pub fn merge_ranges(mut ranges: Vec<(u16, u16)>) -> Vec<(u16, u16)> {
 
 impl Ports {
     /// The compact text form: `all`, `none`, `443,8000-8100`.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         match self {
             Ports::All => "all".to_owned(),
             Ports::None => "none".to_owned(),
@@ -157,7 +157,7 @@ impl serde::Serialize for Ports {
 }
 
 /// `key=value` (a tag); the key must not be empty, the value may be.
-pub fn key_value(text: &str) -> Result<(String, String)> {
+pub(crate) fn key_value(text: &str) -> Result<(String, String)> {
     let Some((k, v)) = text.split_once('=') else {
         return Err(Error::usage(format!("{text:?} is not KEY=VALUE")).hint("for example --tag env=prod"));
     };
@@ -169,7 +169,7 @@ pub fn key_value(text: &str) -> Result<(String, String)> {
 }
 
 /// `a=1,b=2` into pairs (for `--filter`); keys are lower-cased and must not repeat.
-pub fn assignments(text: &str) -> Result<Vec<(String, String)>> {
+pub(crate) fn assignments(text: &str) -> Result<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::new();
     for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
         let (k, v) =
@@ -187,7 +187,7 @@ pub fn assignments(text: &str) -> Result<Vec<(String, String)>> {
 }
 
 /// An expiry from `--expires-at RFC3339` or `--expires-in DURATION`; it must be in the future.
-pub fn expiry(at: Option<&str>, within: Option<&str>, now: jiff::Timestamp) -> Result<Option<jiff::Timestamp>> {
+pub(crate) fn expiry(at: Option<&str>, within: Option<&str>, now: jiff::Timestamp) -> Result<Option<jiff::Timestamp>> {
     let when = match (at, within) {
         (Some(_), Some(_)) => return Err(Error::usage("pass --expires-at or --expires-in, not both")),
         (Some(text), None) => text.trim().parse::<jiff::Timestamp>().map_err(|_| {

@@ -14,7 +14,7 @@ use crate::error::{Error, Kind};
 /// The candidate closest to `input`, if one is close enough to be a slip of the keyboard:
 /// case differences alone, or an edit distance of at most a third of the name (at least 1,
 /// at most 3).
-pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let wanted = input.to_lowercase();
     let limit = (wanted.chars().count() / 3).clamp(1, 3);
     candidates
@@ -27,7 +27,7 @@ pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -
 }
 
 /// The hint for a name that matched nothing: a suggestion, or how to list them.
-pub fn hint(name: &str, candidates: &[String], list_command: &str) -> String {
+pub(crate) fn hint(name: &str, candidates: &[String], list_command: &str) -> String {
     match closest(name, candidates.iter().map(String::as_str)) {
         Some(c) => format!("did you mean `{c}`? (names are matched exactly; `{list_command}` lists them)"),
         None => format!("names are matched exactly; list them with `{list_command}`"),
@@ -71,7 +71,7 @@ async fn names(client: &Client, noun: &str) -> Option<Vec<String>> {
 
 /// Adds "did you mean" to a not-found-by-name error. Anything else, or a failure to list the
 /// names, leaves the error as it was.
-pub async fn after_not_found(client: Option<Client>, error: Error) -> Error {
+pub(crate) async fn after_not_found(client: Option<Client>, error: Error) -> Error {
     let (Kind::NotFound, Some(lookup), Some(client)) = (error.kind, error.lookup.clone(), client) else {
         return error;
     };

@@ -14,7 +14,7 @@ use crate::error::{Error, Kind, Result};
 
 /// Which API a client talks to: how it authenticates, and what its errors advise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
+pub(crate) enum Dialect {
     /// Twingate's GraphQL Admin API: `X-API-KEY`.
     Twingate,
     /// Firezone's REST API: `Authorization: Bearer`.
@@ -321,7 +321,7 @@ pub(super) fn rejected_payload(data: &Value) -> Option<Error> {
 }
 
 /// `Retry-After` as seconds (integer or decimal) or an HTTP date.
-pub fn parse_retry_after(value: Option<&HeaderValue>, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: Option<&HeaderValue>, now: SystemTime) -> Option<Duration> {
     let text = value?.to_str().ok()?.trim();
     if let Ok(secs) = text.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)));

@@ -11,9 +11,9 @@ use crate::error::Result;
     query_path = "graphql/auth/check.graphql",
     response_derives = "Debug"
 )]
-pub struct AuthCheck;
+pub(crate) struct AuthCheck;
 
 /// Makes the cheapest authenticated read; errors map as usual (401 → exit 3).
-pub async fn check(client: &Client) -> Result<()> {
+pub(crate) async fn check(client: &Client) -> Result<()> {
     client.post::<AuthCheck>(auth_check::Variables {}).await.map(|_| ())
 }

@@ -21,14 +21,14 @@ type DateTime = Timestamp;
     query_path = "graphql/connector/connector.graphql",
     response_derives = "Debug"
 )]
-pub struct ConnectorGet;
+pub(crate) struct ConnectorGet;
 
 /// A connector as the API answers it: the generated fragment.
-pub type Fields = connector_get::ConnectorFields;
+pub(crate) type Fields = connector_get::ConnectorFields;
 
 /// A remote network's page of connectors ([`ConnectorListOfNetwork`]).
 #[derive(Debug, Deserialize)]
-pub struct NetworkConnectors {
+pub(crate) struct NetworkConnectors {
     connectors: WireConn<Fields>,
 }
 
@@ -40,7 +40,7 @@ pub struct NetworkConnectors {
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
-pub struct ConnectorList;
+pub(crate) struct ConnectorList;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -50,7 +50,7 @@ pub struct ConnectorList;
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
-pub struct ConnectorListOfNetwork;
+pub(crate) struct ConnectorListOfNetwork;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -59,23 +59,16 @@ pub struct ConnectorListOfNetwork;
     response_type = "WirePayload<Fields>",
     skip_serializing_none
 )]
-pub struct ConnectorCreate;
+pub(crate) struct ConnectorCreate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/connector/connector.graphql",
-    response_type = "WirePayload<Fields>"
+    response_type = "WirePayload<Fields>",
+    variables_derives = "Deserialize"
 )]
-pub struct ConnectorUpdate;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/connector/connector.graphql",
-    response_derives = "Debug"
-)]
-pub struct ConnectorDelete;
+pub(crate) struct ConnectorUpdate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -83,12 +76,20 @@ pub struct ConnectorDelete;
     query_path = "graphql/connector/connector.graphql",
     response_derives = "Debug"
 )]
-pub struct ConnectorGenerateTokens;
+pub(crate) struct ConnectorDelete;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/connector/connector.graphql",
+    response_derives = "Debug"
+)]
+pub(crate) struct ConnectorGenerateTokens;
 
 /// A connector's health as the controller sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all(serialize = "kebab-case", deserialize = "SCREAMING_SNAKE_CASE"))]
-pub enum ConnectorState {
+pub(crate) enum ConnectorState {
     Alive,
     DeadHeartbeatTooOld,
     DeadNoHeartbeat,
@@ -98,19 +99,19 @@ pub enum ConnectorState {
 /// A connector as tgctl shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Connector {
-    pub id: String,
-    pub name: String,
-    pub remote_network: Ref,
-    pub state: ConnectorState,
-    pub last_heartbeat_at: Option<Timestamp>,
-    pub version: Option<String>,
-    pub hostname: Option<String>,
-    pub public_ip: Option<String>,
-    pub private_ips: Vec<String>,
-    pub status_notifications: bool,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
+pub(crate) struct Connector {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) remote_network: Ref,
+    pub(crate) state: ConnectorState,
+    pub(crate) last_heartbeat_at: Option<Timestamp>,
+    pub(crate) version: Option<String>,
+    pub(crate) hostname: Option<String>,
+    pub(crate) public_ip: Option<String>,
+    pub(crate) private_ips: Vec<String>,
+    pub(crate) status_notifications: bool,
+    pub(crate) created_at: Timestamp,
+    pub(crate) updated_at: Timestamp,
 }
 
 impl Named for Connector {
@@ -146,15 +147,20 @@ impl TryFrom<Fields> for Connector {
 
 /// List filters the API applies.
 #[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub name: NameFilter,
-    pub states: Vec<ConnectorState>,
+pub(crate) struct Filter {
+    pub(crate) name: NameFilter,
+    pub(crate) states: Vec<ConnectorState>,
     /// Only this remote network's connectors (its ID).
-    pub remote_network: Option<String>,
+    pub(crate) remote_network: Option<String>,
 }
 
 /// One page of connectors.
-pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, first: i64) -> Result<Page<Connector>> {
+pub(crate) async fn list_page(
+    client: &Client,
+    filter: &Filter,
+    after: Option<String>,
+    first: i64,
+) -> Result<Page<Connector>> {
     macro_rules! connector_filter {
         ($q:ident) => {{
             let states = filter.states.iter().map(gen_enum).collect::<Result<Vec<$q::ConnectorState>>>()?;
@@ -181,13 +187,13 @@ pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, 
 }
 
 /// The connector with this ID, or `None`.
-pub async fn get(client: &Client, id: &str) -> Result<Option<Connector>> {
+pub(crate) async fn get(client: &Client, id: &str) -> Result<Option<Connector>> {
     let data = client.post::<ConnectorGet>(connector_get::Variables { id: id.to_owned() }).await?;
     data.connector.map(Connector::try_from).transpose()
 }
 
 /// By ID or exact name.
-pub async fn find(client: &Client, text: &str) -> Result<Connector> {
+pub(crate) async fn find(client: &Client, text: &str) -> Result<Connector> {
     let filter = Filter { name: NameFilter::exact(text), ..Filter::default() };
     super::find("connector", "Connector", text, get(client, text), async {
         Ok(list_page(client, &filter, None, 10).await?.nodes)
@@ -195,7 +201,7 @@ pub async fn find(client: &Client, text: &str) -> Result<Connector> {
     .await
 }
 
-pub async fn create(
+pub(crate) async fn create(
     client: &Client,
     remote_network_id: &str,
     name: Option<String>,
@@ -222,22 +228,26 @@ pub async fn create(
     .await
 }
 
-pub async fn update(client: &Client, id: &str, name: Option<String>, notifications: Option<bool>) -> Result<Connector> {
-    use connector_update as q;
+pub(crate) async fn update(
+    client: &Client,
+    id: &str,
+    name: Option<String>,
+    notifications: Option<bool>,
+) -> Result<Connector> {
     let vars = Vars::new().set("id", id).opt("name", name).opt("hasStatusNotificationsEnabled", notifications);
-    let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, vars.into_value()).await?;
+    let data = client.post_vars::<ConnectorUpdate>(vars.into_value()).await?;
     let entity = data.connector_update.entity.map(Connector::try_from).transpose()?;
     super::echoed(client, "connectorUpdate", entity, get(client, id)).await
 }
 
-pub async fn delete(client: &Client, id: &str) -> Result<()> {
+pub(crate) async fn delete(client: &Client, id: &str) -> Result<()> {
     client.post::<ConnectorDelete>(connector_delete::Variables { id: id.to_owned() }).await.map(|_| ())
 }
 
 /// A connector's access and refresh tokens (secrets).
-pub struct Tokens {
-    pub access_token: SecretString,
-    pub refresh_token: SecretString,
+pub(crate) struct Tokens {
+    pub(crate) access_token: SecretString,
+    pub(crate) refresh_token: SecretString,
 }
 
 impl std::fmt::Debug for Tokens {
@@ -247,7 +257,7 @@ impl std::fmt::Debug for Tokens {
 }
 
 /// Generates new tokens; the connector's previous tokens stop working.
-pub async fn generate_tokens(client: &Client, id: &str) -> Result<Tokens> {
+pub(crate) async fn generate_tokens(client: &Client, id: &str) -> Result<Tokens> {
     let data = client
         .post::<ConnectorGenerateTokens>(connector_generate_tokens::Variables { connector_id: id.to_owned() })
         .await?;

@@ -21,10 +21,10 @@ type DateTime = Timestamp;
     query_path = "graphql/device/device.graphql",
     response_derives = "Debug"
 )]
-pub struct DeviceGet;
+pub(crate) struct DeviceGet;
 
 /// A device as the API answers it: the generated fragment.
-pub type Fields = device_get::DeviceFields;
+pub(crate) type Fields = device_get::DeviceFields;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -34,7 +34,7 @@ pub type Fields = device_get::DeviceFields;
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
-pub struct DeviceList;
+pub(crate) struct DeviceList;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -42,7 +42,7 @@ pub struct DeviceList;
     query_path = "graphql/device/device.graphql",
     response_type = "WirePayload<Fields>"
 )]
-pub struct DeviceTrust;
+pub(crate) struct DeviceTrust;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -50,7 +50,7 @@ pub struct DeviceTrust;
     query_path = "graphql/device/device.graphql",
     response_type = "WirePayload<Fields>"
 )]
-pub struct DeviceArchive;
+pub(crate) struct DeviceArchive;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -58,7 +58,7 @@ pub struct DeviceArchive;
     query_path = "graphql/device/device.graphql",
     response_type = "WirePayload<Fields>"
 )]
-pub struct DeviceUnarchive;
+pub(crate) struct DeviceUnarchive;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -66,7 +66,7 @@ pub struct DeviceUnarchive;
     query_path = "graphql/device/device.graphql",
     response_type = "WirePayload<Fields>"
 )]
-pub struct DeviceBlock;
+pub(crate) struct DeviceBlock;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -74,12 +74,12 @@ pub struct DeviceBlock;
     query_path = "graphql/device/device.graphql",
     response_type = "WirePayload<Fields>"
 )]
-pub struct DeviceUnblock;
+pub(crate) struct DeviceUnblock;
 
 /// Active, archived (hidden, can sign in again) or blocked (cannot sign in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all(serialize = "kebab-case", deserialize = "SCREAMING_SNAKE_CASE"))]
-pub enum DeviceState {
+pub(crate) enum DeviceState {
     Active,
     Archived,
     Blocked,
@@ -88,24 +88,24 @@ pub enum DeviceState {
 /// A device as tgctl shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Device {
-    pub id: String,
-    pub name: Option<String>,
-    pub user: Option<Member>,
-    pub is_trusted: bool,
+pub(crate) struct Device {
+    pub(crate) id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) user: Option<Member>,
+    pub(crate) is_trusted: bool,
     #[serde(rename(serialize = "state"))]
-    pub active_state: DeviceState,
-    pub device_type: String,
-    pub os_name: Option<String>,
-    pub os_version: Option<String>,
-    pub client_version: Option<String>,
-    pub hardware_model: Option<String>,
-    pub manufacturer_name: Option<String>,
-    pub hostname: Option<String>,
-    pub username: Option<String>,
-    pub serial_number: Option<String>,
-    pub last_successful_login_at: Option<Timestamp>,
-    pub last_failed_login_at: Option<Timestamp>,
+    pub(crate) active_state: DeviceState,
+    pub(crate) device_type: String,
+    pub(crate) os_name: Option<String>,
+    pub(crate) os_version: Option<String>,
+    pub(crate) client_version: Option<String>,
+    pub(crate) hardware_model: Option<String>,
+    pub(crate) manufacturer_name: Option<String>,
+    pub(crate) hostname: Option<String>,
+    pub(crate) username: Option<String>,
+    pub(crate) serial_number: Option<String>,
+    pub(crate) last_successful_login_at: Option<Timestamp>,
+    pub(crate) last_failed_login_at: Option<Timestamp>,
 }
 
 impl TryFrom<Fields> for Device {
@@ -147,21 +147,26 @@ impl Named for Device {
 
 impl Device {
     /// The name, else the hostname, else the ID.
-    pub fn label(&self) -> &str {
+    pub(crate) fn label(&self) -> &str {
         self.name.as_deref().or(self.hostname.as_deref()).unwrap_or(&self.id)
     }
 }
 
 /// List filters the API applies.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
-    pub states: Vec<DeviceState>,
-    pub trusted: Option<bool>,
-    pub serial: Option<String>,
+pub(crate) struct Filter {
+    pub(crate) states: Vec<DeviceState>,
+    pub(crate) trusted: Option<bool>,
+    pub(crate) serial: Option<String>,
 }
 
 /// One page of devices.
-pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, first: i64) -> Result<Page<Device>> {
+pub(crate) async fn list_page(
+    client: &Client,
+    filter: &Filter,
+    after: Option<String>,
+    first: i64,
+) -> Result<Page<Device>> {
     use device_list as q;
     let states = filter.states.iter().map(gen_enum).collect::<Result<Vec<q::DeviceActiveState>>>()?;
     let empty = states.is_empty() && filter.trusted.is_none() && filter.serial.is_none();
@@ -176,19 +181,19 @@ pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, 
 }
 
 /// Every device matching `filter` (for resolving names and `--filter`; lists stream instead).
-pub async fn all(client: &Client, filter: &Filter) -> Result<Vec<Device>> {
+pub(crate) async fn all(client: &Client, filter: &Filter) -> Result<Vec<Device>> {
     super::collect(None, |after, first| list_page(client, filter, after, first)).await
 }
 
 /// The device with this ID, or `None`.
-pub async fn get(client: &Client, id: &str) -> Result<Option<Device>> {
+pub(crate) async fn get(client: &Client, id: &str) -> Result<Option<Device>> {
     let data = client.post::<DeviceGet>(device_get::Variables { id: id.to_owned() }).await?;
     data.device.map(Device::try_from).transpose()
 }
 
 /// What can be done to a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     Trust,
     Untrust,
     Archive,
@@ -198,7 +203,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn verb(self) -> &'static str {
+    pub(crate) fn verb(self) -> &'static str {
         match self {
             Action::Trust => "trust",
             Action::Untrust => "untrust",
@@ -209,7 +214,7 @@ impl Action {
         }
     }
 
-    pub fn past(self) -> &'static str {
+    pub(crate) fn past(self) -> &'static str {
         match self {
             Action::Trust => "trusted",
             Action::Untrust => "untrusted",
@@ -221,7 +226,7 @@ impl Action {
     }
 
     /// True when the device is already as the action would leave it.
-    pub fn is_done(self, d: &Device) -> bool {
+    pub(crate) fn is_done(self, d: &Device) -> bool {
         match self {
             Action::Trust => d.is_trusted,
             Action::Untrust => !d.is_trusted,
@@ -234,7 +239,7 @@ impl Action {
 }
 
 /// Applies one action to one device; returns the device afterwards.
-pub async fn apply(client: &Client, id: &str, action: Action) -> Result<Device> {
+pub(crate) async fn apply(client: &Client, id: &str, action: Action) -> Result<Device> {
     let owned = id.to_owned();
     let (op, entity) = match action {
         Action::Trust | Action::Untrust => {
@@ -268,7 +273,7 @@ pub async fn apply(client: &Client, id: &str, action: Action) -> Result<Device> 
 mod tests {
     use super::*;
 
-    pub fn fixture() -> serde_json::Value {
+    pub(crate) fn fixture() -> serde_json::Value {
         serde_json::json!({
             "id": "RGV2aWNlOjE5MzI2OQ==", "name": "Ada's MacBook", "isTrusted": false, "activeState": "ACTIVE",
             "deviceType": "LAPTOP", "osName": "MAC_OS", "osVersion": "15.1", "clientVersion": "2025.1",

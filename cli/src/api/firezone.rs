@@ -22,48 +22,48 @@ use super::{Client, Ref};
 use crate::error::{Error, Kind, Result};
 
 /// The actor type of service accounts.
-pub const SERVICE_ACCOUNT: &str = "service_account";
+pub(crate) const SERVICE_ACCOUNT: &str = "service_account";
 
 /// An actor (tgctl shows only service accounts).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all(serialize = "camelCase", deserialize = "snake_case"))]
-pub struct Actor {
-    pub id: String,
-    pub name: String,
+pub(crate) struct Actor {
+    pub(crate) id: String,
+    pub(crate) name: String,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub(crate) kind: String,
     #[serde(default)]
-    pub disabled_at: Option<Timestamp>,
+    pub(crate) disabled_at: Option<Timestamp>,
     #[serde(default)]
-    pub last_seen_at: Option<Timestamp>,
+    pub(crate) last_seen_at: Option<Timestamp>,
     #[serde(default, alias = "inserted_at")]
-    pub created_at: Option<Timestamp>,
+    pub(crate) created_at: Option<Timestamp>,
     #[serde(default)]
-    pub updated_at: Option<Timestamp>,
+    pub(crate) updated_at: Option<Timestamp>,
     /// Its client tokens (metadata only), filled by `get`.
     #[serde(default, skip_serializing_if = "Option::is_none", skip_deserializing)]
-    pub tokens: Option<Vec<ClientToken>>,
+    pub(crate) tokens: Option<Vec<ClientToken>>,
 }
 
 /// A client token's metadata (the secret is shown once, at creation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all(serialize = "camelCase", deserialize = "snake_case"))]
-pub struct ClientToken {
-    pub id: String,
+pub(crate) struct ClientToken {
+    pub(crate) id: String,
     #[serde(default)]
-    pub actor_id: String,
+    pub(crate) actor_id: String,
     #[serde(default)]
-    pub expires_at: Option<Timestamp>,
+    pub(crate) expires_at: Option<Timestamp>,
     #[serde(default, alias = "inserted_at")]
-    pub created_at: Option<Timestamp>,
+    pub(crate) created_at: Option<Timestamp>,
     /// The service account, for listings across accounts.
     #[serde(default, skip_serializing_if = "Option::is_none", skip_deserializing)]
-    pub service_account: Option<Ref>,
+    pub(crate) service_account: Option<Ref>,
 }
 
 impl ClientToken {
     /// `active` or `expired` (a revoked token no longer exists).
-    pub fn status(&self, now: Timestamp) -> &'static str {
+    pub(crate) fn status(&self, now: Timestamp) -> &'static str {
         match self.expires_at {
             Some(at) if at <= now => "expired",
             _ => "active",
@@ -74,45 +74,45 @@ impl ClientToken {
 /// A client (device) registered in the portal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all(serialize = "camelCase", deserialize = "snake_case"))]
-pub struct FzClient {
-    pub id: String,
+pub(crate) struct FzClient {
+    pub(crate) id: String,
     /// The `FIREZONE_ID` the client presented (`external_id` in the API).
     #[serde(default, rename(deserialize = "external_id"))]
-    pub firezone_id: Option<String>,
+    pub(crate) firezone_id: Option<String>,
     #[serde(default)]
-    pub actor_id: Option<String>,
+    pub(crate) actor_id: Option<String>,
     #[serde(default)]
-    pub name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub online: Option<bool>,
+    pub(crate) online: Option<bool>,
     #[serde(default)]
-    pub ipv4: Option<String>,
+    pub(crate) ipv4: Option<String>,
     #[serde(default)]
-    pub ipv6: Option<String>,
+    pub(crate) ipv6: Option<String>,
     #[serde(default)]
-    pub last_seen_version: Option<String>,
+    pub(crate) last_seen_version: Option<String>,
     #[serde(default)]
-    pub last_seen_at: Option<Timestamp>,
+    pub(crate) last_seen_at: Option<Timestamp>,
     #[serde(default, alias = "inserted_at")]
-    pub created_at: Option<Timestamp>,
+    pub(crate) created_at: Option<Timestamp>,
 }
 
 /// A group (access is granted to groups through policies).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all(serialize = "camelCase", deserialize = "snake_case"))]
-pub struct Group {
-    pub id: String,
-    pub name: String,
+pub(crate) struct Group {
+    pub(crate) id: String,
+    pub(crate) name: String,
 }
 
 /// A token just created: its metadata and the secret, shown once.
-pub struct CreatedToken {
-    pub token: ClientToken,
-    pub secret: secrecy::SecretString,
+pub(crate) struct CreatedToken {
+    pub(crate) token: ClientToken,
+    pub(crate) secret: secrecy::SecretString,
 }
 
 /// Firezone IDs are UUIDs.
-pub fn is_uuid(text: &str) -> bool {
+pub(crate) fn is_uuid(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() == 36
         && b.iter().enumerate().all(|(i, c)| match i {
@@ -136,7 +136,7 @@ async fn one<T: DeserializeOwned>(client: &Client, method: Method, path: &str, b
 }
 
 /// One page of a list: `data` and `metadata.next_page`.
-pub async fn page<T: DeserializeOwned>(
+pub(crate) async fn page<T: DeserializeOwned>(
     client: &Client,
     path: &str,
     filters: &[(&str, &str)],
@@ -159,19 +159,19 @@ pub async fn page<T: DeserializeOwned>(
 
 /// A page of service accounts (`GET /actors?type=service_account`; other actor types that an
 /// API ignoring the filter returns are dropped here).
-pub async fn service_account_page(client: &Client, cursor: Option<String>, limit: i64) -> Result<Page<Actor>> {
+pub(crate) async fn service_account_page(client: &Client, cursor: Option<String>, limit: i64) -> Result<Page<Actor>> {
     let p: Page<Actor> = page(client, "/actors", &[("type", SERVICE_ACCOUNT)], cursor, limit).await?;
     Ok(Page { nodes: p.nodes.into_iter().filter(|a| a.kind == SERVICE_ACCOUNT).collect(), ..p })
 }
 
-pub async fn get_actor(client: &Client, id: &str) -> Result<Actor> {
+pub(crate) async fn get_actor(client: &Client, id: &str) -> Result<Actor> {
     one(client, Method::GET, &format!("/actors/{id}"), None).await.map_err(|e| {
         if e.kind == Kind::NotFound { Error::not_found(format!("no service account with ID {id}")) } else { e }
     })
 }
 
 /// A service account by ID or exact name.
-pub async fn resolve_service_account(client: &Client, arg: &str) -> Result<Actor> {
+pub(crate) async fn resolve_service_account(client: &Client, arg: &str) -> Result<Actor> {
     if is_uuid(arg) {
         let actor = get_actor(client, arg).await?;
         if actor.kind != SERVICE_ACCOUNT {
@@ -190,24 +190,24 @@ pub async fn resolve_service_account(client: &Client, arg: &str) -> Result<Actor
     }
 }
 
-pub async fn create_service_account(client: &Client, name: &str) -> Result<Actor> {
+pub(crate) async fn create_service_account(client: &Client, name: &str) -> Result<Actor> {
     let body = json!({"actor": {"type": SERVICE_ACCOUNT, "name": name}});
     one(client, Method::POST, "/actors", Some(&body)).await
 }
 
-pub async fn rename_actor(client: &Client, id: &str, name: &str) -> Result<Actor> {
+pub(crate) async fn rename_actor(client: &Client, id: &str, name: &str) -> Result<Actor> {
     let body = json!({"actor": {"name": name}});
     one(client, Method::PUT, &format!("/actors/{id}"), Some(&body)).await
 }
 
-pub async fn delete_actor(client: &Client, id: &str) -> Result<()> {
+pub(crate) async fn delete_actor(client: &Client, id: &str) -> Result<()> {
     client.rest(Method::DELETE, &format!("/actors/{id}"), &[], None).await.map(|_| ())
 }
 
 // ---- groups --------------------------------------------------------------------------------
 
 /// A group by ID or exact name.
-pub async fn resolve_group(client: &Client, arg: &str) -> Result<Group> {
+pub(crate) async fn resolve_group(client: &Client, arg: &str) -> Result<Group> {
     if is_uuid(arg) {
         return one(client, Method::GET, &format!("/groups/{arg}"), None).await.map_err(|e| {
             if e.kind == Kind::NotFound { Error::not_found(format!("no group with ID {arg}")) } else { e }
@@ -223,7 +223,7 @@ pub async fn resolve_group(client: &Client, arg: &str) -> Result<Group> {
 }
 
 /// Adds the actor to, or removes it from, a group (`PATCH /groups/{id}/memberships`).
-pub async fn set_membership(client: &Client, group_id: &str, actor_id: &str, member: bool) -> Result<()> {
+pub(crate) async fn set_membership(client: &Client, group_id: &str, actor_id: &str, member: bool) -> Result<()> {
     let change = if member { "add" } else { "remove" };
     let body = json!({"memberships": {change: [actor_id]}});
     client.rest(Method::PATCH, &format!("/groups/{group_id}/memberships"), &[], Some(&body)).await.map(|_| ())
@@ -231,7 +231,7 @@ pub async fn set_membership(client: &Client, group_id: &str, actor_id: &str, mem
 
 // ---- client tokens -------------------------------------------------------------------------
 
-pub async fn token_page(
+pub(crate) async fn token_page(
     client: &Client,
     actor_id: &str,
     cursor: Option<String>,
@@ -240,7 +240,7 @@ pub async fn token_page(
     page(client, &format!("/actors/{actor_id}/client_tokens"), &[], cursor, limit).await
 }
 
-pub async fn get_token(client: &Client, actor_id: &str, id: &str) -> Result<ClientToken> {
+pub(crate) async fn get_token(client: &Client, actor_id: &str, id: &str) -> Result<ClientToken> {
     one(client, Method::GET, &format!("/actors/{actor_id}/client_tokens/{id}"), None).await.map_err(|e| {
         if e.kind == Kind::NotFound {
             Error::not_found(format!("no client token {id} on service account {actor_id}"))
@@ -251,7 +251,7 @@ pub async fn get_token(client: &Client, actor_id: &str, id: &str) -> Result<Clie
 }
 
 /// Creates a token; the answer carries the secret once, in `data.token`.
-pub async fn create_token(client: &Client, actor_id: &str, expires_at: Timestamp) -> Result<CreatedToken> {
+pub(crate) async fn create_token(client: &Client, actor_id: &str, expires_at: Timestamp) -> Result<CreatedToken> {
     let body = json!({"client_token": {"expires_at": expires_at.to_string()}});
     let path = format!("/actors/{actor_id}/client_tokens");
     let mut answer = client.rest(Method::POST, &path, &[], Some(&body)).await?;
@@ -268,12 +268,12 @@ pub async fn create_token(client: &Client, actor_id: &str, expires_at: Timestamp
     Ok(CreatedToken { token, secret: secrecy::SecretString::from(secret) })
 }
 
-pub async fn delete_token(client: &Client, actor_id: &str, id: &str) -> Result<()> {
+pub(crate) async fn delete_token(client: &Client, actor_id: &str, id: &str) -> Result<()> {
     client.rest(Method::DELETE, &format!("/actors/{actor_id}/client_tokens/{id}"), &[], None).await.map(|_| ())
 }
 
 /// Deletes every token of the actor; returns how many went (when the API says).
-pub async fn delete_all_tokens(client: &Client, actor_id: &str) -> Result<Option<u64>> {
+pub(crate) async fn delete_all_tokens(client: &Client, actor_id: &str) -> Result<Option<u64>> {
     let answer = client.rest(Method::DELETE, &format!("/actors/{actor_id}/client_tokens"), &[], None).await?;
     Ok(answer.pointer("/data/deleted_count").and_then(Value::as_u64))
 }
@@ -282,7 +282,7 @@ pub async fn delete_all_tokens(client: &Client, actor_id: &str) -> Result<Option
 
 /// A page of clients, optionally only those with a `FIREZONE_ID` (checked here as well, so a
 /// server that ignored the filter can't make tgctl act on other clients).
-pub async fn client_page(
+pub(crate) async fn client_page(
     client: &Client,
     firezone_id: Option<&str>,
     cursor: Option<String>,
@@ -300,18 +300,18 @@ pub async fn client_page(
     })
 }
 
-pub async fn get_client(client: &Client, id: &str) -> Result<FzClient> {
+pub(crate) async fn get_client(client: &Client, id: &str) -> Result<FzClient> {
     one(client, Method::GET, &format!("/clients/{id}"), None)
         .await
         .map_err(|e| if e.kind == Kind::NotFound { Error::not_found(format!("no client with ID {id}")) } else { e })
 }
 
-pub async fn delete_client(client: &Client, id: &str) -> Result<()> {
+pub(crate) async fn delete_client(client: &Client, id: &str) -> Result<()> {
     client.rest(Method::DELETE, &format!("/clients/{id}"), &[], None).await.map(|_| ())
 }
 
 /// Deletes every client record with this `FIREZONE_ID`; returns their IDs.
-pub async fn delete_clients_by_firezone_id(client: &Client, firezone_id: &str) -> Result<Vec<String>> {
+pub(crate) async fn delete_clients_by_firezone_id(client: &Client, firezone_id: &str) -> Result<Vec<String>> {
     let found = collect(None, |cursor, limit| client_page(client, Some(firezone_id), cursor, limit)).await?;
     let mut deleted = Vec::new();
     for c in found {

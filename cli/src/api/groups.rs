@@ -22,16 +22,16 @@ type DateTime = Timestamp;
     response_derives = "Debug",
     skip_serializing_none
 )]
-pub struct GroupCreate;
+pub(crate) struct GroupCreate;
 
 /// A group as the API answers it: the generated fragment.
-pub type Fields = group_create::GroupFields;
+pub(crate) type Fields = group_create::GroupFields;
 
 /// A group node: the fragment, and its users and resources (counted in lists, paged by `get`).
 /// Resources are an interface; reading them as [`Ref`]s accepts kinds of resources the schema
 /// file does not list (see `resources::WireResource`).
 #[derive(Debug, Deserialize)]
-pub struct Node {
+pub(crate) struct Node {
     #[serde(flatten)]
     fields: Fields,
     users: WireConn<WireMember>,
@@ -40,13 +40,13 @@ pub struct Node {
 
 /// A page of a group's users ([`GroupUsers`]).
 #[derive(Debug, Deserialize)]
-pub struct UsersOnly {
+pub(crate) struct UsersOnly {
     users: WireConn<WireMember>,
 }
 
 /// A page of a group's resources ([`GroupResources`]).
 #[derive(Debug, Deserialize)]
-pub struct ResourcesOnly {
+pub(crate) struct ResourcesOnly {
     resources: WireConn<Ref>,
 }
 
@@ -58,11 +58,11 @@ pub struct ResourcesOnly {
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
-pub struct GroupList;
+pub(crate) struct GroupList;
 
 #[derive(GraphQLQuery)]
 #[graphql(schema_path = "graphql/schema.graphql", query_path = "graphql/group/group.graphql", response_type = "Node")]
-pub struct GroupGet;
+pub(crate) struct GroupGet;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -70,7 +70,7 @@ pub struct GroupGet;
     query_path = "graphql/group/group.graphql",
     response_type = "UsersOnly"
 )]
-pub struct GroupUsers;
+pub(crate) struct GroupUsers;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -78,15 +78,16 @@ pub struct GroupUsers;
     query_path = "graphql/group/group.graphql",
     response_type = "ResourcesOnly"
 )]
-pub struct GroupResources;
+pub(crate) struct GroupResources;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/group/group.graphql",
-    response_type = "WirePayload<Node>"
+    response_type = "WirePayload<Node>",
+    variables_derives = "Deserialize"
 )]
-pub struct GroupUpdate;
+pub(crate) struct GroupUpdate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -94,12 +95,12 @@ pub struct GroupUpdate;
     query_path = "graphql/group/group.graphql",
     response_derives = "Debug"
 )]
-pub struct GroupDelete;
+pub(crate) struct GroupDelete;
 
 /// Where a group comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all(serialize = "kebab-case", deserialize = "SCREAMING_SNAKE_CASE"))]
-pub enum GroupType {
+pub(crate) enum GroupType {
     /// Made in Twingate; the only kind the API can change
     Manual,
     /// Synced from an identity provider
@@ -111,10 +112,10 @@ pub enum GroupType {
 /// A user as a member of something.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Member {
-    pub id: String,
-    pub email: Option<String>,
-    pub name: String,
+pub(crate) struct Member {
+    pub(crate) id: String,
+    pub(crate) email: Option<String>,
+    pub(crate) name: String,
 }
 
 /// A member as a group's `users` page selects it.
@@ -139,7 +140,7 @@ impl Member {
         Member { id, email, name: format!("{first_name} {last_name}").trim().to_owned() }
     }
 
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         self.email.clone().unwrap_or_else(|| self.name.clone())
     }
 }
@@ -147,22 +148,22 @@ impl Member {
 /// A group as tgctl shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Group {
-    pub id: String,
-    pub name: String,
-    pub group_type: GroupType,
-    pub is_active: bool,
-    pub security_policy: Option<Ref>,
-    pub user_count: i64,
-    pub resource_count: i64,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
+pub(crate) struct Group {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) group_type: GroupType,
+    pub(crate) is_active: bool,
+    pub(crate) security_policy: Option<Ref>,
+    pub(crate) user_count: i64,
+    pub(crate) resource_count: i64,
+    pub(crate) created_at: Timestamp,
+    pub(crate) updated_at: Timestamp,
     /// Every member (`get` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub users: Option<Vec<Member>>,
+    pub(crate) users: Option<Vec<Member>>,
     /// Every resource (`get` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub resources: Option<Vec<Ref>>,
+    pub(crate) resources: Option<Vec<Ref>>,
 }
 
 impl Named for Group {
@@ -176,7 +177,7 @@ impl Named for Group {
 
 impl Group {
     /// Only MANUAL groups can be changed; say why otherwise, before anything is sent.
-    pub fn ensure_writable(&self, action: &str) -> Result<()> {
+    pub(crate) fn ensure_writable(&self, action: &str) -> Result<()> {
         let why = match self.group_type {
             GroupType::Manual => return Ok(()),
             GroupType::Synced => "it is synced from your identity provider; change it there",
@@ -220,14 +221,19 @@ impl TryFrom<Node> for Group {
 
 /// List filters the API applies.
 #[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub name: NameFilter,
-    pub types: Vec<GroupType>,
-    pub active: Option<bool>,
+pub(crate) struct Filter {
+    pub(crate) name: NameFilter,
+    pub(crate) types: Vec<GroupType>,
+    pub(crate) active: Option<bool>,
 }
 
 /// One page of groups.
-pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, first: i64) -> Result<Page<Group>> {
+pub(crate) async fn list_page(
+    client: &Client,
+    filter: &Filter,
+    after: Option<String>,
+    first: i64,
+) -> Result<Page<Group>> {
     use group_list as q;
     let types = filter.types.iter().map(gen_enum).collect::<Result<Vec<q::GroupType>>>()?;
     let empty = filter.name.is_empty() && types.is_empty() && filter.active.is_none();
@@ -248,12 +254,12 @@ async fn get_node(client: &Client, id: &str) -> Result<Option<Node>> {
 }
 
 /// The group with this ID (counts only), or `None`.
-pub async fn get_summary(client: &Client, id: &str) -> Result<Option<Group>> {
+pub(crate) async fn get_summary(client: &Client, id: &str) -> Result<Option<Group>> {
     get_node(client, id).await?.map(Group::try_from).transpose()
 }
 
 /// The group with this ID with all its members and resources, or `None`.
-pub async fn get(client: &Client, id: &str) -> Result<Option<Group>> {
+pub(crate) async fn get(client: &Client, id: &str) -> Result<Option<Group>> {
     let Some(node) = get_node(client, id).await? else {
         return Ok(None);
     };
@@ -275,7 +281,7 @@ pub async fn get(client: &Client, id: &str) -> Result<Option<Group>> {
 }
 
 /// By ID or exact name (counts only).
-pub async fn find(client: &Client, text: &str) -> Result<Group> {
+pub(crate) async fn find(client: &Client, text: &str) -> Result<Group> {
     let filter = Filter { name: NameFilter::exact(text), ..Filter::default() };
     super::find("group", "Group", text, get_summary(client, text), async {
         Ok(list_page(client, &filter, None, 10).await?.nodes)
@@ -283,7 +289,12 @@ pub async fn find(client: &Client, text: &str) -> Result<Group> {
     .await
 }
 
-pub async fn create(client: &Client, name: &str, user_ids: Vec<String>, resource_ids: Vec<String>) -> Result<Group> {
+pub(crate) async fn create(
+    client: &Client,
+    name: &str,
+    user_ids: Vec<String>,
+    resource_ids: Vec<String>,
+) -> Result<Group> {
     let vars = group_create::Variables {
         name: name.to_owned(),
         user_ids: (!user_ids.is_empty()).then_some(user_ids),
@@ -300,17 +311,17 @@ pub async fn create(client: &Client, name: &str, user_ids: Vec<String>, resource
 
 /// What `update` changes; empty lists and `None` leave things alone.
 #[derive(Debug, Default)]
-pub struct Changes {
-    pub name: Option<String>,
-    pub is_active: Option<bool>,
-    pub added_users: Vec<String>,
-    pub removed_users: Vec<String>,
-    pub added_resources: Vec<String>,
-    pub removed_resources: Vec<String>,
+pub(crate) struct Changes {
+    pub(crate) name: Option<String>,
+    pub(crate) is_active: Option<bool>,
+    pub(crate) added_users: Vec<String>,
+    pub(crate) removed_users: Vec<String>,
+    pub(crate) added_resources: Vec<String>,
+    pub(crate) removed_resources: Vec<String>,
 }
 
 impl Changes {
-    pub fn to_vars(&self, id: &str) -> Value {
+    pub(crate) fn to_vars(&self, id: &str) -> Value {
         let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
         Vars::new()
             .set("id", id)
@@ -324,14 +335,13 @@ impl Changes {
     }
 }
 
-pub async fn update(client: &Client, id: &str, changes: &Changes) -> Result<Group> {
-    use group_update as q;
-    let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, changes.to_vars(id)).await?;
+pub(crate) async fn update(client: &Client, id: &str, changes: &Changes) -> Result<Group> {
+    let data = client.post_vars::<GroupUpdate>(changes.to_vars(id)).await?;
     let entity = data.group_update.entity.map(Group::try_from).transpose()?;
     super::echoed(client, "groupUpdate", entity, get_summary(client, id)).await
 }
 
-pub async fn delete(client: &Client, id: &str) -> Result<()> {
+pub(crate) async fn delete(client: &Client, id: &str) -> Result<()> {
     client.post::<GroupDelete>(group_delete::Variables { id: id.to_owned() }).await.map(|_| ())
 }
 

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 /// The type name inside an ID, if the text is a well-formed global ID.
-pub fn type_of(id: &str) -> Option<String> {
+pub(crate) fn type_of(id: &str) -> Option<String> {
     if id.is_empty() || id.len() > 512 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)) {
         return None;
     }
@@ -21,18 +21,17 @@ pub fn type_of(id: &str) -> Option<String> {
 }
 
 /// True when `text` is a global ID of type `ty`.
-pub fn is_id_of(text: &str, ty: &str) -> bool {
+pub(crate) fn is_id_of(text: &str, ty: &str) -> bool {
     type_of(text).is_some_and(|t| t == ty)
-}
-
-/// Encodes a global ID (used by tests and the mapping fixtures).
-pub fn encode(ty: &str, pk: &str) -> String {
-    STANDARD.encode(format!("{ty}:{pk}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn encode(ty: &str, pk: &str) -> String {
+        STANDARD.encode(format!("{ty}:{pk}"))
+    }
 
     #[test]
     fn decodes_real_looking_ids() {

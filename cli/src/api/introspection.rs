@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::error::{Error, Kind, Result};
 
 /// The introspection query (descriptions, deprecations, arguments, defaults, directives).
-pub const QUERY: &str = r#"query IntrospectionQuery {
+pub(crate) const QUERY: &str = r#"query IntrospectionQuery {
   __schema {
     queryType { name }
     mutationType { name }
@@ -126,7 +126,7 @@ const BUILTIN_SCALARS: &[&str] = &["String", "Int", "Float", "Boolean", "ID"];
 const BUILTIN_DIRECTIVES: &[&str] = &["skip", "include", "deprecated", "specifiedBy", "oneOf"];
 
 /// Prints the SDL of an introspection answer (`data` of [`QUERY`]).
-pub fn to_sdl(data: &Value) -> Result<String> {
+pub(crate) fn to_sdl(data: &Value) -> Result<String> {
     let schema = data.get("__schema").ok_or_else(|| {
         Error::new(Kind::BadResponse, "the introspection answer has no __schema")
             .hint("the endpoint may have introspection turned off")

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 /// Where log lines from the transport go (the printer decides whether to show them).
-pub type LogFn = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
+pub(crate) type LogFn = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {

@@ -10,28 +10,29 @@
 
 mod answer;
 mod document;
-pub mod ids;
-pub mod log;
-pub mod pacer;
+pub(crate) mod ids;
+pub(crate) mod log;
+pub(crate) mod pacer;
 pub mod paginate;
 pub mod transport;
 
-pub mod auth;
-pub mod connectors;
-pub mod devices;
-pub mod firezone;
-pub mod groups;
-pub mod introspection;
-pub mod remote_networks;
-pub mod resources;
-pub mod security_policies;
-pub mod service_accounts;
+pub(crate) mod auth;
+pub(crate) mod connectors;
+pub(crate) mod devices;
+pub(crate) mod firezone;
+pub(crate) mod groups;
+pub(crate) mod introspection;
+pub(crate) mod remote_networks;
+pub(crate) mod resources;
+pub(crate) mod security_policies;
+pub(crate) mod service_accounts;
 pub mod service_keys;
-pub mod users;
+pub(crate) mod users;
 
-pub use pacer::{Limits, OpKind, Pacer};
-pub use paginate::{Page, collect, paginate};
-pub use transport::{Client, ClientOptions, Dialect, RetryPolicy};
+pub use pacer::{Limits, Pacer};
+pub(crate) use paginate::{Page, collect, paginate};
+pub(crate) use transport::Dialect;
+pub use transport::{Client, ClientOptions, RetryPolicy};
 
 use std::future::Future;
 
@@ -40,10 +41,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Kind, Result};
-
-/// The `DateTime` scalar arrives as an ISO-8601 string; mapping parses it. Generated modules
-/// find it through `use super::*`, so a noun module that selects a time imports it.
-pub type DateTime = String;
 
 /// A reference to another object: its ID and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -54,20 +51,20 @@ pub struct Ref {
 
 /// A name filter, mapped onto the API's `StringFilterOperatorInput`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NameFilter {
-    pub eq: Option<String>,
-    pub contains: Option<String>,
-    pub regexp: Option<String>,
-    pub starts_with: Option<String>,
-    pub ends_with: Option<String>,
+pub(crate) struct NameFilter {
+    pub(crate) eq: Option<String>,
+    pub(crate) contains: Option<String>,
+    pub(crate) regexp: Option<String>,
+    pub(crate) starts_with: Option<String>,
+    pub(crate) ends_with: Option<String>,
 }
 
 impl NameFilter {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         *self == Self::default()
     }
 
-    pub fn exact(name: &str) -> Self {
+    pub(crate) fn exact(name: &str) -> Self {
         Self { eq: Some(name.to_owned()), ..Self::default() }
     }
 }
@@ -99,7 +96,7 @@ impl NameFilter {
 }
 
 /// Something with an ID and a name (for lookups by name).
-pub trait Named {
+pub(crate) trait Named {
     fn id(&self) -> &str;
     fn name(&self) -> &str;
 }
@@ -114,7 +111,7 @@ impl Named for Ref {
 }
 
 impl Ref {
-    pub fn of<T: Named>(value: &T) -> Ref {
+    pub(crate) fn of<T: Named>(value: &T) -> Ref {
         Ref { id: value.id().to_owned(), name: value.name().to_owned() }
     }
 }
@@ -124,7 +121,7 @@ impl Ref {
 /// An ID of type `ty` is looked up with `by_id` (null: not found); an ID of another type is a
 /// usage error; anything else is a name, looked up with `by_name` (which should ask the API for
 /// an exact match) and compared exactly here. Both futures are lazy: only one is awaited.
-pub async fn find<T: Named>(
+pub(crate) async fn find<T: Named>(
     noun: &str,
     ty: &str,
     text: &str,
@@ -170,7 +167,7 @@ fn list_command(noun: &str) -> String {
 }
 
 /// Exactly one match, or a clear error (not found, or ambiguous with the IDs to choose from).
-pub fn one_match<T: Named>(noun: &str, name: &str, mut matches: Vec<T>) -> Result<T> {
+pub(crate) fn one_match<T: Named>(noun: &str, name: &str, mut matches: Vec<T>) -> Result<T> {
     match matches.len() {
         0 => Err(Error::not_found(format!("no {noun} named {name:?}"))
             .hint(format!("names are matched exactly; list them with `{}`", list_command(noun)))
@@ -187,21 +184,21 @@ pub fn one_match<T: Named>(noun: &str, name: &str, mut matches: Vec<T>) -> Resul
 /// Variables for [`Client::post_vars`]: a key is either absent (leave the field alone), null
 /// (clear it) or a value.
 #[derive(Debug, Default, Clone)]
-pub struct Vars(serde_json::Map<String, Value>);
+pub(crate) struct Vars(serde_json::Map<String, Value>);
 
 impl Vars {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Sets `key` to `value`.
-    pub fn set(mut self, key: &str, value: impl Serialize) -> Self {
+    pub(crate) fn set(mut self, key: &str, value: impl Serialize) -> Self {
         self.0.insert(key.to_owned(), serde_json::to_value(value).unwrap_or(Value::Null));
         self
     }
 
     /// Sets `key` when `value` is `Some`; leaves it absent otherwise.
-    pub fn opt(self, key: &str, value: Option<impl Serialize>) -> Self {
+    pub(crate) fn opt(self, key: &str, value: Option<impl Serialize>) -> Self {
         match value {
             Some(v) => self.set(key, v),
             None => self,
@@ -209,7 +206,7 @@ impl Vars {
     }
 
     /// Sets `key` to an explicit null when `clear` is true.
-    pub fn null_if(mut self, key: &str, clear: bool) -> Self {
+    pub(crate) fn null_if(mut self, key: &str, clear: bool) -> Self {
         if clear {
             self.0.insert(key.to_owned(), Value::Null);
         }
@@ -217,7 +214,7 @@ impl Vars {
     }
 
     /// Applies a [`Patch`]: absent, null or the value.
-    pub fn patch<T: Serialize>(self, key: &str, patch: Patch<T>) -> Self {
+    pub(crate) fn patch<T: Serialize>(self, key: &str, patch: Patch<T>) -> Self {
         match patch {
             Patch::Keep => self,
             Patch::Clear => self.null_if(key, true),
@@ -225,18 +222,14 @@ impl Vars {
         }
     }
 
-    pub fn has(&self, key: &str) -> bool {
-        self.0.contains_key(key)
-    }
-
-    pub fn into_value(self) -> Value {
+    pub(crate) fn into_value(self) -> Value {
         Value::Object(self.0)
     }
 }
 
 /// A change to a field that can be cleared: leave it, clear it (send null), or set it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Patch<T> {
+pub(crate) enum Patch<T> {
     #[default]
     Keep,
     Clear,
@@ -245,7 +238,7 @@ pub enum Patch<T> {
 
 impl<T> Patch<T> {
     /// From `--field VALUE` and `--clear-field` (clap makes them conflict).
-    pub fn from_flags(value: Option<T>, clear: bool) -> Self {
+    pub(crate) fn from_flags(value: Option<T>, clear: bool) -> Self {
         match (value, clear) {
             (Some(v), _) => Patch::Set(v),
             (None, true) => Patch::Clear,
@@ -253,11 +246,7 @@ impl<T> Patch<T> {
         }
     }
 
-    pub fn is_keep(&self) -> bool {
-        matches!(self, Patch::Keep)
-    }
-
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
         match self {
             Patch::Keep => Patch::Keep,
             Patch::Clear => Patch::Clear,
@@ -267,12 +256,12 @@ impl<T> Patch<T> {
 }
 
 /// The API spelling of a value of one of our enums: `google-cloud` becomes `GOOGLE_CLOUD`.
-pub fn api_enum<E: clap::ValueEnum>(value: &E) -> String {
+pub(crate) fn api_enum<E: clap::ValueEnum>(value: &E) -> String {
     value.to_possible_value().map(|v| v.get_name().to_ascii_uppercase().replace('-', "_")).unwrap_or_default()
 }
 
 /// Converts one of our enums into a generated module's enum of the same values.
-pub fn gen_enum<E: clap::ValueEnum, G: DeserializeOwned>(value: &E) -> Result<G> {
+pub(crate) fn gen_enum<E: clap::ValueEnum, G: DeserializeOwned>(value: &E) -> Result<G> {
     serde_json::from_value(Value::String(api_enum(value)))
         .map_err(|e| Error::internal(format!("enum value not in the schema: {e}")))
 }
@@ -294,12 +283,12 @@ pub(crate) fn api_name<G: Serialize>(value: &G) -> String {
 }
 
 /// The flag spelling of an API enum value we keep as text (`MAC_OS` becomes `mac-os`).
-pub fn api_label(value: &str) -> String {
+pub(crate) fn api_label(value: &str) -> String {
     value.to_ascii_lowercase().replace('_', "-")
 }
 
 /// The flag spelling of one of our enums (`google-cloud`).
-pub fn label<E: clap::ValueEnum>(value: &E) -> String {
+pub(crate) fn label<E: clap::ValueEnum>(value: &E) -> String {
     value.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default()
 }
 
@@ -308,23 +297,23 @@ pub fn label<E: clap::ValueEnum>(value: &E) -> String {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WireConn<T> {
     #[serde(default)]
-    pub total_count: i64,
+    pub(crate) total_count: i64,
     #[serde(default = "Vec::new")]
-    pub edges: Vec<WireEdge<T>>,
+    pub(crate) edges: Vec<WireEdge<T>>,
     #[serde(default)]
-    pub page_info: Option<WirePageInfo>,
+    pub(crate) page_info: Option<WirePageInfo>,
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct WireEdge<T> {
-    pub node: T,
+    pub(crate) node: T,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WirePageInfo {
-    pub end_cursor: Option<String>,
-    pub has_next_page: bool,
+    pub(crate) end_cursor: Option<String>,
+    pub(crate) has_next_page: bool,
 }
 
 impl<T> Default for WireConn<T> {
@@ -334,19 +323,19 @@ impl<T> Default for WireConn<T> {
 }
 
 impl<T> WireConn<T> {
-    pub fn nodes(self) -> Vec<T> {
+    pub(crate) fn nodes(self) -> Vec<T> {
         self.edges.into_iter().map(|e| e.node).collect()
     }
 
     /// The cursor of the next page, if there is one.
-    pub fn next(&self) -> Option<String> {
+    pub(crate) fn next(&self) -> Option<String> {
         self.page_info.as_ref().filter(|p| p.has_next_page).and_then(|p| p.end_cursor.clone())
     }
 }
 
 impl<T> WireConn<T> {
     /// This connection as a [`Page`] of domain values.
-    pub fn into_page<U>(self, map: impl Fn(T) -> Result<U>) -> Result<Page<U>> {
+    pub(crate) fn into_page<U>(self, map: impl Fn(T) -> Result<U>) -> Result<Page<U>> {
         let (end_cursor, has_next_page) =
             self.page_info.as_ref().map_or((None, false), |p| (p.end_cursor.clone(), p.has_next_page));
         Ok(Page {
@@ -362,14 +351,14 @@ impl<T> WireConn<T> {
 #[derive(Debug, Deserialize)]
 pub(crate) struct WithGroups<F> {
     #[serde(flatten)]
-    pub fields: F,
-    pub groups: WireConn<Ref>,
+    pub(crate) fields: F,
+    pub(crate) groups: WireConn<Ref>,
 }
 
 /// A mutation payload as our wire types read it.
 #[derive(Debug, Deserialize)]
 pub(crate) struct WirePayload<T> {
-    pub entity: Option<T>,
+    pub(crate) entity: Option<T>,
 }
 
 /// Loads every page of a nested connection of one object: `fetch(after)` returns one page of it.

@@ -24,14 +24,14 @@ use serde::{Deserialize, Serialize};
 
 /// Read or write: queries and mutations have separate limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpKind {
+pub(crate) enum OpKind {
     Read,
     Write,
 }
 
 impl OpKind {
     /// Classifies a GraphQL document by its first operation keyword.
-    pub fn of_document(document: &str) -> OpKind {
+    pub(crate) fn of_document(document: &str) -> OpKind {
         // A write when any top-level definition is a mutation (fragments and other operations
         // may come first; strings and comments are skipped). Conservative for documents with
         // several operations: a write is never retried blindly.
@@ -73,7 +73,7 @@ impl OpKind {
         if word == "mutation" { OpKind::Write } else { OpKind::Read }
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             OpKind::Read => "reads",
             OpKind::Write => "writes",
@@ -104,7 +104,7 @@ impl Limits {
 }
 
 /// The server's window plus a margin for the time a request takes to reach it.
-pub const WINDOW: Duration = Duration::from_millis(61_000);
+pub(crate) const WINDOW: Duration = Duration::from_millis(61_000);
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Log {
@@ -164,7 +164,7 @@ impl Pacer {
 
     /// Says once (on `log`, as a warning) when pacing falls back to this process only: when
     /// there is no file (`no_file` says why) or the file cannot be used.
-    pub fn noticing(mut self, log: crate::api::log::LogFn, no_file: Option<String>) -> Self {
+    pub(crate) fn noticing(mut self, log: crate::api::log::LogFn, no_file: Option<String>) -> Self {
         self.notice = Some((log, no_file));
         self
     }
@@ -180,16 +180,12 @@ impl Pacer {
         }
     }
 
-    pub fn unpaced() -> Self {
-        Self::new(Limits { reads_per_minute: 0, writes_per_minute: 0 }, None)
-    }
-
-    pub fn limits(&self) -> Limits {
+    pub(crate) fn limits(&self) -> Limits {
         self.limits
     }
 
     /// Zero when a slot was taken, else how long to wait before asking again.
-    pub fn try_acquire(&self, kind: OpKind) -> Duration {
+    pub(crate) fn try_acquire(&self, kind: OpKind) -> Duration {
         let limit = self.limits.of(kind);
         if limit == 0 {
             return Duration::ZERO;
@@ -211,7 +207,7 @@ impl Pacer {
     }
 
     /// Waits until a request of this kind may be sent; `on_wait` hears about each wait.
-    pub async fn acquire(&self, kind: OpKind, mut on_wait: impl FnMut(Duration)) {
+    pub(crate) async fn acquire(&self, kind: OpKind, mut on_wait: impl FnMut(Duration)) {
         loop {
             let wait = self.try_acquire(kind);
             if wait.is_zero() {
@@ -315,7 +311,7 @@ mod tests {
 
     #[test]
     fn zero_limit_is_unpaced() {
-        let p = Pacer::unpaced();
+        let p = Pacer::new(Limits { reads_per_minute: 0, writes_per_minute: 0 }, None);
         for _ in 0..1000 {
             assert!(p.try_acquire(OpKind::Write).is_zero());
         }

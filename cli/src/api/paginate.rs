@@ -5,7 +5,7 @@ use std::future::Future;
 use crate::error::{Error, Kind, Result};
 
 /// Page size requested from the API.
-pub const PAGE_SIZE: usize = 100;
+pub(crate) const PAGE_SIZE: usize = 100;
 
 /// One page of a connection, already mapped to domain values.
 #[derive(Debug)]
@@ -17,7 +17,7 @@ pub struct Page<T> {
 
 /// Fetches pages until the connection ends or `limit` nodes were seen, handing each page's nodes
 /// to `sink` as soon as it arrives (so output streams). Returns how many nodes were handed over.
-pub async fn paginate<T, F, Fut>(
+pub(crate) async fn paginate<T, F, Fut>(
     limit: Option<usize>,
     mut fetch: F,
     mut sink: impl FnMut(Vec<T>) -> Result<()>,
@@ -53,7 +53,7 @@ where
 }
 
 /// Collects every node (for lookups and nested lists, not for user-facing lists).
-pub async fn collect<T, F, Fut>(limit: Option<usize>, fetch: F) -> Result<Vec<T>>
+pub(crate) async fn collect<T, F, Fut>(limit: Option<usize>, fetch: F) -> Result<Vec<T>>
 where
     F: FnMut(Option<String>, i64) -> Fut,
     Fut: Future<Output = Result<Page<T>>>,

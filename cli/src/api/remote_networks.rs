@@ -19,10 +19,10 @@ type DateTime = Timestamp;
     query_path = "graphql/remote_network/remote_network.graphql",
     response_derives = "Debug"
 )]
-pub struct RemoteNetworkGet;
+pub(crate) struct RemoteNetworkGet;
 
 /// A remote network as the API answers it: the generated fragment.
-pub type Fields = remote_network_get::RemoteNetworkFields;
+pub(crate) type Fields = remote_network_get::RemoteNetworkFields;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -32,7 +32,7 @@ pub type Fields = remote_network_get::RemoteNetworkFields;
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
-pub struct RemoteNetworkList;
+pub(crate) struct RemoteNetworkList;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -41,15 +41,16 @@ pub struct RemoteNetworkList;
     response_type = "WirePayload<Fields>",
     skip_serializing_none
 )]
-pub struct RemoteNetworkCreate;
+pub(crate) struct RemoteNetworkCreate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/remote_network/remote_network.graphql",
-    response_type = "WirePayload<Fields>"
+    response_type = "WirePayload<Fields>",
+    variables_derives = "Deserialize"
 )]
-pub struct RemoteNetworkUpdate;
+pub(crate) struct RemoteNetworkUpdate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -57,12 +58,12 @@ pub struct RemoteNetworkUpdate;
     query_path = "graphql/remote_network/remote_network.graphql",
     response_derives = "Debug"
 )]
-pub struct RemoteNetworkDelete;
+pub(crate) struct RemoteNetworkDelete;
 
 /// Where a remote network is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all(serialize = "kebab-case", deserialize = "SCREAMING_SNAKE_CASE"))]
-pub enum Location {
+pub(crate) enum Location {
     Aws,
     Azure,
     GoogleCloud,
@@ -73,7 +74,7 @@ pub enum Location {
 /// A regular network, or an exit network (internet traffic egresses through it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all(serialize = "kebab-case", deserialize = "SCREAMING_SNAKE_CASE"))]
-pub enum NetworkType {
+pub(crate) enum NetworkType {
     Regular,
     Exit,
 }
@@ -81,16 +82,16 @@ pub enum NetworkType {
 /// A remote network as tgctl shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RemoteNetwork {
-    pub id: String,
-    pub name: String,
-    pub is_active: bool,
-    pub location: Location,
-    pub network_type: NetworkType,
-    pub connector_count: i64,
-    pub resource_count: i64,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
+pub(crate) struct RemoteNetwork {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) is_active: bool,
+    pub(crate) location: Location,
+    pub(crate) network_type: NetworkType,
+    pub(crate) connector_count: i64,
+    pub(crate) resource_count: i64,
+    pub(crate) created_at: Timestamp,
+    pub(crate) updated_at: Timestamp,
 }
 
 impl Named for RemoteNetwork {
@@ -123,7 +124,7 @@ impl TryFrom<Fields> for RemoteNetwork {
 }
 
 /// One page of remote networks.
-pub async fn list_page(
+pub(crate) async fn list_page(
     client: &Client,
     filter: &NameFilter,
     after: Option<String>,
@@ -136,20 +137,20 @@ pub async fn list_page(
 }
 
 /// The network with this ID, or `None`.
-pub async fn get(client: &Client, id: &str) -> Result<Option<RemoteNetwork>> {
+pub(crate) async fn get(client: &Client, id: &str) -> Result<Option<RemoteNetwork>> {
     let data = client.post::<RemoteNetworkGet>(remote_network_get::Variables { id: id.to_owned() }).await?;
     data.remote_network.map(RemoteNetwork::try_from).transpose()
 }
 
 /// By ID or exact name.
-pub async fn find(client: &Client, text: &str) -> Result<RemoteNetwork> {
+pub(crate) async fn find(client: &Client, text: &str) -> Result<RemoteNetwork> {
     super::find("remote network", "RemoteNetwork", text, get(client, text), async {
         Ok(list_page(client, &NameFilter::exact(text), None, 10).await?.nodes)
     })
     .await
 }
 
-pub async fn create(
+pub(crate) async fn create(
     client: &Client,
     name: &str,
     location: Location,
@@ -170,25 +171,24 @@ pub async fn create(
 
 /// What `update` changes; `None` leaves a field alone.
 #[derive(Debug, Default)]
-pub struct Changes {
-    pub name: Option<String>,
-    pub is_active: Option<bool>,
-    pub location: Option<Location>,
+pub(crate) struct Changes {
+    pub(crate) name: Option<String>,
+    pub(crate) is_active: Option<bool>,
+    pub(crate) location: Option<Location>,
 }
 
-pub async fn update(client: &Client, id: &str, changes: Changes) -> Result<RemoteNetwork> {
-    use remote_network_update as q;
+pub(crate) async fn update(client: &Client, id: &str, changes: Changes) -> Result<RemoteNetwork> {
     let vars = Vars::new()
         .set("id", id)
         .opt("name", changes.name)
         .opt("isActive", changes.is_active)
         .opt("location", changes.location.as_ref().map(super::api_enum));
-    let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, vars.into_value()).await?;
+    let data = client.post_vars::<RemoteNetworkUpdate>(vars.into_value()).await?;
     let entity = data.remote_network_update.entity.map(RemoteNetwork::try_from).transpose()?;
     super::echoed(client, "remoteNetworkUpdate", entity, get(client, id)).await
 }
 
-pub async fn delete(client: &Client, id: &str) -> Result<()> {
+pub(crate) async fn delete(client: &Client, id: &str) -> Result<()> {
     client.post::<RemoteNetworkDelete>(remote_network_delete::Variables { id: id.to_owned() }).await.map(|_| ())
 }
 
@@ -196,7 +196,7 @@ pub async fn delete(client: &Client, id: &str) -> Result<()> {
 mod tests {
     use super::*;
 
-    pub fn fixture() -> serde_json::Value {
+    pub(crate) fn fixture() -> serde_json::Value {
         serde_json::json!({
             "id": "UmVtb3RlTmV0d29yazo5Njc0OTU=", "name": "aws-prod", "isActive": true,
             "location": "GOOGLE_CLOUD", "networkType": "EXIT",

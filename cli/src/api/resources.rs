@@ -14,7 +14,6 @@ use crate::error::{Error, Result};
 use crate::parse::{Ports, merge_ranges};
 
 /// The `DateTime` scalar, as the generated types read it (`use super::*`).
-#[allow(dead_code)]
 type DateTime = Timestamp;
 
 // Every operation that reads resources answers with `WireResource` (`response_type`), the one
@@ -30,7 +29,7 @@ type DateTime = Timestamp;
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
-pub struct ResourceList;
+pub(crate) struct ResourceList;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -38,23 +37,25 @@ pub struct ResourceList;
     query_path = "graphql/resource/resource.graphql",
     response_type = "WireResource"
 )]
-pub struct ResourceGet;
+pub(crate) struct ResourceGet;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/resource/resource.graphql",
-    response_type = "WirePayload<WireResource>"
+    response_type = "WirePayload<WireResource>",
+    variables_derives = "Deserialize"
 )]
-pub struct ResourceCreate;
+pub(crate) struct ResourceCreate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/resource/resource.graphql",
-    response_type = "WirePayload<WireResource>"
+    response_type = "WirePayload<WireResource>",
+    variables_derives = "Deserialize"
 )]
-pub struct ResourceUpdate;
+pub(crate) struct ResourceUpdate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -62,7 +63,7 @@ pub struct ResourceUpdate;
     query_path = "graphql/resource/resource.graphql",
     response_derives = "Debug"
 )]
-pub struct ResourceDelete;
+pub(crate) struct ResourceDelete;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -70,7 +71,16 @@ pub struct ResourceDelete;
     query_path = "graphql/resource/resource.graphql",
     response_type = "AccessOf"
 )]
-pub struct ResourceAccessList;
+pub(crate) struct ResourceAccessList;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/resource/resource.graphql",
+    response_derives = "Debug",
+    variables_derives = "Deserialize"
+)]
+pub(crate) struct ResourceAccessAdd;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -78,31 +88,24 @@ pub struct ResourceAccessList;
     query_path = "graphql/resource/resource.graphql",
     response_derives = "Debug"
 )]
-pub struct ResourceAccessAdd;
+pub(crate) struct ResourceAccessRemove;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/resource/resource.graphql",
-    response_derives = "Debug"
+    response_derives = "Debug",
+    variables_derives = "Deserialize"
 )]
-pub struct ResourceAccessRemove;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/resource/resource.graphql",
-    response_derives = "Debug"
-)]
-pub struct ResourceAccessSet;
+pub(crate) struct ResourceAccessSet;
 
 /// Which protocols and ports a resource allows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Protocols {
-    pub tcp: Ports,
-    pub udp: Ports,
-    pub allow_icmp: bool,
+pub(crate) struct Protocols {
+    pub(crate) tcp: Ports,
+    pub(crate) udp: Ports,
+    pub(crate) allow_icmp: bool,
 }
 
 impl Default for Protocols {
@@ -114,7 +117,7 @@ impl Default for Protocols {
 
 impl Protocols {
     /// The API's `ProtocolsInput`.
-    pub fn to_input(&self) -> Value {
+    pub(crate) fn to_input(&self) -> Value {
         fn one(p: &Ports) -> Value {
             match p {
                 Ports::All => json!({"policy": "ALLOW_ALL", "ports": []}),
@@ -129,7 +132,7 @@ impl Protocols {
     }
 
     /// `tcp 443; udp none; icmp` for tables.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         format!(
             "tcp {}; udp {}; icmp {}",
             self.tcp.to_text(),
@@ -142,27 +145,27 @@ impl Protocols {
 /// A resource as tgctl shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Resource {
-    pub id: String,
-    pub name: String,
+pub(crate) struct Resource {
+    pub(crate) id: String,
+    pub(crate) name: String,
     /// The implementation: network, ssh, kubernetes, web-app.
-    pub kind: String,
-    pub address: String,
-    pub alias: Option<String>,
-    pub remote_network: Ref,
-    pub protocols: Protocols,
-    pub is_active: bool,
-    pub is_visible: bool,
-    pub is_browser_shortcut_enabled: bool,
+    pub(crate) kind: String,
+    pub(crate) address: String,
+    pub(crate) alias: Option<String>,
+    pub(crate) remote_network: Ref,
+    pub(crate) protocols: Protocols,
+    pub(crate) is_active: bool,
+    pub(crate) is_visible: bool,
+    pub(crate) is_browser_shortcut_enabled: bool,
     /// Null: the default policy.
-    pub security_policy: Option<Ref>,
-    pub tags: BTreeMap<String, String>,
-    pub access_count: i64,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
+    pub(crate) security_policy: Option<Ref>,
+    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) access_count: i64,
+    pub(crate) created_at: Timestamp,
+    pub(crate) updated_at: Timestamp,
     /// Every group and service account with access (`get` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub access: Option<Vec<AccessEntry>>,
+    pub(crate) access: Option<Vec<AccessEntry>>,
 }
 
 impl Named for Resource {
@@ -177,7 +180,7 @@ impl Named for Resource {
 /// A resource as the `ResourceFields` fragment selects it.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct WireResource {
+pub(crate) struct WireResource {
     #[serde(rename = "__typename")]
     typename: String,
     id: String,
@@ -277,16 +280,21 @@ impl From<WireResource> for Resource {
 
 /// List filters the API applies.
 #[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub name: NameFilter,
+pub(crate) struct Filter {
+    pub(crate) name: NameFilter,
     /// Only this remote network's resources (its ID).
-    pub remote_network: Option<String>,
+    pub(crate) remote_network: Option<String>,
     /// Only resources with all of these tags.
-    pub tags: Vec<(String, String)>,
+    pub(crate) tags: Vec<(String, String)>,
 }
 
 /// One page of resources.
-pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, first: i64) -> Result<Page<Resource>> {
+pub(crate) async fn list_page(
+    client: &Client,
+    filter: &Filter,
+    after: Option<String>,
+    first: i64,
+) -> Result<Page<Resource>> {
     use resource_list as q;
     let empty = filter.name.is_empty() && filter.remote_network.is_none() && filter.tags.is_empty();
     let name = filter.name.input()?;
@@ -314,13 +322,13 @@ pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, 
 }
 
 /// The resource with this ID, or `None`.
-pub async fn get(client: &Client, id: &str) -> Result<Option<Resource>> {
+pub(crate) async fn get(client: &Client, id: &str) -> Result<Option<Resource>> {
     let data = client.post::<ResourceGet>(resource_get::Variables { id: id.to_owned() }).await?;
     Ok(data.resource.map(Resource::from))
 }
 
 /// By ID or exact name.
-pub async fn find(client: &Client, text: &str) -> Result<Resource> {
+pub(crate) async fn find(client: &Client, text: &str) -> Result<Resource> {
     let filter = Filter { name: NameFilter::exact(text), ..Filter::default() };
     super::find("resource", "Resource", text, get(client, text), async {
         Ok(list_page(client, &filter, None, 10).await?.nodes)
@@ -329,30 +337,29 @@ pub async fn find(client: &Client, text: &str) -> Result<Resource> {
 }
 
 /// By ID or exact name, as a reference (used by other nouns).
-pub async fn resolve(client: &Client, text: &str) -> Result<Ref> {
+pub(crate) async fn resolve(client: &Client, text: &str) -> Result<Ref> {
     Ok(Ref::of(&find(client, text).await?))
 }
 
 /// A new resource. `None` fields are not sent, so the API's defaults apply.
 #[derive(Debug, Default)]
-pub struct NewResource {
-    pub name: String,
-    pub address: String,
-    pub remote_network_id: String,
-    pub protocols: Option<Protocols>,
-    pub alias: Option<String>,
-    pub is_visible: Option<bool>,
-    pub is_browser_shortcut_enabled: Option<bool>,
-    pub security_policy_id: Option<String>,
-    pub tags: BTreeMap<String, String>,
+pub(crate) struct NewResource {
+    pub(crate) name: String,
+    pub(crate) address: String,
+    pub(crate) remote_network_id: String,
+    pub(crate) protocols: Option<Protocols>,
+    pub(crate) alias: Option<String>,
+    pub(crate) is_visible: Option<bool>,
+    pub(crate) is_browser_shortcut_enabled: Option<bool>,
+    pub(crate) security_policy_id: Option<String>,
+    pub(crate) tags: BTreeMap<String, String>,
 }
 
 fn tags_input(tags: &BTreeMap<String, String>) -> Value {
     Value::Array(tags.iter().map(|(k, v)| json!({"key": k, "value": v})).collect())
 }
 
-pub async fn create(client: &Client, new: NewResource) -> Result<Resource> {
-    use resource_create as q;
+pub(crate) async fn create(client: &Client, new: NewResource) -> Result<Resource> {
     let vars = Vars::new()
         .set("name", &new.name)
         .set("address", &new.address)
@@ -363,29 +370,29 @@ pub async fn create(client: &Client, new: NewResource) -> Result<Resource> {
         .opt("isBrowserShortcutEnabled", new.is_browser_shortcut_enabled)
         .opt("securityPolicyId", new.security_policy_id)
         .opt("tags", (!new.tags.is_empty()).then(|| tags_input(&new.tags)));
-    let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, vars.into_value()).await?;
+    let data = client.post_vars::<ResourceCreate>(vars.into_value()).await?;
     let entity = data.resource_create.entity.map(Resource::from);
     super::echoed(client, "resourceCreate", entity, async { find(client, &new.name).await.map(Some) }).await
 }
 
 /// What `update` changes: `None`/`Keep` leaves a field alone; `Clear` sends null.
 #[derive(Debug, Default)]
-pub struct Changes {
-    pub name: Option<String>,
-    pub address: Option<String>,
-    pub remote_network_id: Option<String>,
-    pub protocols: Option<Protocols>,
-    pub is_active: Option<bool>,
-    pub is_visible: Option<bool>,
-    pub is_browser_shortcut_enabled: Option<bool>,
-    pub alias: Patch<String>,
-    pub security_policy_id: Patch<String>,
-    pub tags: Patch<BTreeMap<String, String>>,
+pub(crate) struct Changes {
+    pub(crate) name: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) remote_network_id: Option<String>,
+    pub(crate) protocols: Option<Protocols>,
+    pub(crate) is_active: Option<bool>,
+    pub(crate) is_visible: Option<bool>,
+    pub(crate) is_browser_shortcut_enabled: Option<bool>,
+    pub(crate) alias: Patch<String>,
+    pub(crate) security_policy_id: Patch<String>,
+    pub(crate) tags: Patch<BTreeMap<String, String>>,
 }
 
 impl Changes {
     /// The update's variables: only the changed fields, nulls for cleared ones.
-    pub fn to_vars(&self, id: &str) -> Value {
+    pub(crate) fn to_vars(&self, id: &str) -> Value {
         Vars::new()
             .set("id", id)
             .opt("name", self.name.as_ref())
@@ -402,14 +409,13 @@ impl Changes {
     }
 }
 
-pub async fn update(client: &Client, id: &str, changes: &Changes) -> Result<Resource> {
-    use resource_update as q;
-    let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, changes.to_vars(id)).await?;
+pub(crate) async fn update(client: &Client, id: &str, changes: &Changes) -> Result<Resource> {
+    let data = client.post_vars::<ResourceUpdate>(changes.to_vars(id)).await?;
     let entity = data.resource_update.entity.map(Resource::from);
     super::echoed(client, "resourceUpdate", entity, get(client, id)).await
 }
 
-pub async fn delete(client: &Client, id: &str) -> Result<()> {
+pub(crate) async fn delete(client: &Client, id: &str) -> Result<()> {
     client.post::<ResourceDelete>(resource_delete::Variables { id: id.to_owned() }).await.map(|_| ())
 }
 
@@ -418,7 +424,7 @@ pub async fn delete(client: &Client, id: &str) -> Result<()> {
 /// Who may be given access to a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
-pub enum PrincipalKind {
+pub(crate) enum PrincipalKind {
     Group,
     ServiceAccount,
 }
@@ -426,13 +432,13 @@ pub enum PrincipalKind {
 /// One group's or service account's access to a resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AccessEntry {
-    pub principal_type: PrincipalKind,
-    pub principal_id: String,
-    pub principal_name: String,
+pub(crate) struct AccessEntry {
+    pub(crate) principal_type: PrincipalKind,
+    pub(crate) principal_id: String,
+    pub(crate) principal_name: String,
     /// The policy set on this access (null: the resource's own policy).
-    pub security_policy: Option<Ref>,
-    pub expires_at: Option<Timestamp>,
+    pub(crate) security_policy: Option<Ref>,
+    pub(crate) expires_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -453,7 +459,7 @@ struct WirePrincipal {
 
 /// A page of a resource's access ([`ResourceAccessList`]).
 #[derive(Debug, Deserialize)]
-pub struct AccessOf {
+pub(crate) struct AccessOf {
     access: WireAccessConn,
 }
 
@@ -482,7 +488,7 @@ fn map_access_edge(e: WireAccessEdge) -> Result<AccessEntry> {
 }
 
 /// One page of a resource's access.
-pub async fn access_page(
+pub(crate) async fn access_page(
     client: &Client,
     resource_id: &str,
     after: Option<String>,
@@ -502,21 +508,21 @@ pub async fn access_page(
 }
 
 /// All of a resource's access.
-pub async fn access_all(client: &Client, resource_id: &str) -> Result<Vec<AccessEntry>> {
+pub(crate) async fn access_all(client: &Client, resource_id: &str) -> Result<Vec<AccessEntry>> {
     super::collect(None, |after, first| access_page(client, resource_id, after, first)).await
 }
 
 /// One principal's access, as `AccessInput`: `Keep` omits a field (the current value stays),
 /// `Clear` sends null (removes it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
-    pub principal_id: String,
-    pub security_policy_id: Patch<String>,
-    pub expires_at: Patch<Timestamp>,
+pub(crate) struct Grant {
+    pub(crate) principal_id: String,
+    pub(crate) security_policy_id: Patch<String>,
+    pub(crate) expires_at: Patch<Timestamp>,
 }
 
 impl Grant {
-    pub fn to_input(&self) -> Value {
+    pub(crate) fn to_input(&self) -> Value {
         Vars::new()
             .set("principalId", &self.principal_id)
             .patch("securityPolicyId", self.security_policy_id.clone())
@@ -526,24 +532,22 @@ impl Grant {
 }
 
 /// Adds (or updates) access for each grant.
-pub async fn access_add(client: &Client, resource_id: &str, grants: &[Grant]) -> Result<()> {
-    use resource_access_add as q;
+pub(crate) async fn access_add(client: &Client, resource_id: &str, grants: &[Grant]) -> Result<()> {
     let vars = json!({"resourceId": resource_id, "access": grants.iter().map(Grant::to_input).collect::<Vec<_>>()});
-    let _: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, vars).await?;
+    let _ = client.post_vars::<ResourceAccessAdd>(vars).await?;
     Ok(())
 }
 
 /// Removes these principals' access.
-pub async fn access_remove(client: &Client, resource_id: &str, principal_ids: Vec<String>) -> Result<()> {
+pub(crate) async fn access_remove(client: &Client, resource_id: &str, principal_ids: Vec<String>) -> Result<()> {
     let vars = resource_access_remove::Variables { resource_id: resource_id.to_owned(), principal_ids };
     client.post::<ResourceAccessRemove>(vars).await.map(|_| ())
 }
 
 /// Replaces all access with exactly these grants.
-pub async fn access_set(client: &Client, resource_id: &str, grants: &[Grant]) -> Result<()> {
-    use resource_access_set as q;
+pub(crate) async fn access_set(client: &Client, resource_id: &str, grants: &[Grant]) -> Result<()> {
     let vars = json!({"resourceId": resource_id, "access": grants.iter().map(Grant::to_input).collect::<Vec<_>>()});
-    let _: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, vars).await?;
+    let _ = client.post_vars::<ResourceAccessSet>(vars).await?;
     Ok(())
 }
 

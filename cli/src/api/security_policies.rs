@@ -24,22 +24,23 @@ type DateTime = Timestamp;
     query_path = "graphql/security_policy/security_policy.graphql",
     response_derives = "Debug"
 )]
-pub struct SecurityPolicyGet;
+pub(crate) struct SecurityPolicyGet;
 
 /// A policy as the API answers it: the generated fragment.
-pub type Fields = security_policy_get::SecurityPolicyFields;
+pub(crate) type Fields = security_policy_get::SecurityPolicyFields;
 
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/security_policy/security_policy.graphql",
-    response_derives = "Debug"
+    response_derives = "Debug",
+    variables_derives = "Deserialize"
 )]
-pub struct SecurityPolicyUpdate;
+pub(crate) struct SecurityPolicyUpdate;
 
 /// The groups page of [`SecurityPolicyGroups`].
 #[derive(Debug, Deserialize)]
-pub struct GroupsOnly {
+pub(crate) struct GroupsOnly {
     groups: WireConn<Ref>,
 }
 
@@ -51,7 +52,7 @@ pub struct GroupsOnly {
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
-pub struct SecurityPolicyList;
+pub(crate) struct SecurityPolicyList;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -59,12 +60,12 @@ pub struct SecurityPolicyList;
     query_path = "graphql/security_policy/security_policy.graphql",
     response_type = "GroupsOnly"
 )]
-pub struct SecurityPolicyGroups;
+pub(crate) struct SecurityPolicyGroups;
 
 /// The built-in default policy, or one applied to chosen resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all(serialize = "kebab-case", deserialize = "SCREAMING_SNAKE_CASE"))]
-pub enum PolicyType {
+pub(crate) enum PolicyType {
     DefaultResource,
     Resource,
 }
@@ -72,16 +73,16 @@ pub enum PolicyType {
 /// A security policy as tgctl shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SecurityPolicy {
-    pub id: String,
-    pub name: String,
-    pub policy_type: PolicyType,
-    pub group_count: i64,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
+pub(crate) struct SecurityPolicy {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) policy_type: PolicyType,
+    pub(crate) group_count: i64,
+    pub(crate) created_at: Timestamp,
+    pub(crate) updated_at: Timestamp,
     /// Every group the policy applies to (`get` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<Ref>>,
+    pub(crate) groups: Option<Vec<Ref>>,
 }
 
 impl Named for SecurityPolicy {
@@ -113,7 +114,7 @@ impl TryFrom<WithGroups<Fields>> for SecurityPolicy {
 }
 
 /// One page of policies.
-pub async fn list_page(
+pub(crate) async fn list_page(
     client: &Client,
     filter: &NameFilter,
     policy_type: Option<PolicyType>,
@@ -132,7 +133,7 @@ pub async fn list_page(
 }
 
 /// The policy with this ID and all its groups, or `None`.
-pub async fn get(client: &Client, id: &str) -> Result<Option<SecurityPolicy>> {
+pub(crate) async fn get(client: &Client, id: &str) -> Result<Option<SecurityPolicy>> {
     let data = client.post::<SecurityPolicyGet>(security_policy_get::Variables { id: id.to_owned() }).await?;
     let Some(node) = data.security_policy else {
         return Ok(None);
@@ -162,7 +163,7 @@ pub async fn get(client: &Client, id: &str) -> Result<Option<SecurityPolicy>> {
 }
 
 /// By ID or exact name.
-pub async fn find(client: &Client, text: &str) -> Result<SecurityPolicy> {
+pub(crate) async fn find(client: &Client, text: &str) -> Result<SecurityPolicy> {
     super::find("security policy", "SecurityPolicy", text, get(client, text), async {
         Ok(list_page(client, &NameFilter::exact(text), None, None, 10).await?.nodes)
     })
@@ -171,14 +172,14 @@ pub async fn find(client: &Client, text: &str) -> Result<SecurityPolicy> {
 
 /// Group changes: `set` replaces all groups; `added`/`removed` are deltas.
 #[derive(Debug, Default)]
-pub struct GroupChanges {
-    pub set: Option<Vec<String>>,
-    pub added: Vec<String>,
-    pub removed: Vec<String>,
+pub(crate) struct GroupChanges {
+    pub(crate) set: Option<Vec<String>>,
+    pub(crate) added: Vec<String>,
+    pub(crate) removed: Vec<String>,
 }
 
 impl GroupChanges {
-    pub fn to_vars(&self, id: &str) -> Value {
+    pub(crate) fn to_vars(&self, id: &str) -> Value {
         Vars::new()
             .set("id", id)
             .opt("groupIds", self.set.as_ref())
@@ -189,9 +190,8 @@ impl GroupChanges {
 }
 
 /// Changes the policy's groups; returns the policy as it is afterwards.
-pub async fn update(client: &Client, id: &str, changes: &GroupChanges) -> Result<SecurityPolicy> {
-    use security_policy_update as q;
-    let _: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, changes.to_vars(id)).await?;
+pub(crate) async fn update(client: &Client, id: &str, changes: &GroupChanges) -> Result<SecurityPolicy> {
+    let _ = client.post_vars::<SecurityPolicyUpdate>(changes.to_vars(id)).await?;
     get(client, id).await?.ok_or_else(|| Error::not_found(format!("security policy {id} disappeared")))
 }
 

@@ -24,15 +24,15 @@ type DateTime = Timestamp;
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
-pub struct ServiceAccountList;
+pub(crate) struct ServiceAccountList;
 
 /// A service account as the API answers it: the generated fragment.
-pub type Fields = service_account_list::ServiceAccountFields;
+pub(crate) type Fields = service_account_list::ServiceAccountFields;
 
 /// A service account node: the fragment, its resources and (in `get`) its keys. Resources are an
 /// interface; reading them as [`Ref`]s accepts kinds of resources the schema file does not list.
 #[derive(Debug, Deserialize)]
-pub struct Node {
+pub(crate) struct Node {
     #[serde(flatten)]
     fields: Fields,
     resources: WireConn<Ref>,
@@ -46,7 +46,7 @@ pub struct Node {
     query_path = "graphql/service_account/service_account.graphql",
     response_type = "Node"
 )]
-pub struct ServiceAccountGet;
+pub(crate) struct ServiceAccountGet;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -54,7 +54,7 @@ pub struct ServiceAccountGet;
     query_path = "graphql/service_account/service_account.graphql",
     response_type = "WirePayload<Node>"
 )]
-pub struct ServiceAccountCreate;
+pub(crate) struct ServiceAccountCreate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -62,7 +62,7 @@ pub struct ServiceAccountCreate;
     query_path = "graphql/service_account/service_account.graphql",
     response_type = "WirePayload<Node>"
 )]
-pub struct ServiceAccountUpdate;
+pub(crate) struct ServiceAccountUpdate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -70,34 +70,34 @@ pub struct ServiceAccountUpdate;
     query_path = "graphql/service_account/service_account.graphql",
     response_derives = "Debug"
 )]
-pub struct ServiceAccountDelete;
+pub(crate) struct ServiceAccountDelete;
 
 /// A service account as tgctl shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ServiceAccount {
-    pub id: String,
-    pub name: String,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-    pub resource_count: i64,
+pub(crate) struct ServiceAccount {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) created_at: Timestamp,
+    pub(crate) updated_at: Timestamp,
+    pub(crate) resource_count: i64,
     /// Keys that are active (not revoked, not expired).
-    pub active_key_count: i64,
-    pub key_count: i64,
+    pub(crate) active_key_count: i64,
+    pub(crate) key_count: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub resources: Option<Vec<Ref>>,
+    pub(crate) resources: Option<Vec<Ref>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub keys: Option<Vec<KeySummary>>,
+    pub(crate) keys: Option<Vec<KeySummary>>,
 }
 
 /// A key as listed under its service account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct KeySummary {
-    pub id: String,
-    pub name: String,
-    pub status: KeyStatus,
-    pub expires_at: Option<Timestamp>,
+pub(crate) struct KeySummary {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) status: KeyStatus,
+    pub(crate) expires_at: Option<Timestamp>,
 }
 
 impl ServiceAccount {
@@ -127,7 +127,7 @@ impl From<Node> for ServiceAccount {
 }
 
 /// Maps one node of `ServiceAccountList`.
-pub fn from_list_node(
+pub(crate) fn from_list_node(
     node: service_account_list::ServiceAccountListServiceAccountsEdgesNode,
 ) -> Result<ServiceAccount> {
     let keys = &node.keys;
@@ -142,7 +142,7 @@ pub fn from_list_node(
 }
 
 /// One page of service accounts.
-pub async fn list_page(
+pub(crate) async fn list_page(
     client: &Client,
     filter: &NameFilter,
     after: Option<String>,
@@ -160,7 +160,7 @@ pub async fn list_page(
 }
 
 /// A service account with all its resources and keys (nested connections paged through).
-pub async fn get(client: &Client, id: &str) -> Result<ServiceAccount> {
+pub(crate) async fn get(client: &Client, id: &str) -> Result<ServiceAccount> {
     use service_account_get as q;
     let mut resources_after = None;
     let mut keys_after = None;
@@ -217,7 +217,7 @@ pub async fn get(client: &Client, id: &str) -> Result<ServiceAccount> {
     Ok(account)
 }
 
-pub async fn create(client: &Client, name: &str, resource_ids: Vec<String>) -> Result<ServiceAccount> {
+pub(crate) async fn create(client: &Client, name: &str, resource_ids: Vec<String>) -> Result<ServiceAccount> {
     use service_account_create as q;
     let vars = q::Variables { name: name.to_owned(), resource_ids: (!resource_ids.is_empty()).then_some(resource_ids) };
     let data = client.post::<ServiceAccountCreate>(vars).await?;
@@ -228,7 +228,7 @@ pub async fn create(client: &Client, name: &str, resource_ids: Vec<String>) -> R
     .await
 }
 
-pub async fn update(
+pub(crate) async fn update(
     client: &Client,
     id: &str,
     name: Option<String>,
@@ -247,12 +247,12 @@ pub async fn update(
     super::echoed(client, "serviceAccountUpdate", entity, async { get(client, id).await.map(Some) }).await
 }
 
-pub async fn delete(client: &Client, id: &str) -> Result<()> {
+pub(crate) async fn delete(client: &Client, id: &str) -> Result<()> {
     client.post::<ServiceAccountDelete>(service_account_delete::Variables { id: id.to_owned() }).await.map(|_| ())
 }
 
 /// Turns a service account ID or exact name into a reference.
-pub async fn resolve(client: &Client, name_or_id: &str) -> Result<Ref> {
+pub(crate) async fn resolve(client: &Client, name_or_id: &str) -> Result<Ref> {
     if ids::is_id_of(name_or_id, "ServiceAccount") {
         let account = get_ref(client, name_or_id).await?;
         return Ok(account);

@@ -4,8 +4,6 @@
 //! 365 days, or none); it may be renamed only while active; it may be revoked, and a revoked key
 //! never comes back; it must be revoked (or have expired) before it is deleted.
 
-use std::collections::BTreeMap;
-
 use graphql_client::GraphQLQuery;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -25,15 +23,15 @@ type DateTime = Timestamp;
     query_path = "graphql/service_key/service_key.graphql",
     response_derives = "Debug"
 )]
-pub struct ServiceKeyCreate;
+pub(crate) struct ServiceKeyCreate;
 
 /// A key as the API answers it: the generated fragment.
-pub type Fields = service_key_create::ServiceKeyFields;
+pub(crate) type Fields = service_key_create::ServiceKeyFields;
 
 /// A key read alone: the fragment and its service account.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Node {
+pub(crate) struct Node {
     #[serde(flatten)]
     fields: Fields,
     service_account: Option<Ref>,
@@ -41,7 +39,7 @@ pub struct Node {
 
 /// A service account and a page of its keys.
 #[derive(Debug, Deserialize)]
-pub struct AccountKeys {
+pub(crate) struct AccountKeys {
     id: String,
     name: String,
     keys: WireConn<Fields>,
@@ -53,7 +51,7 @@ pub struct AccountKeys {
     query_path = "graphql/service_key/service_key.graphql",
     response_type = "WireConn<AccountKeys>"
 )]
-pub struct ServiceKeyListAll;
+pub(crate) struct ServiceKeyListAll;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -61,7 +59,7 @@ pub struct ServiceKeyListAll;
     query_path = "graphql/service_key/service_key.graphql",
     response_type = "AccountKeys"
 )]
-pub struct ServiceKeyListOfAccount;
+pub(crate) struct ServiceKeyListOfAccount;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -69,7 +67,7 @@ pub struct ServiceKeyListOfAccount;
     query_path = "graphql/service_key/service_key.graphql",
     response_type = "Node"
 )]
-pub struct ServiceKeyGet;
+pub(crate) struct ServiceKeyGet;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -77,7 +75,7 @@ pub struct ServiceKeyGet;
     query_path = "graphql/service_key/service_key.graphql",
     response_type = "WirePayload<Node>"
 )]
-pub struct ServiceKeyRename;
+pub(crate) struct ServiceKeyRename;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -85,7 +83,7 @@ pub struct ServiceKeyRename;
     query_path = "graphql/service_key/service_key.graphql",
     response_type = "WirePayload<Node>"
 )]
-pub struct ServiceKeyRevoke;
+pub(crate) struct ServiceKeyRevoke;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -93,7 +91,7 @@ pub struct ServiceKeyRevoke;
     query_path = "graphql/service_key/service_key.graphql",
     response_derives = "Debug"
 )]
-pub struct ServiceKeyDelete;
+pub(crate) struct ServiceKeyDelete;
 
 /// ACTIVE, REVOKED or EXPIRED (lower-case in our output and flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
@@ -105,7 +103,7 @@ pub enum KeyStatus {
 }
 
 impl KeyStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             KeyStatus::Active => "active",
             KeyStatus::Revoked => "revoked",
@@ -154,7 +152,7 @@ impl ServiceKey {
     /// An active key whose expiry time has passed by this machine's clock. The API's `status`
     /// is the truth (it decides whether the key works); this clock may be wrong, so it only
     /// adds a hint to messages.
-    pub fn past_expiry(&self, now: Timestamp) -> bool {
+    pub(crate) fn past_expiry(&self, now: Timestamp) -> bool {
         self.status == KeyStatus::Active && self.expires_at.is_some_and(|at| at <= now)
     }
 }
@@ -217,7 +215,7 @@ async fn keys_of(
     Ok((keys, end_cursor, has_next_page))
 }
 
-pub async fn get(client: &Client, id: &str) -> Result<ServiceKey> {
+pub(crate) async fn get(client: &Client, id: &str) -> Result<ServiceKey> {
     let data = client.post::<ServiceKeyGet>(service_key_get::Variables { id: id.to_owned() }).await?;
     let node = data.service_account_key.ok_or_else(|| {
         Error::not_found(format!("no service key with ID {id}")).hint("list them with `tgctl service-key list`")
@@ -261,7 +259,7 @@ pub async fn create(
     Ok(CreatedKey { key, token: secrecy::SecretString::from(token) })
 }
 
-pub async fn rename(client: &Client, id: &str, name: &str) -> Result<ServiceKey> {
+pub(crate) async fn rename(client: &Client, id: &str, name: &str) -> Result<ServiceKey> {
     let data = client
         .post::<ServiceKeyRename>(service_key_rename::Variables { id: id.to_owned(), name: name.to_owned() })
         .await?;
@@ -283,17 +281,12 @@ pub async fn delete(client: &Client, id: &str) -> Result<()> {
 
 /// The service key JSON a headless client reads (`twingate setup --headless`).
 #[derive(Clone, Deserialize)]
-pub struct KeyDocument {
-    pub version: Option<String>,
-    pub network: String,
-    pub service_account_id: String,
-    pub private_key: String,
-    pub key_id: String,
-    pub expires_at: Option<String>,
-    pub login_path: Option<String>,
-    /// Fields we don't know are kept so the document is passed on unchanged.
-    #[serde(flatten)]
-    pub other: BTreeMap<String, serde_json::Value>,
+pub(crate) struct KeyDocument {
+    pub(crate) network: String,
+    pub(crate) service_account_id: String,
+    pub(crate) private_key: String,
+    pub(crate) key_id: String,
+    pub(crate) expires_at: Option<String>,
 }
 
 impl std::fmt::Debug for KeyDocument {
@@ -310,7 +303,7 @@ impl std::fmt::Debug for KeyDocument {
 
 impl KeyDocument {
     /// The key's JSON text, from raw JSON or base64 of it (as CircleCI users store it).
-    pub fn json_text(text: &str) -> Result<String> {
+    pub(crate) fn json_text(text: &str) -> Result<String> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return Err(Error::usage("the service key is empty")
@@ -330,7 +323,7 @@ impl KeyDocument {
 
     /// Parses raw JSON, or base64 of it (as CircleCI users store it). Errors never quote the
     /// input: it is a secret.
-    pub fn parse(text: &str) -> Result<KeyDocument> {
+    pub(crate) fn parse(text: &str) -> Result<KeyDocument> {
         let json = Self::json_text(text)?;
         let value: serde_json::Value = serde_json::from_str(&json).map_err(|e| {
             Error::usage(format!("the service key is not valid JSON (line {}, column {})", e.line(), e.column()))
@@ -371,7 +364,7 @@ impl KeyDocument {
     }
 
     /// The expiry, if the key has one. A malformed date is an error.
-    pub fn expiry(&self) -> Result<Option<Timestamp>> {
+    pub(crate) fn expiry(&self) -> Result<Option<Timestamp>> {
         match self.expires_at.as_deref() {
             None | Some("") => Ok(None),
             Some(text) => text.parse::<Timestamp>().map(Some).map_err(|_| {
@@ -381,7 +374,7 @@ impl KeyDocument {
     }
 
     /// Checks expiry and, when given, that the key belongs to `network`.
-    pub fn validate(&self, now: Timestamp, network: Option<&str>) -> Result<()> {
+    pub(crate) fn validate(&self, now: Timestamp, network: Option<&str>) -> Result<()> {
         if let Some(at) = self.expiry()?
             && at <= now
         {

@@ -28,25 +28,26 @@ use super::answer::{
     Answer, Failure, Interpret, Retry, graphql_answer, no_such_host, outcome_unknown, reqwest_reason, rest_answer,
     send_failure,
 };
-pub use super::answer::{Dialect, parse_retry_after};
+pub(crate) use super::answer::{Dialect, parse_retry_after};
 use super::pacer::{OpKind, Pacer};
 use crate::error::{Error, Kind, Result};
 
-pub use super::log::{LogFn, LogLevel};
+pub(crate) use super::log::LogFn;
+pub use super::log::LogLevel;
 
 /// Timeouts and retry budget.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     /// One HTTP attempt, connect to last byte.
-    pub attempt_timeout: Duration,
+    pub(crate) attempt_timeout: Duration,
     /// All attempts and waits of one request together.
-    pub budget: Duration,
+    pub(crate) budget: Duration,
     /// At most this many attempts of one request, whatever the budget says.
-    pub max_attempts: u32,
+    pub(crate) max_attempts: u32,
     /// Multiplies every wait (tests set 0).
-    pub scale: f64,
-    pub base_delay: Duration,
-    pub max_delay: Duration,
+    pub(crate) scale: f64,
+    pub(crate) base_delay: Duration,
+    pub(crate) max_delay: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -138,13 +139,9 @@ impl Client {
     }
 
     /// The same client, talking to another API (authentication and hints follow).
-    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+    pub(crate) fn with_dialect(mut self, dialect: Dialect) -> Self {
         self.dialect = dialect;
         self
-    }
-
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
     }
 
     /// A notice for the user (stderr, unless --quiet).
@@ -152,12 +149,8 @@ impl Client {
         (self.log)(LogLevel::Info, message);
     }
 
-    pub fn endpoint(&self) -> &reqwest::Url {
-        &self.endpoint
-    }
-
     /// Sends a typed operation.
-    pub async fn post<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData>
+    pub(crate) async fn post<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData>
     where
         Q::Variables: Serialize,
     {
@@ -166,18 +159,20 @@ impl Client {
         self.send_typed(&body, body.operation_name, body.query).await
     }
 
-    /// Sends an operation with hand-built variables: for updates, where an omitted variable leaves
-    /// a field alone and an explicit `null` clears it (generated variables can't say both). Pass
-    /// the generated module's `QUERY` and `OPERATION_NAME`, and its `ResponseData` as `T`.
-    pub async fn post_vars<T: DeserializeOwned>(
-        &self,
-        query: &'static str,
-        operation_name: &'static str,
-        variables: Value,
-    ) -> Result<T> {
-        let query = super::document::operation(query, operation_name);
-        let body = RawBody { query, variables, operation_name };
-        self.send_typed(&body, operation_name, query).await
+    /// Sends operation `Q` with hand-built variables: for updates, where an omitted variable
+    /// leaves a field alone and an explicit `null` clears it (generated variables can't say both).
+    /// The variables are first read as `Q`'s generated `Variables`, so a hand-built one that does
+    /// not fit the operation is caught before anything is sent; what is sent is `variables`.
+    pub(crate) async fn post_vars<Q: GraphQLQuery>(&self, variables: Value) -> Result<Q::ResponseData>
+    where
+        Q::Variables: DeserializeOwned,
+    {
+        let typed: Q::Variables = serde_json::from_value(variables.clone())
+            .map_err(|e| Error::internal(format!("variables that do not fit the operation: {e}")))?;
+        let typed = Q::build_query(typed);
+        let query = super::document::operation(typed.query, typed.operation_name);
+        let body = RawBody { query, variables, operation_name: typed.operation_name };
+        self.send_typed(&body, typed.operation_name, query).await
     }
 
     async fn send_typed<B: Serialize, T: DeserializeOwned>(&self, body: &B, name: &str, query: &str) -> Result<T> {
@@ -189,7 +184,12 @@ impl Client {
     }
 
     /// Sends any document (for `tgctl api`); returns `data`.
-    pub async fn post_document(&self, query: &str, variables: Value, operation_name: Option<&str>) -> Result<Value> {
+    pub(crate) async fn post_document(
+        &self,
+        query: &str,
+        variables: Value,
+        operation_name: Option<&str>,
+    ) -> Result<Value> {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Body<'a> {
@@ -204,7 +204,7 @@ impl Client {
     }
 
     /// Sends a GraphQL body (a query or mutation, as `kind` says); returns `data`.
-    pub async fn execute<B: Serialize>(&self, body: &B, name: &str, kind: OpKind) -> Result<Value> {
+    pub(crate) async fn execute<B: Serialize>(&self, body: &B, name: &str, kind: OpKind) -> Result<Value> {
         let body =
             serde_json::to_vec(body).map_err(|e| Error::internal(format!("cannot encode the request {name}: {e}")))?;
         let request = Outgoing {
@@ -221,7 +221,7 @@ impl Client {
     /// Sends a REST request to `path` under the endpoint (`/actors`, with `query` pairs and an
     /// optional JSON body); returns the whole JSON answer (`Value::Null` for an empty one). GET
     /// is a read; every other method is a write, retried only when provably not processed.
-    pub async fn rest(
+    pub(crate) async fn rest(
         &self,
         method: Method,
         path: &str,
@@ -415,7 +415,7 @@ fn kind_word(kind: OpKind) -> &'static str {
 }
 
 /// "3s", "1m 5s", "250ms".
-pub fn human_duration(d: Duration) -> String {
+pub(crate) fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
         return format!("{ms}ms");

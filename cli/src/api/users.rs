@@ -24,10 +24,10 @@ type DateTime = Timestamp;
     response_derives = "Debug",
     skip_serializing_none
 )]
-pub struct UserCreate;
+pub(crate) struct UserCreate;
 
 /// A user as the API answers it: the generated fragment.
-pub type Fields = user_create::UserFields;
+pub(crate) type Fields = user_create::UserFields;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -37,7 +37,7 @@ pub type Fields = user_create::UserFields;
     variables_derives = "Deserialize",
     skip_serializing_none
 )]
-pub struct UserList;
+pub(crate) struct UserList;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -45,7 +45,16 @@ pub struct UserList;
     query_path = "graphql/user/user.graphql",
     response_type = "WithGroups<Fields>"
 )]
-pub struct UserGet;
+pub(crate) struct UserGet;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/user/user.graphql",
+    response_type = "WirePayload<Fields>",
+    variables_derives = "Deserialize"
+)]
+pub(crate) struct UserDetailsUpdate;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -53,24 +62,16 @@ pub struct UserGet;
     query_path = "graphql/user/user.graphql",
     response_type = "WirePayload<Fields>"
 )]
-pub struct UserDetailsUpdate;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/user/user.graphql",
-    response_type = "WirePayload<Fields>"
-)]
-pub struct UserRoleUpdate;
+pub(crate) struct UserRoleUpdate;
 
 #[derive(GraphQLQuery)]
 #[graphql(schema_path = "graphql/schema.graphql", query_path = "graphql/user/user.graphql", response_derives = "Debug")]
-pub struct UserDelete;
+pub(crate) struct UserDelete;
 
 /// What a user may do in the Admin Console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all(serialize = "kebab-case", deserialize = "SCREAMING_SNAKE_CASE"))]
-pub enum Role {
+pub(crate) enum Role {
     /// Full access to the Admin Console
     Admin,
     /// The Network tab, and read-only access to the rest
@@ -86,7 +87,7 @@ pub enum Role {
 /// Where a user is in their life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all(serialize = "kebab-case", deserialize = "SCREAMING_SNAKE_CASE"))]
-pub enum UserState {
+pub(crate) enum UserState {
     Active,
     Disabled,
     /// Invited, not yet accepted
@@ -96,20 +97,20 @@ pub enum UserState {
 /// A user as tgctl shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct User {
-    pub id: String,
-    pub email: Option<String>,
-    pub first_name: String,
-    pub last_name: String,
-    pub role: Role,
-    pub state: UserState,
+pub(crate) struct User {
+    pub(crate) id: String,
+    pub(crate) email: Option<String>,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) role: Role,
+    pub(crate) state: UserState,
     /// manual, or synced from an identity provider.
-    pub user_type: String,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
+    pub(crate) user_type: String,
+    pub(crate) created_at: Timestamp,
+    pub(crate) updated_at: Timestamp,
     /// Every group the user is in (`get` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<Ref>>,
+    pub(crate) groups: Option<Vec<Ref>>,
 }
 
 impl TryFrom<Fields> for User {
@@ -133,12 +134,12 @@ impl TryFrom<Fields> for User {
 }
 
 impl User {
-    pub fn full_name(&self) -> String {
+    pub(crate) fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name).trim().to_owned()
     }
 
     /// How to name the user in messages: the e-mail address, else the name.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         self.email.clone().unwrap_or_else(|| self.full_name())
     }
 }
@@ -154,16 +155,21 @@ impl Named for User {
 
 /// List filters the API applies.
 #[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub email: NameFilter,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub roles: Vec<Role>,
-    pub states: Vec<UserState>,
+pub(crate) struct Filter {
+    pub(crate) email: NameFilter,
+    pub(crate) first_name: Option<String>,
+    pub(crate) last_name: Option<String>,
+    pub(crate) roles: Vec<Role>,
+    pub(crate) states: Vec<UserState>,
 }
 
 /// One page of users.
-pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, first: i64) -> Result<Page<User>> {
+pub(crate) async fn list_page(
+    client: &Client,
+    filter: &Filter,
+    after: Option<String>,
+    first: i64,
+) -> Result<Page<User>> {
     use user_list as q;
     let roles = filter.roles.iter().map(gen_enum).collect::<Result<Vec<q::UserRole>>>()?;
     let exact = |v: &Option<String>| v.as_deref().map(|v| NameFilter::exact(v).to_input()).transpose();
@@ -188,7 +194,7 @@ pub async fn list_page(client: &Client, filter: &Filter, after: Option<String>, 
 }
 
 /// The user with this ID and all their groups, or `None`.
-pub async fn get(client: &Client, id: &str) -> Result<Option<User>> {
+pub(crate) async fn get(client: &Client, id: &str) -> Result<Option<User>> {
     let data = client.post::<UserGet>(user_get::Variables { id: id.to_owned(), groups_after: None }).await?;
     let Some(node) = data.user else {
         return Ok(None);
@@ -205,7 +211,7 @@ pub async fn get(client: &Client, id: &str) -> Result<Option<User>> {
 }
 
 /// By ID or e-mail address (matched exactly, ignoring case).
-pub async fn find(client: &Client, text: &str) -> Result<User> {
+pub(crate) async fn find(client: &Client, text: &str) -> Result<User> {
     if ids::is_id_of(text, "User") {
         return get(client, text).await?.ok_or_else(|| {
             Error::not_found(format!("no user with ID {text}")).hint("list them with `tgctl user list`")
@@ -230,7 +236,7 @@ pub async fn find(client: &Client, text: &str) -> Result<User> {
 }
 
 /// Invites a user (state PENDING until they accept).
-pub async fn invite(
+pub(crate) async fn invite(
     client: &Client,
     email: &str,
     first_name: Option<String>,
@@ -252,39 +258,38 @@ pub async fn invite(
 
 /// Name and state changes; `None` leaves a field alone.
 #[derive(Debug, Default)]
-pub struct Details {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
+pub(crate) struct Details {
+    pub(crate) first_name: Option<String>,
+    pub(crate) last_name: Option<String>,
     /// ACTIVE or DISABLED.
-    pub active: Option<bool>,
+    pub(crate) active: Option<bool>,
 }
 
 impl Details {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.first_name.is_none() && self.last_name.is_none() && self.active.is_none()
     }
 }
 
-pub async fn update_details(client: &Client, id: &str, details: &Details) -> Result<User> {
-    use user_details_update as q;
+pub(crate) async fn update_details(client: &Client, id: &str, details: &Details) -> Result<User> {
     let vars = Vars::new()
         .set("id", id)
         .opt("firstName", details.first_name.as_ref())
         .opt("lastName", details.last_name.as_ref())
         .opt("state", details.active.map(|a| if a { "ACTIVE" } else { "DISABLED" }));
-    let data: q::ResponseData = client.post_vars(q::QUERY, q::OPERATION_NAME, vars.into_value()).await?;
+    let data = client.post_vars::<UserDetailsUpdate>(vars.into_value()).await?;
     let entity = data.user_details_update.entity.map(User::try_from).transpose()?;
     super::echoed(client, "userDetailsUpdate", entity, get(client, id)).await
 }
 
-pub async fn update_role(client: &Client, id: &str, role: Role) -> Result<User> {
+pub(crate) async fn update_role(client: &Client, id: &str, role: Role) -> Result<User> {
     let vars = user_role_update::Variables { id: id.to_owned(), role: gen_enum(&role)? };
     let data = client.post::<UserRoleUpdate>(vars).await?;
     let entity = data.user_role_update.entity.map(User::try_from).transpose()?;
     super::echoed(client, "userRoleUpdate", entity, get(client, id)).await
 }
 
-pub async fn delete(client: &Client, id: &str) -> Result<()> {
+pub(crate) async fn delete(client: &Client, id: &str) -> Result<()> {
     client.post::<UserDelete>(user_delete::Variables { id: id.to_owned() }).await.map(|_| ())
 }
 

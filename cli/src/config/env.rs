@@ -8,18 +8,18 @@ use std::ffi::OsString;
 
 /// One documented environment variable.
 #[derive(Debug, Clone, Copy)]
-pub struct EnvVar {
-    pub name: &'static str,
-    pub help: &'static str,
+pub(crate) struct EnvVar {
+    pub(crate) name: &'static str,
+    pub(crate) help: &'static str,
     /// Shown in `tgctl help environment` (test-only knobs are hidden).
-    pub documented: bool,
+    pub(crate) documented: bool,
 }
 
 macro_rules! vars {
     ($( $konst:ident = $name:literal, $doc:literal, $documented:literal; )*) => {
         $( pub const $konst: &str = $name; )*
         /// All variables, in the order `tgctl help environment` lists them.
-        pub const VARS: &[EnvVar] = &[ $( EnvVar { name: $name, help: $doc, documented: $documented }, )* ];
+        pub(crate) const VARS: &[EnvVar] = &[ $( EnvVar { name: $name, help: $doc, documented: $documented }, )* ];
     };
 }
 
@@ -100,14 +100,14 @@ pub const SECRETS: &[&str] = &[TWINGATE_API_TOKEN, TWINGATE_SERVICE_KEY, FIREZON
 /// value such as `1e19` or `inf` is refused with one message naming the variable and its range
 /// instead of overflowing a clock later (issue 15, item 7).
 #[derive(Debug, Clone, Copy)]
-pub struct NumericRange {
-    pub name: &'static str,
-    pub min: f64,
-    pub max: f64,
+pub(crate) struct NumericRange {
+    pub(crate) name: &'static str,
+    pub(crate) min: f64,
+    pub(crate) max: f64,
 }
 
 /// The range of every numeric variable (checked by a test: each `number` call site is listed).
-pub const NUMERIC: &[NumericRange] = &[
+pub(crate) const NUMERIC: &[NumericRange] = &[
     NumericRange { name: TGCTL_READS_PER_MINUTE, min: 0.0, max: 100_000.0 },
     NumericRange { name: TGCTL_WRITES_PER_MINUTE, min: 0.0, max: 100_000.0 },
     // An attempt needs some time; a day is far beyond any useful timeout.
@@ -118,7 +118,7 @@ pub const NUMERIC: &[NumericRange] = &[
 ];
 
 /// The range of `name`, if it is a numeric variable.
-pub fn numeric_range(name: &str) -> Option<NumericRange> {
+pub(crate) fn numeric_range(name: &str) -> Option<NumericRange> {
     NUMERIC.iter().copied().find(|r| r.name == name)
 }
 
@@ -128,18 +128,18 @@ fn fmt_bound(v: f64) -> String {
 
 /// A snapshot of the environment, taken once at start-up (tests build one from a map).
 #[derive(Debug, Clone, Default)]
-pub struct Env {
+pub(crate) struct Env {
     values: BTreeMap<&'static str, String>,
 }
 
 impl Env {
     /// Reads every registered variable from the process environment.
     #[allow(clippy::disallowed_methods)] // the one reader of the process environment (clippy.toml)
-    pub fn from_process() -> Self {
+    pub(crate) fn from_process() -> Self {
         Self::from_lookup(|name| std::env::var_os(name))
     }
 
-    pub fn from_lookup(mut lookup: impl FnMut(&str) -> Option<OsString>) -> Self {
+    pub(crate) fn from_lookup(mut lookup: impl FnMut(&str) -> Option<OsString>) -> Self {
         let values = VARS
             .iter()
             .filter_map(|v| {
@@ -151,19 +151,19 @@ impl Env {
     }
 
     /// The value, if set and not empty.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         debug_assert!(VARS.iter().any(|v| v.name == name), "unregistered env var {name}");
         self.values.get(name).map(String::as_str).filter(|v| !v.is_empty())
     }
 
     /// True when the variable is set to something other than empty, `0` or `false`.
-    pub fn flag(&self, name: &str) -> bool {
+    pub(crate) fn flag(&self, name: &str) -> bool {
         self.get(name).is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "no"))
     }
 
     /// A number within the variable's registered range ([`NUMERIC`]), or `Err` with one message
     /// naming the variable and its range (NaN, infinities and overflowing values included).
-    pub fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, String> {
+    pub(crate) fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, String> {
         let Some(raw) = self.get(name) else { return Ok(None) };
         let range = numeric_range(name);
         debug_assert!(range.is_some(), "numeric env var {name} has no range in NUMERIC");
@@ -183,16 +183,17 @@ impl Env {
         trimmed.parse::<T>().map(Some).map_err(|_| bad())
     }
 
-    pub fn in_github_actions(&self) -> bool {
+    pub(crate) fn in_github_actions(&self) -> bool {
         self.get(GITHUB_ACTIONS) == Some("true")
     }
 
-    pub fn in_ci(&self) -> bool {
+    pub(crate) fn in_ci(&self) -> bool {
         self.flag(CI) || self.in_github_actions()
     }
 
     /// Builds an environment for tests.
-    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.values.insert(name, value.into());
         self
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::error::{Error, Kind, Result};
 
 /// Creates `dir` (and parents) readable only by the user.
-pub fn private_dir(dir: &Path) -> Result<()> {
+pub(crate) fn private_dir(dir: &Path) -> Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -21,7 +21,7 @@ pub fn private_dir(dir: &Path) -> Result<()> {
 /// directory itself (opened with `O_NOFOLLOW`, checked with `fstat`): a symbolic link, another
 /// user's directory or one others may write to is refused (issue 15, item 1). On a shared
 /// machine another user can create `$TMPDIR/tgctl-<uid>` first and fill it with a crafted state.
-pub fn verify_private_dir(dir: &Path) -> Result<()> {
+pub(crate) fn verify_private_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -72,7 +72,7 @@ pub fn verify_private_dir(dir: &Path) -> Result<()> {
 /// is never minted for a file it cannot go to: nothing there is fine; a regular file (or a link
 /// to one) needs `replace`; a dangling link, a directory, a FIFO, a device or a socket is refused
 /// even with --force (renaming over a device node would replace it with a regular file).
-pub fn check_secret_target(path: &Path, replace: bool) -> Result<()> {
+pub(crate) fn check_secret_target(path: &Path, replace: bool) -> Result<()> {
     let shown = path.display();
     let meta = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
@@ -128,7 +128,7 @@ fn file_kind(ft: &std::fs::FileType) -> &'static str {
 /// Writes `bytes` to `path` with mode 0600. Never opens an existing file for writing: the
 /// content goes to a new temp file in the same directory, which is then renamed over `path`
 /// (only when `replace` is true; otherwise an existing `path` is an error and nothing changes).
-pub fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<()> {
+pub(crate) fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     check_secret_target(path, replace)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -165,7 +165,7 @@ pub fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<()
 /// Takes the exclusive lock of a config dir (`.lock`, 0600), held until the file is dropped:
 /// every read-modify-write of config.toml and credentials.toml happens under it (issue 15,
 /// item 11). Blocks while another tgctl holds it; the lock goes with the process.
-pub fn lock_dir(dir: &Path) -> Result<std::fs::File> {
+pub(crate) fn lock_dir(dir: &Path) -> Result<std::fs::File> {
     let path = dir.join(".lock");
     let mut options = std::fs::OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
@@ -180,7 +180,7 @@ pub fn lock_dir(dir: &Path) -> Result<std::fs::File> {
 }
 
 /// The numeric user ID (for per-user temp directories).
-pub fn user_id() -> u32 {
+pub(crate) fn user_id() -> u32 {
     #[cfg(unix)]
     {
         nix::unistd::getuid().as_raw()

@@ -12,7 +12,7 @@ fn entry(profile: &str) -> Result<keyring::Entry, String> {
 }
 
 #[cfg(feature = "os-keyring")]
-pub fn get(profile: &str) -> Result<Option<SecretString>, String> {
+pub(crate) fn get(profile: &str) -> Result<Option<SecretString>, String> {
     match entry(profile)?.get_password() {
         Ok(p) => Ok(Some(SecretString::from(p))),
         Err(keyring::Error::NoEntry) => Ok(None),
@@ -21,7 +21,7 @@ pub fn get(profile: &str) -> Result<Option<SecretString>, String> {
 }
 
 #[cfg(feature = "os-keyring")]
-pub fn set(profile: &str, token: &SecretString) -> Result<(), String> {
+pub(crate) fn set(profile: &str, token: &SecretString) -> Result<(), String> {
     let entry = entry(profile)?;
     entry.set_password(secrecy::ExposeSecret::expose_secret(token)).map_err(|e| e.to_string())?;
     // Read back: some backends accept a write they cannot keep.
@@ -32,7 +32,7 @@ pub fn set(profile: &str, token: &SecretString) -> Result<(), String> {
 }
 
 #[cfg(feature = "os-keyring")]
-pub fn delete(profile: &str) -> Result<bool, String> {
+pub(crate) fn delete(profile: &str) -> Result<bool, String> {
     match entry(profile)?.delete_credential() {
         Ok(()) => Ok(true),
         Err(keyring::Error::NoEntry) => Ok(false),
@@ -41,16 +41,16 @@ pub fn delete(profile: &str) -> Result<bool, String> {
 }
 
 #[cfg(not(feature = "os-keyring"))]
-pub fn get(_profile: &str) -> Result<Option<SecretString>, String> {
+pub(crate) fn get(_profile: &str) -> Result<Option<SecretString>, String> {
     Ok(None)
 }
 
 #[cfg(not(feature = "os-keyring"))]
-pub fn set(_profile: &str, _token: &SecretString) -> Result<(), String> {
+pub(crate) fn set(_profile: &str, _token: &SecretString) -> Result<(), String> {
     Err("built without the os-keyring feature".to_owned())
 }
 
 #[cfg(not(feature = "os-keyring"))]
-pub fn delete(_profile: &str) -> Result<bool, String> {
+pub(crate) fn delete(_profile: &str) -> Result<bool, String> {
     Ok(false)
 }

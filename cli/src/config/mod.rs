@@ -7,7 +7,7 @@
 //! `TWINGATE_API_TOKEN`, then the profile's token in the OS keyring, then the profile's token in
 //! `credentials.toml`. `tgctl auth status` says where each value came from.
 
-pub mod env;
+pub(crate) mod env;
 mod files;
 mod keyring_store;
 mod precedence;
@@ -20,17 +20,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::pacer::Limits;
 use crate::error::{Error, Kind, Result};
-pub use env::Env;
-pub use files::{check_secret_target, private_dir, write_private_file};
-pub use precedence::{Origin, Target, profile_origin, target};
+pub(crate) use env::Env;
+pub(crate) use files::{check_secret_target, private_dir, write_private_file};
+pub(crate) use precedence::{Origin, profile_origin, target};
 
-pub const DEFAULT_PROFILE: &str = "default";
-pub const DEFAULT_BASE_DOMAIN: &str = "twingate.com";
+pub(crate) const DEFAULT_PROFILE: &str = "default";
+pub(crate) const DEFAULT_BASE_DOMAIN: &str = "twingate.com";
 
 /// Where a profile's token is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum TokenStore {
+pub(crate) enum TokenStore {
     Keyring,
     File,
 }
@@ -38,7 +38,7 @@ pub enum TokenStore {
 /// The service a profile (or `--provider`, or `TGCTL_PROVIDER`) manages and connects through.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
-pub enum ProviderKind {
+pub(crate) enum ProviderKind {
     /// Twingate: the GraphQL Admin API and the Twingate headless client.
     #[default]
     Twingate,
@@ -48,7 +48,7 @@ pub enum ProviderKind {
 
 impl ProviderKind {
     /// Its name, as `--provider` takes it.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ProviderKind::Twingate => "twingate",
             ProviderKind::Firezone => "firezone",
@@ -56,7 +56,7 @@ impl ProviderKind {
     }
 
     /// A name as `--provider`, `TGCTL_PROVIDER` and the state file give it (any case).
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         use clap::ValueEnum;
         Self::from_str(text.trim(), true).ok()
     }
@@ -65,33 +65,33 @@ impl ProviderKind {
 /// One profile of `config.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Profile {
+pub(crate) struct Profile {
     /// `twingate` (default) or `firezone`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub provider: Option<ProviderKind>,
+    pub(crate) provider: Option<ProviderKind>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub network: Option<String>,
+    pub(crate) network: Option<String>,
     /// A full GraphQL endpoint (the emulator's), instead of a network; with `provider =
     /// "firezone"`, Firezone's API base URL.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_url: Option<String>,
+    pub(crate) api_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_store: Option<TokenStore>,
+    pub(crate) token_store: Option<TokenStore>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reads_per_minute: Option<u32>,
+    pub(crate) reads_per_minute: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub writes_per_minute: Option<u32>,
+    pub(crate) writes_per_minute: Option<u32>,
 }
 
 /// `config.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     /// The profile used when none is named.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile: Option<String>,
+    pub(crate) profile: Option<String>,
     #[serde(default)]
-    pub profiles: BTreeMap<String, Profile>,
+    pub(crate) profiles: BTreeMap<String, Profile>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -114,7 +114,7 @@ impl std::fmt::Debug for StoredToken {
 /// Where the token in use came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
-pub enum TokenSource {
+pub(crate) enum TokenSource {
     Env { variable: String },
     Keyring,
     File { path: PathBuf },
@@ -132,9 +132,9 @@ impl std::fmt::Display for TokenSource {
 
 /// The configuration directory and its files.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     dir: PathBuf,
-    pub file: ConfigFile,
+    pub(crate) file: ConfigFile,
     /// The file as it was read: `save` writes only what this process changed since, onto what is
     /// on disk then (issue 15, item 11).
     loaded: ConfigFile,
@@ -142,7 +142,7 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn load(env: &Env) -> Result<Self> {
+    pub(crate) fn load(env: &Env) -> Result<Self> {
         let dir = config_dir(env)?;
         let path = dir.join("config.toml");
         let file = match std::fs::read_to_string(&path) {
@@ -156,27 +156,27 @@ impl Config {
         Ok(Self { dir, loaded: file.clone(), file, env: env.clone() })
     }
 
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
-    pub fn config_path(&self) -> PathBuf {
+    pub(crate) fn config_path(&self) -> PathBuf {
         self.dir.join("config.toml")
     }
 
-    pub fn credentials_path(&self) -> PathBuf {
+    pub(crate) fn credentials_path(&self) -> PathBuf {
         self.dir.join("credentials.toml")
     }
 
     /// The profile name in effect: --profile / TGCTL_PROFILE, else the file's default.
-    pub fn profile_name(&self, flag: Option<&str>) -> String {
+    pub(crate) fn profile_name(&self, flag: Option<&str>) -> String {
         flag.map(str::to_owned)
             .or_else(|| self.env.get(env::TGCTL_PROFILE).map(str::to_owned))
             .or_else(|| self.file.profile.clone())
             .unwrap_or_else(|| DEFAULT_PROFILE.to_owned())
     }
 
-    pub fn profile(&self, name: &str) -> Profile {
+    pub(crate) fn profile(&self, name: &str) -> Profile {
         self.file.profiles.get(name).cloned().unwrap_or_default()
     }
 
@@ -184,7 +184,7 @@ impl Config {
     /// applies only the profiles (and default) this process changed, and replaces the file
     /// atomically (temp file + rename): concurrent `auth login`s to different profiles all keep
     /// theirs (issue 15, item 11).
-    pub fn save(&self) -> Result<()> {
+    pub(crate) fn save(&self) -> Result<()> {
         private_dir(&self.dir)?;
         let _lock = files::lock_dir(&self.dir)?;
         let path = self.config_path();
@@ -215,7 +215,7 @@ impl Config {
     }
 
     /// Reads a token stored for `profile` (keyring or file, as the profile says).
-    pub fn stored_token(&self, profile: &str) -> Result<Option<(SecretString, TokenSource)>> {
+    pub(crate) fn stored_token(&self, profile: &str) -> Result<Option<(SecretString, TokenSource)>> {
         let store = self.profile(profile).token_store;
         if store == Some(TokenStore::Keyring) && !self.env.flag(env::TGCTL_NO_KEYRING) {
             match keyring_store::get(profile) {
@@ -240,7 +240,7 @@ impl Config {
     }
 
     /// Stores a token: in the OS keyring when one works (unless disabled), else in a 0600 file.
-    pub fn store_token(&mut self, profile: &str, token: &SecretString) -> Result<TokenSource> {
+    pub(crate) fn store_token(&mut self, profile: &str, token: &SecretString) -> Result<TokenSource> {
         let use_keyring = !self.env.flag(env::TGCTL_NO_KEYRING);
         let source = if use_keyring && keyring_store::set(profile, token).is_ok() {
             self.remove_file_token(profile)?;
@@ -265,7 +265,7 @@ impl Config {
     }
 
     /// Forgets a profile's token wherever it is kept. Returns whether anything was removed.
-    pub fn remove_token(&mut self, profile: &str) -> Result<bool> {
+    pub(crate) fn remove_token(&mut self, profile: &str) -> Result<bool> {
         let mut removed = false;
         if self.profile(profile).token_store == Some(TokenStore::Keyring) && !self.env.flag(env::TGCTL_NO_KEYRING) {
             removed |= keyring_store::delete(profile).unwrap_or(false);
@@ -321,7 +321,7 @@ fn config_dir(env: &Env) -> Result<PathBuf> {
 /// A directory for runtime state (pacer log, connect state): `$TGCTL_STATE_DIR`, else
 /// `$XDG_RUNTIME_DIR/tgctl`, else a per-user directory under the temp dir. Created 0700; used
 /// only when it is this user's, not a symbolic link and not writable by others.
-pub fn state_dir(env: &Env) -> Result<PathBuf> {
+pub(crate) fn state_dir(env: &Env) -> Result<PathBuf> {
     let dir = if let Some(d) = env.get(env::TGCTL_STATE_DIR) {
         PathBuf::from(d)
     } else if let Some(d) = env.get(env::XDG_RUNTIME_DIR) {
@@ -336,18 +336,18 @@ pub fn state_dir(env: &Env) -> Result<PathBuf> {
 
 /// The resolved endpoint, token and pacing for a command that talks to the API.
 #[derive(Debug)]
-pub struct Session {
-    pub profile: String,
-    pub endpoint: reqwest::Url,
+pub(crate) struct Session {
+    pub(crate) profile: String,
+    pub(crate) endpoint: reqwest::Url,
     /// The network name, when the endpoint came from one.
-    pub network: Option<String>,
-    pub token: SecretString,
-    pub source: TokenSource,
-    pub limits: Limits,
+    pub(crate) network: Option<String>,
+    pub(crate) token: SecretString,
+    pub(crate) source: TokenSource,
+    pub(crate) limits: Limits,
 }
 
 /// Accepts `acme` or `acme.twingate.com`; returns `acme`.
-pub fn normalize_network(raw: &str, base: &str) -> Result<String> {
+pub(crate) fn normalize_network(raw: &str, base: &str) -> Result<String> {
     let lower = raw.trim().trim_start_matches("https://").trim_end_matches('/').to_ascii_lowercase();
     let name = lower.strip_suffix(&format!(".{base}")).unwrap_or(&lower).to_owned();
     let valid = !name.is_empty()
@@ -372,12 +372,12 @@ fn parse_url(url: &str, what: &str) -> Result<reqwest::Url> {
 }
 
 /// Firezone's API by default.
-pub const FIREZONE_API_URL: &str = "https://api.firezone.dev";
+pub(crate) const FIREZONE_API_URL: &str = "https://api.firezone.dev";
 
 /// Firezone's REST API base: `FIREZONE_API_URL` (a `ws://`/`wss://` URL, which the headless
 /// client reads from the same variable, is taken as `http://`/`https://`), else the profile's
 /// `api_url`, else <https://api.firezone.dev>.
-pub fn firezone_endpoint(env: &Env, profile: &Profile) -> Result<reqwest::Url> {
+pub(crate) fn firezone_endpoint(env: &Env, profile: &Profile) -> Result<reqwest::Url> {
     let (raw, what) = match env.get(env::FIREZONE_API_URL) {
         Some(u) => (u.to_owned(), env::FIREZONE_API_URL),
         None => match &profile.api_url {
@@ -399,7 +399,7 @@ pub fn firezone_endpoint(env: &Env, profile: &Profile) -> Result<reqwest::Url> {
 /// account, shared by reads and writes; reference notes §4.5), so the defaults split 60 a minute
 /// between reads and writes. `TGCTL_READS_PER_MINUTE` / `TGCTL_WRITES_PER_MINUTE` and the
 /// profile override them as for Twingate.
-pub fn firezone_limits(env: &Env, profile: &Profile) -> Result<Limits> {
+pub(crate) fn firezone_limits(env: &Env, profile: &Profile) -> Result<Limits> {
     let reads = env.number::<u32>(env::TGCTL_READS_PER_MINUTE).map_err(Error::usage)?;
     let writes = env.number::<u32>(env::TGCTL_WRITES_PER_MINUTE).map_err(Error::usage)?;
     Ok(Limits {
@@ -409,7 +409,7 @@ pub fn firezone_limits(env: &Env, profile: &Profile) -> Result<Limits> {
 }
 
 /// Pacing from the environment, else the profile, else the API's documented limits.
-pub fn limits(env: &Env, profile: &Profile) -> Result<Limits> {
+pub(crate) fn limits(env: &Env, profile: &Profile) -> Result<Limits> {
     let default = Limits::default();
     let reads = env.number::<u32>(env::TGCTL_READS_PER_MINUTE).map_err(Error::usage)?;
     let writes = env.number::<u32>(env::TGCTL_WRITES_PER_MINUTE).map_err(Error::usage)?;

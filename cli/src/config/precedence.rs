@@ -26,7 +26,7 @@ use crate::error::{Error, Kind, Result};
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
-pub enum Origin {
+pub(crate) enum Origin {
     Flag {
         flag: String,
     },
@@ -72,13 +72,13 @@ impl Origin {
 
 /// The API endpoint and network name in effect, each with its origin.
 #[derive(Debug, Clone)]
-pub struct Target {
-    pub endpoint: reqwest::Url,
-    pub endpoint_origin: Origin,
-    pub network: Option<String>,
-    pub network_origin: Option<Origin>,
+pub(crate) struct Target {
+    pub(crate) endpoint: reqwest::Url,
+    pub(crate) endpoint_origin: Origin,
+    pub(crate) network: Option<String>,
+    pub(crate) network_origin: Option<Origin>,
     /// What the profile says that a flag or the environment overrides, one line each.
-    pub overridden: Vec<String>,
+    pub(crate) overridden: Vec<String>,
 }
 
 /// One level of the order: what it says about the endpoint.
@@ -89,7 +89,7 @@ struct Level {
 
 /// Resolves the endpoint and the network name from `--network`, the environment and the
 /// profile `profile_name` (whose content is `profile`).
-pub fn target(env: &Env, network_flag: Option<&str>, profile_name: &str, profile: &Profile) -> Result<Target> {
+pub(crate) fn target(env: &Env, network_flag: Option<&str>, profile_name: &str, profile: &Profile) -> Result<Target> {
     let levels = [
         Level { url: None, network: network_flag.map(|n| (n.to_owned(), Origin::flag("--network"))) },
         Level {
@@ -136,7 +136,7 @@ pub fn target(env: &Env, network_flag: Option<&str>, profile_name: &str, profile
 
 /// The profile in effect and where its name came from: `--profile`, `TGCTL_PROFILE`, the
 /// `profile` key of config.toml, or the default name.
-pub fn profile_origin(env: &Env, flag: Option<&str>, file_default: Option<&str>) -> Origin {
+pub(crate) fn profile_origin(env: &Env, flag: Option<&str>, file_default: Option<&str>) -> Origin {
     if flag.is_some() {
         Origin::flag("--profile")
     } else if env.get(env::TGCTL_PROFILE).is_some() {

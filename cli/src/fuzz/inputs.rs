@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::{CANARY, check_error, config, edits, mutate};
-use crate::api::OpKind;
+use crate::api::pacer::OpKind;
 use crate::api::service_keys::KeyDocument;
 use crate::commands::api::{FieldValue, split_field, typed_value};
 use crate::connect::secret::Masker;

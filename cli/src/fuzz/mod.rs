@@ -31,18 +31,18 @@ use serde_json::Value;
 use crate::error::Error;
 
 /// Secret material planted in generated keys and tokens; no error may contain it.
-pub const CANARY: &str = "FUZZCANARYPRIVATEKEY0123456789";
+pub(crate) const CANARY: &str = "FUZZCANARYPRIVATEKEY0123456789";
 
 /// Cases per target: `PROPTEST_CASES`, else `default`.
 #[allow(clippy::disallowed_methods)] // proptest's own knob, read by the test harness, not by tgctl
-pub fn config(default: u32) -> Config {
+pub(crate) fn config(default: u32) -> Config {
     let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default);
     Config { cases, failure_persistence: None, ..Config::default() }
 }
 
 /// The error promises: a one-line message and hint, no canary, no control characters.
 #[track_caller]
-pub fn check_error(e: &Error, secrets: &[&str]) {
+pub(crate) fn check_error(e: &Error, secrets: &[&str]) {
     for text in std::iter::once(&e.message).chain(e.hint.iter()) {
         assert!(!text.contains(['\n', '\r']), "an error is one line: {text:?}");
         assert!(!text.chars().any(|c| c.is_control() && c != '\t'), "control character in {text:?}");
@@ -55,7 +55,7 @@ pub fn check_error(e: &Error, secrets: &[&str]) {
 }
 
 /// Any JSON value, nested a few levels.
-pub fn any_json() -> impl Strategy<Value = Value> {
+pub(crate) fn any_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
@@ -73,7 +73,7 @@ pub fn any_json() -> impl Strategy<Value = Value> {
 }
 
 /// Strings that parsers meet: empty, words the API uses, dates, IDs, numbers, odd characters.
-pub fn interesting_string() -> impl Strategy<Value = String> {
+pub(crate) fn interesting_string() -> impl Strategy<Value = String> {
     prop_oneof![
         3 => ".{0,24}",
         1 => Just(String::new()),
@@ -88,7 +88,7 @@ pub fn interesting_string() -> impl Strategy<Value = String> {
 }
 
 /// Every JSON pointer into `value` (the root excluded).
-pub fn pointers(value: &Value) -> Vec<String> {
+pub(crate) fn pointers(value: &Value) -> Vec<String> {
     fn walk(v: &Value, at: String, out: &mut Vec<String>) {
         match v {
             Value::Object(m) => {
@@ -116,13 +116,13 @@ pub fn pointers(value: &Value) -> Vec<String> {
 /// One change to a JSON document: at the `n`th pointer (modulo their number), remove the
 /// value, replace it with null, or with another value.
 #[derive(Debug, Clone)]
-pub enum Edit {
+pub(crate) enum Edit {
     Remove(usize),
     Null(usize),
     Replace(usize, Value),
 }
 
-pub fn edits() -> impl Strategy<Value = Vec<Edit>> {
+pub(crate) fn edits() -> impl Strategy<Value = Vec<Edit>> {
     let edit = prop_oneof![
         any::<usize>().prop_map(Edit::Remove),
         any::<usize>().prop_map(Edit::Null),
@@ -132,7 +132,7 @@ pub fn edits() -> impl Strategy<Value = Vec<Edit>> {
 }
 
 /// Applies edits to a copy of `value` (shaped like the real thing, broken in a few places).
-pub fn mutate(value: &Value, edits: &[Edit]) -> Value {
+pub(crate) fn mutate(value: &Value, edits: &[Edit]) -> Value {
     let mut v = value.clone();
     for edit in edits {
         let ptrs = pointers(&v);

@@ -17,8 +17,9 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{CANARY, any_json, check_error, config, edits, interesting_string, mutate};
+use crate::api::pacer::Limits;
 use crate::api::transport::LogLevel;
-use crate::api::{Client, ClientOptions, Limits, Pacer, RetryPolicy};
+use crate::api::{Client, ClientOptions, Pacer, RetryPolicy};
 use crate::error::Result;
 
 fn fixtures() -> &'static serde_json::Map<String, Value> {

@@ -4,31 +4,31 @@ use jiff::Timestamp;
 
 /// Cell formatting for one output: TTY (relative times, short) or not (RFC 3339, full).
 #[derive(Debug, Clone)]
-pub struct Fmt {
+pub(crate) struct Fmt {
     tty: bool,
     now: Timestamp,
 }
 
 impl Fmt {
-    pub fn new(tty: bool) -> Self {
+    pub(crate) fn new(tty: bool) -> Self {
         Self { tty, now: Timestamp::now() }
     }
 
-    pub fn is_tty(&self) -> bool {
+    pub(crate) fn is_tty(&self) -> bool {
         self.tty
     }
 
-    pub fn time(&self, t: &Timestamp) -> String {
+    pub(crate) fn time(&self, t: &Timestamp) -> String {
         if self.tty { relative_time(*t, self.now) } else { t.to_string() }
     }
 
     /// A time or a word for its absence.
-    pub fn opt_time(&self, t: Option<&Timestamp>, none: &str) -> String {
+    pub(crate) fn opt_time(&self, t: Option<&Timestamp>, none: &str) -> String {
         t.map_or_else(|| none.to_owned(), |t| self.time(t))
     }
 
     /// A boolean: yes/no on a terminal, true/false for scripts.
-    pub fn yes_no(&self, b: bool) -> String {
+    pub(crate) fn yes_no(&self, b: bool) -> String {
         match (self.tty, b) {
             (true, true) => "yes".to_owned(),
             (true, false) => "no".to_owned(),
@@ -37,17 +37,17 @@ impl Fmt {
     }
 
     /// A list of values, or a word for none.
-    pub fn list(&self, items: &[String], none: &str) -> String {
+    pub(crate) fn list(&self, items: &[String], none: &str) -> String {
         if items.is_empty() { none.to_owned() } else { items.join(", ") }
     }
 
-    pub fn opt(&self, v: Option<&str>) -> String {
+    pub(crate) fn opt(&self, v: Option<&str>) -> String {
         v.map_or_else(|| if self.tty { "-".to_owned() } else { String::new() }, str::to_owned)
     }
 }
 
 /// "3 days ago", "in 29 days", "just now".
-pub fn relative_time(t: Timestamp, now: Timestamp) -> String {
+pub(crate) fn relative_time(t: Timestamp, now: Timestamp) -> String {
     let secs = t.as_second() - now.as_second();
     let (future, abs) = (secs > 0, secs.unsigned_abs());
     let text = match abs {
@@ -93,7 +93,7 @@ mod tests {
 /// holding ESC or BEL must not drive the terminal. `\n` and `\t` are kept when `keep_layout`
 /// (a multi-line message), escaped otherwise (a table cell). JSON output never goes through here:
 /// serde escapes control characters and keeps the value exact.
-pub fn escape_controls(text: &str, keep_layout: bool) -> std::borrow::Cow<'_, str> {
+pub(crate) fn escape_controls(text: &str, keep_layout: bool) -> std::borrow::Cow<'_, str> {
     let is_bad = |c: char| c.is_control() && !(keep_layout && matches!(c, '\n' | '\t'));
     if !text.chars().any(is_bad) {
         return std::borrow::Cow::Borrowed(text);

@@ -28,8 +28,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use format::{Fmt, escape_controls, relative_time};
-pub use progress::Progress;
+pub(crate) use format::{Fmt, escape_controls};
+pub(crate) use progress::Progress;
 
 use crate::api::transport::{LogFn, LogLevel};
 use crate::config::env::{self, Env};
@@ -37,7 +37,7 @@ use crate::error::{Error, Kind, Result};
 
 /// `-o/--output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// Aligned table on a terminal, tab-separated values otherwise.
     Table,
     /// JSON (an array for lists).
@@ -50,7 +50,7 @@ pub enum Format {
 
 /// `-o/--output` as typed: the formats, plus `wide` (a table with IDs and names whole).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputArg {
+pub(crate) enum OutputArg {
     /// Aligned table on a terminal (IDs shortened, long names cut to fit), tab-separated values otherwise.
     Table,
     /// A table with full IDs and names, however wide.
@@ -65,7 +65,7 @@ pub enum OutputArg {
 
 impl OutputArg {
     /// The format, and whether tables are wide.
-    pub fn format(self) -> (Format, bool) {
+    pub(crate) fn format(self) -> (Format, bool) {
         match self {
             OutputArg::Table => (Format::Table, false),
             OutputArg::Wide => (Format::Table, true),
@@ -78,14 +78,14 @@ impl OutputArg {
 
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,
 }
 
 /// A value the printer can show as a row of a table or a list of fields.
-pub trait Tabular: Serialize {
+pub(crate) trait Tabular: Serialize {
     /// Column headers of list tables.
     fn headers() -> &'static [&'static str];
     /// One cell per header.
@@ -100,7 +100,7 @@ pub trait Tabular: Serialize {
 
 /// How output is formatted, decided once at start-up.
 #[derive(Debug, Clone)]
-pub struct Printer {
+pub(crate) struct Printer {
     format: Format,
     out_tty: bool,
     err_tty: bool,
@@ -115,7 +115,7 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(format: Format, color: ColorChoice, quiet: bool, verbose: u8, env: &Env) -> Self {
+    pub(crate) fn new(format: Format, color: ColorChoice, quiet: bool, verbose: u8, env: &Env) -> Self {
         let forced = env.flag(env::TGCTL_FORCE_TTY);
         let out_tty = forced || std::io::stdout().is_terminal();
         let err_tty = forced || std::io::stderr().is_terminal();
@@ -150,32 +150,24 @@ impl Printer {
     }
 
     /// Tables with full IDs and names (`-o wide`, `--wide`).
-    pub fn with_wide(mut self, wide: bool) -> Self {
+    pub(crate) fn with_wide(mut self, wide: bool) -> Self {
         self.wide = wide;
         self
     }
 
-    pub fn format(&self) -> Format {
+    pub(crate) fn format(&self) -> Format {
         self.format
     }
 
-    pub fn stdout_is_tty(&self) -> bool {
+    pub(crate) fn stdout_is_tty(&self) -> bool {
         self.out_tty
     }
 
-    pub fn stderr_is_tty(&self) -> bool {
-        self.err_tty
-    }
-
-    pub fn is_quiet(&self) -> bool {
+    pub(crate) fn is_quiet(&self) -> bool {
         self.quiet
     }
 
-    pub fn in_ci(&self) -> bool {
-        self.ci
-    }
-
-    pub fn fmt(&self) -> Fmt {
+    pub(crate) fn fmt(&self) -> Fmt {
         Fmt::new(self.out_tty)
     }
 
@@ -190,7 +182,7 @@ impl Printer {
     // ---- stderr -------------------------------------------------------------------------------
 
     /// A notice for people (suppressed by -q).
-    pub fn info(&self, message: &str) {
+    pub(crate) fn info(&self, message: &str) {
         let message = escape_controls(message, true);
         if !self.quiet {
             err_line!("{message}");
@@ -198,7 +190,7 @@ impl Printer {
     }
 
     /// A change was made (suppressed by -q).
-    pub fn success(&self, message: &str) {
+    pub(crate) fn success(&self, message: &str) {
         let message = escape_controls(message, true);
         if !self.quiet {
             let mark = if self.err_tty { self.paint("✓", |s| s.green()) } else { String::new() };
@@ -206,7 +198,7 @@ impl Printer {
         }
     }
 
-    pub fn warn(&self, message: &str) {
+    pub(crate) fn warn(&self, message: &str) {
         let message = escape_controls(message, true);
         if self.github_actions {
             err_line!("::warning::{message}");
@@ -216,7 +208,7 @@ impl Printer {
     }
 
     /// Shown with -v.
-    pub fn debug(&self, message: &str) {
+    pub(crate) fn debug(&self, message: &str) {
         let message = escape_controls(message, true);
         if self.verbose > 0 {
             err_line!("{} {message}", self.paint("debug:", |s| s.dim()));
@@ -225,7 +217,7 @@ impl Printer {
 
     /// Registers a secret with GitHub Actions so the runner masks it in logs. Must be called
     /// before anything else could print the secret. Every line (and the whole) is masked.
-    pub fn mask(&self, secret: &str) {
+    pub(crate) fn mask(&self, secret: &str) {
         if !self.github_actions || secret.is_empty() {
             return;
         }
@@ -243,7 +235,7 @@ impl Printer {
 
     /// The log sink given to the API client. Control characters are made visible (issue 15,
     /// item 10): a log line can quote an API answer.
-    pub fn log_fn(&self) -> LogFn {
+    pub(crate) fn log_fn(&self) -> LogFn {
         let quiet = self.quiet;
         let verbose = self.verbose;
         let color = self.err_color;
@@ -275,7 +267,7 @@ impl Printer {
     }
 
     /// Renders an error once, at the top (`main`).
-    pub fn error(&self, error: &Error) {
+    pub(crate) fn error(&self, error: &Error) {
         if error.kind == Kind::BrokenPipe {
             return;
         }
@@ -304,21 +296,27 @@ impl Printer {
         }
     }
 
+    /// Spinners only at a terminal, and not in CI (`CI` or `GITHUB_ACTIONS` set): some CI
+    /// systems run steps on a pty (CircleCI does), where a spinner would fill the log.
+    fn spinners(&self) -> bool {
+        self.err_tty && !self.quiet && !self.ci
+    }
+
     /// A spinner on a TTY, timestamped lines otherwise.
-    pub fn progress(&self, message: &str) -> Progress {
-        Progress::new(message, self.err_tty && !self.quiet, self.quiet)
+    pub(crate) fn progress(&self, message: &str) -> Progress {
+        Progress::new(message, self.spinners(), self.quiet)
     }
 
     /// A spinner for one stage of a longer command, at a terminal only: off a terminal the
     /// command reports each stage with one line when it is done.
-    pub fn spinner(&self, message: &str) -> Progress {
-        Progress::new(message, self.err_tty && !self.quiet, true)
+    pub(crate) fn spinner(&self, message: &str) -> Progress {
+        Progress::new(message, self.spinners(), true)
     }
 
     // ---- stdout -------------------------------------------------------------------------------
 
     /// Raw text on stdout (a requested secret, `tgctl api` results). Adds a newline if missing.
-    pub fn raw(&self, text: &str) -> Result<()> {
+    pub(crate) fn raw(&self, text: &str) -> Result<()> {
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes()).map_err(|e| Error::io("writing to stdout", &e))?;
         if !text.ends_with('\n') {
@@ -328,7 +326,7 @@ impl Printer {
     }
 
     /// A JSON value on stdout (pretty on a TTY, compact otherwise; one line with ndjson).
-    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+    pub(crate) fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         let text = if self.out_tty && self.format != Format::Ndjson {
             serde_json::to_string_pretty(value)
         } else {
@@ -339,7 +337,7 @@ impl Printer {
     }
 
     /// One object, in the chosen format.
-    pub fn object<T: Tabular>(&self, value: &T) -> Result<()> {
+    pub(crate) fn object<T: Tabular>(&self, value: &T) -> Result<()> {
         match self.format {
             Format::Json | Format::Ndjson => self.json(value),
             Format::Id => self.raw(&escape_controls(value.id(), false)),
@@ -364,7 +362,7 @@ impl Printer {
     }
 
     /// Reports a deletion: nothing on stdout for tables, the ID for `-o id`, an object for JSON.
-    pub fn deleted(&self, id: &str, name: &str) -> Result<()> {
+    pub(crate) fn deleted(&self, id: &str, name: &str) -> Result<()> {
         match self.format {
             Format::Table => Ok(()),
             Format::Id => self.raw(id),
@@ -373,15 +371,15 @@ impl Printer {
     }
 
     /// Starts a streamed list.
-    pub fn list<T: Tabular>(&self) -> ListWriter<'_, T> {
+    pub(crate) fn list<T: Tabular>(&self) -> ListWriter<'_, T> {
         self.list_as(self.format)
     }
 
     /// Starts a streamed list in a given format (`tgctl api --paginate` prints JSON for tables).
-    pub fn list_as<T: Tabular>(&self, format: Format) -> ListWriter<'_, T> {
+    pub(crate) fn list_as<T: Tabular>(&self, format: Format) -> ListWriter<'_, T> {
         // At a terminal, a spinner counts rows while pages arrive (a TTY table shows only at the
         // end); off a terminal, the rows themselves are the progress.
-        let progress = (self.err_tty && !self.quiet).then(|| Progress::new("Listing", true, true));
+        let progress = self.spinners().then(|| Progress::new("Listing", true, true));
         ListWriter { printer: self, format, rows: Vec::new(), count: 0, progress, _marker: std::marker::PhantomData }
     }
 }
@@ -416,7 +414,7 @@ fn title(header: &str) -> String {
 
 /// Writes a list page by page: rows reach stdout as pages arrive (except TTY tables, which are
 /// aligned once at the end).
-pub struct ListWriter<'p, T: Tabular> {
+pub(crate) struct ListWriter<'p, T: Tabular> {
     printer: &'p Printer,
     format: Format,
     rows: Vec<Vec<String>>,
@@ -426,7 +424,7 @@ pub struct ListWriter<'p, T: Tabular> {
 }
 
 impl<T: Tabular> ListWriter<'_, T> {
-    pub fn push_page(&mut self, items: Vec<T>) -> Result<()> {
+    pub(crate) fn push_page(&mut self, items: Vec<T>) -> Result<()> {
         let p = self.printer;
         let f = p.fmt();
         let mut buf = String::new();
@@ -469,12 +467,8 @@ impl<T: Tabular> ListWriter<'_, T> {
         out.write_all(buf.as_bytes()).and_then(|()| out.flush()).map_err(|e| Error::io("writing to stdout", &e))
     }
 
-    pub fn push(&mut self, item: T) -> Result<()> {
-        self.push_page(vec![item])
-    }
-
     /// Ends the list; returns how many rows it had.
-    pub fn finish(mut self) -> Result<usize> {
+    pub(crate) fn finish(mut self) -> Result<usize> {
         if let Some(progress) = self.progress.take() {
             progress.finish();
         }

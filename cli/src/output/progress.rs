@@ -6,7 +6,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Progress of one long operation.
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     quiet: bool,
 }
@@ -32,7 +32,7 @@ impl Progress {
     }
 
     /// Turns the spinner into a bar of `len` steps.
-    pub fn with_length(self, len: u64) -> Self {
+    pub(crate) fn with_length(self, len: u64) -> Self {
         if let Some(bar) = &self.bar {
             bar.set_length(len);
             bar.set_style(
@@ -50,7 +50,7 @@ impl Progress {
         }
     }
 
-    pub fn set_message(&self, message: &str) {
+    pub(crate) fn set_message(&self, message: &str) {
         match &self.bar {
             Some(bar) => {
                 bar.set_message(message.to_owned());
@@ -60,21 +60,21 @@ impl Progress {
         }
     }
 
-    pub fn inc(&self) {
+    pub(crate) fn inc(&self) {
         if let Some(bar) = &self.bar {
             bar.inc(1);
         }
     }
 
     /// Prints a line above the spinner (or a timestamped line).
-    pub fn println(&self, message: &str) {
+    pub(crate) fn println(&self, message: &str) {
         match &self.bar {
             Some(bar) => bar.println(message),
             None => self.line(message),
         }
     }
 
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
         }

@@ -152,6 +152,14 @@ async fn long_lists_and_rotation_show_progress_at_a_terminal_and_plain_lines_els
     let screen = tokio::task::spawn_blocking(move || at_terminal(&c, "", None)).await.unwrap();
     assert_eq!(screen.code, 0, "{}", screen.text);
     screen.has("Listing: 100 so far").has("Listing: 200 so far").has("sa-229");
+    // At a terminal in CI (CircleCI runs steps on a pty), no spinner either (`CI`, as
+    // `tgctl help environment` says).
+    let mut c = w.cmd();
+    c.env("COLUMNS", "100").env("CI", "true").args(["service-account", "list"]);
+    let screen = tokio::task::spawn_blocking(move || at_terminal(&c, "", None)).await.unwrap();
+    assert_eq!(screen.code, 0, "{}", screen.text);
+    screen.has("sa-229");
+    assert!(!screen.text.contains("so far"), "a spinner in CI: {}", screen.text);
     // In a pipe (CI), no spinner: the rows are the progress.
     let r = w.run(&["service-account", "list"]).await;
     assert!(r.success().stderr().is_empty(), "{}", r.stderr());
