@@ -191,8 +191,8 @@ impl Env {
         self.flag(CI) || self.in_github_actions()
     }
 
-    /// Builds an environment for tests.
-    #[cfg(test)]
+    /// This environment with one variable set (tests; `disconnect --client-bin` names the client
+    /// the way `TGCTL_TWINGATE_BIN` would).
     pub(crate) fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.values.insert(name, value.into());
         self
