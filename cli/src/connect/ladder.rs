@@ -30,6 +30,9 @@ const MIN_POLL_GAP: Duration = Duration::from_millis(20);
 /// How often `status` is asked while waiting: online is seen within this (median half of it)
 /// plus one status call; bench/connect_latency.sh measures both and tgctl's CPU.
 pub(crate) const POLL_EVERY: Duration = Duration::from_millis(80);
+/// A client still not running this long after a start has died, even if no poll saw it up (a
+/// daemon that exits at once, as when its TUN device fails, can die between two polls).
+const NOT_RUNNING_GRACE: Duration = Duration::from_secs(2);
 
 /// How the wait went.
 #[derive(Debug, Clone, Default)]
@@ -87,16 +90,14 @@ pub(crate) async fn wait_online<P: Polled>(
                     None => Ok(waited),
                 };
             }
-            ClientState::NotRunning if up => {
+            ClientState::NotRunning if up || since_start.elapsed() >= NOT_RUNNING_GRACE => {
                 crashes += 1;
                 if crashes > MAX_CRASH_RESTARTS {
                     return Err(Failure::client(format!(
                         "the client stopped {crashes} times after starting (status: not-running); gave up after {MAX_CRASH_RESTARTS} restarts"
                     )));
                 }
-                events.note(format!(
-                    "The client fell back to not-running; restarting it ({crashes}/{MAX_CRASH_RESTARTS})"
-                ));
+                events.note(format!("The client is not running; restarting it ({crashes}/{MAX_CRASH_RESTARTS})"));
                 restart(provider, deadline, started).await?;
                 waited.restarts += 1;
                 since_start = Instant::now();
