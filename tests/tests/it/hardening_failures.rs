@@ -58,3 +58,52 @@ async fn a_minted_key_that_cannot_be_recorded_is_revoked_before_connect_exits() 
     assert!(keys.as_array().unwrap().iter().all(|k| k["status"] != "active"), "a minted key is still active: {keys}");
     assert!(emu.applied("serviceAccountKeyRevoke").await >= 1, "the key was never revoked");
 }
+
+/// Item 3: the process group of a proxy daemon restarted while connect waits for it is in the
+/// state file before it is used. The first daemon dies at start-up; its restart spends 30 s
+/// starting up before its proxy listens (`listen-after`), so connect is still waiting, with the
+/// restart only in memory on the code before the fix, when it is killed (SIGKILL, then
+/// `disconnect`) or interrupted (SIGINT). With the recorder call reverted
+/// (`ProxyDaemon::start` and `ladder::wait_online`), the SIGKILL case left the daemon running.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daemon_restarted_during_the_wait_is_ended_after_sigkill_plus_disconnect_and_after_sigint() {
+    use crate::sim_machine::{SimMachine, alive, daemons_of};
+    for signal in ["KILL", "INT"] {
+        let m = SimMachine::new("online-after=20,crash-after=0,crashes=1,listen-after=30000", None);
+        let key = m.key_file("key.json", &key_token("acme"));
+        let mut c = m.cmd();
+        c.args(["connect", "--wait", "--network-mode", "proxy", "--service-key-file", &key, "--timeout", "60"]);
+        let err_path = m.path("work/connect.err");
+        c.stdout(std::process::Stdio::null()).stderr(std::fs::File::create(&err_path).unwrap());
+        let mut tgctl = c.spawn().unwrap();
+        // tgctl says it restarts the client; then the second daemon runs (still starting up).
+        m.wait_for("the restart", 20, |m| {
+            std::fs::read_to_string(&err_path).unwrap_or_default().contains("restarting it")
+                && m.client_calls().matches("twingated ").count() >= 2
+                && !daemons_of(m).is_empty()
+        });
+        let daemons = daemons_of(&m);
+        let status = std::process::Command::new("kill").args([&format!("-{signal}"), &tgctl.id().to_string()]).status();
+        assert!(status.unwrap().success());
+        let waited = tgctl.wait().unwrap();
+        let err = std::fs::read_to_string(&err_path).unwrap_or_default();
+        assert!(!err.contains("The client is online"), "SIG{signal}: the wait had ended before the signal: {err}");
+        if signal == "KILL" {
+            let run = m.run(&["disconnect"]).await;
+            no_panic(&run);
+            run.success();
+        } else {
+            assert_eq!(waited.code(), Some(130), "SIGINT exits 130: {err}");
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while daemons.iter().any(|d| alive(*d)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let survivors: Vec<_> = daemons.iter().copied().filter(|d| alive(*d)).collect();
+        for d in &survivors {
+            let _ = std::process::Command::new("kill").args(["-KILL", &format!("-{d}")]).status();
+        }
+        assert!(survivors.is_empty(), "SIG{signal}: the restarted daemon {survivors:?} survived, holding the key");
+        assert!(!m.state_file().exists(), "SIG{signal}: the state file was left");
+    }
+}
