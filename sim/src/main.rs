@@ -21,7 +21,11 @@
 //!   `crash-after=<ms>` (the daemon exits; status becomes not-running), `crashes=<n>` (only the
 //!   first n starts crash), `weird=<word>`, `start-fails`, `setup-fails`, `leak-log` (the daemon
 //!   logs the private key, to test masking), `refused` (the controller refuses the key: the
-//!   daemon stays `authenticating` and logs `authentication failed` lines, issue 14 §7).
+//!   daemon stays `authenticating` and logs `authentication failed` lines, issue 14 §7),
+//!   `listen-after=<ms>` (the userspace daemon's start-up takes <ms> before its HTTP proxy
+//!   listens: the real twingated logs its first line about a second after it is started,
+//!   journal in pastebin.com/C62kf54t, and the Spacelift wrapper waits "`sleep 12` … increase
+//!   if tunnel isn't ready", reference §1.7).
 //! - `TWINGATE_SIM_RESOURCES`: `name=address[=alias];...` (default two resources).
 //! - `TWINGATE_SIM_API_URL`: emulator mode. The daemon logs in at `<url><login_path>` with the
 //!   key (ECDSA P-256 signature over `<key_id>:<timestamp>`) and is `online` only while that
@@ -131,6 +135,8 @@ struct Scenario {
     setup_fails: bool,
     leak_log: bool,
     refused: bool,
+    /// Userspace daemon: ms of start-up before its HTTP proxy listens.
+    listen_after: Option<u64>,
 }
 
 impl Scenario {
@@ -154,6 +160,7 @@ impl Scenario {
                 "setup-fails" => s.setup_fails = true,
                 "leak-log" => s.leak_log = true,
                 "refused" => s.refused = true,
+                "listen-after" => s.listen_after = Some(ms()?),
                 _ => return Err(format!("unknown scenario directive {part:?}")),
             }
         }
@@ -456,6 +463,16 @@ impl Sim {
             self.log("ERROR", "fatal: cannot start (simulated crash at start-up); exiting");
             return Ok(1);
         }
+        if let Some(ms) = self.scenario.listen_after {
+            self.log("INFO", "Starting Twingate Client");
+            let until = Instant::now() + Duration::from_millis(ms);
+            while Instant::now() < until {
+                if self.path(STOP_FILE).exists() || !self.dir.exists() {
+                    return Ok(0);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         match proxy::serve(&addr, shared.clone(), logger) {
             Ok(local) => self.log("INFO", &format!("HTTP proxy listening on {local} (tun off)")),
             Err(e) => {
@@ -662,6 +679,7 @@ mod tests {
         assert_eq!(Scenario::parse("weird=Connecting").unwrap().state_at(1), "Connecting");
         let c = Scenario::parse("crash-after=50,crashes=1,online-after=10").unwrap();
         assert_eq!((c.crash_after, c.crashes, c.online_after), (Some(50), Some(1), Some(10)));
+        assert_eq!(Scenario::parse("listen-after=30000").unwrap().listen_after, Some(30000));
         assert!(Scenario::parse("bogus").is_err());
         assert!(Scenario::parse("online-after=soon").is_err());
     }

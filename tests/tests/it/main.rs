@@ -24,6 +24,7 @@ mod fault_matrix;
 mod firezone;
 mod group;
 pub mod hardening;
+mod hardening_failures;
 mod load;
 mod matrix;
 mod output;
