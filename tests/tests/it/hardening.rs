@@ -551,7 +551,7 @@ async fn a_restarted_proxy_daemon_is_ended_after_sigkill_plus_disconnect_and_aft
         let err_log = std::fs::File::create(m.path("work/connect.err")).unwrap();
         c.stdout(std::process::Stdio::null()).stderr(err_log);
         let mut tgctl = c.spawn().unwrap();
-        m.wait_for("the restarted daemon", 20, |m| {
+        m.wait_for("the restarted daemon", 50, |m| {
             std::fs::read_to_string(m.path("sim/calls")).unwrap_or_default().matches("twingated ").count() >= 2
                 && !daemons_of(m).is_empty()
         });
@@ -568,7 +568,7 @@ async fn a_restarted_proxy_daemon_is_ended_after_sigkill_plus_disconnect_and_aft
             let err = std::fs::read_to_string(m.path("work/connect.err")).unwrap_or_default();
             assert_eq!(waited.code(), Some(130), "SIGINT exits 130: {err}");
         }
-        m.wait_for("the daemons to end", 10, |m| daemons_of(m).is_empty());
+        m.wait_for("the daemons to end", 30, |m| daemons_of(m).is_empty());
         assert!(daemons.iter().all(|d| !crate::sim_machine::alive(*d)), "SIG{signal}: a daemon survived");
         assert!(!m.state_file().exists(), "SIG{signal}: the state file was left");
     }
