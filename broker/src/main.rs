@@ -173,6 +173,7 @@ async fn reaper(broker: Arc<Broker>) {
             Ok(n) => log(&format!("reaper: ended {n} lease(s)")),
             Err(e) => log(&format!("reaper: {e:#}")),
         }
+        broker.metrics.inc("tgctl_broker_housekeeping_runs_total", String::new());
         let every = broker.config.lease.reap_every.max(Duration::from_millis(100));
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

@@ -19,6 +19,7 @@ const HELP: &[(&str, &str)] = &[
     ("tgctl_broker_jwks_fetches_total", "JWKS documents fetched, by issuer"),
     ("tgctl_broker_api_writes_total", "Admin API writes, by operation and result"),
     ("tgctl_broker_reaped_total", "leases ended by the reaper, by why"),
+    ("tgctl_broker_housekeeping_runs_total", "passes of the reaper and pool refill, finished or failed"),
 ];
 
 impl Metrics {

@@ -259,7 +259,7 @@ async fn broker_pool_serves_jobs_from_pre_minted_keys_sized_from_demand() {
     let mut broker = BrokerProc::start(dir.path(), &cfg, &env);
     let creates = async || emu.applied("serviceAccountKeyCreate").await;
     // No demand yet: nothing is minted ahead.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    broker.housekeeping_passes(2).await;
     assert_eq!(creates().await, 0);
     // Three jobs mint on demand; the pool then follows the demand (3, its most).
     for _ in 0..3 {
@@ -276,7 +276,7 @@ async fn broker_pool_serves_jobs_from_pre_minted_keys_sized_from_demand() {
     assert!(expires > now() + 300, "the job's lease, not the pool's: {body}");
     // The pool is topped up again; it never holds more than its `pool`.
     wait_until("the pool is refilled", async || creates().await == 7).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    broker.housekeeping_passes(2).await;
     assert_eq!(creates().await, 7);
     let active = |ks: Vec<(String, String)>| ks.iter().filter(|k| k.1 == "active").count();
     assert_eq!(active(keys(&emu, &sa).await), 7, "4 jobs' keys and 3 pooled");

@@ -139,7 +139,9 @@ async fn two_replicas_on_one_postgres_revoke_each_key_once() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Both replicas' reapers pass again: a second revoke would have happened by then.
+    a.housekeeping_passes(2).await;
+    b.housekeeping_passes(2).await;
     assert_eq!(emu.applied("serviceAccountKeyRevoke").await, N as u64, "a key was revoked twice");
     assert_eq!(emu.applied("serviceAccountKeyDelete").await, N as u64, "a key was deleted twice");
     let reaped = |m: &str| -> u64 {

@@ -192,6 +192,27 @@ impl BrokerProc {
         (resp.status().as_u16(), resp.text().await.unwrap())
     }
 
+    /// Returns after `passes` more full passes of the reaper and pool refill, counted by
+    /// `/metrics`: a check that something did not happen waits for the work that would have
+    /// done it, not for a length of time.
+    pub async fn housekeeping_passes(&self, passes: u64) {
+        let runs = async || {
+            let metrics = self.get("/metrics").await.1;
+            metrics
+                .lines()
+                .find_map(|l| l.strip_prefix("tgctl_broker_housekeeping_runs_total "))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        // The pass under way when this is called may have started before the caller's event.
+        let target = runs().await + passes + 1;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while runs().await < target {
+            assert!(std::time::Instant::now() < deadline, "the broker's housekeeping did not run");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
