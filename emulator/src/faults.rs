@@ -7,12 +7,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum FaultKind {
+    /// An HTTP status (429 from the rate limits, 5xx): shared/reference/twingate-admin-api.md
+    /// ("Rate limits", TF #402).
     Status,
     Latency,
+    /// The connection closes without an answer.
     Drop,
     Truncate,
     NonJson,
+    /// An HTML page where JSON was expected, as a proxy or an outage page answers.
     Html,
+    /// The write is applied, then the answer comes late: the client may time out after the
+    /// write took effect (TF #403 in the reference: retried `resourceCreate` made duplicates).
     SlowAfterApply,
 }
 
